@@ -7,3 +7,4 @@ export * from './primitives/reader';
 export * from './primitives/writer';
 export * from './primitives/versions';
 export * from './apis';
+export * from './records/batch-header';
