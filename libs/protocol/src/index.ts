@@ -8,3 +8,6 @@ export * from './primitives/writer';
 export * from './primitives/versions';
 export * from './apis';
 export * from './records/batch-header';
+export * from './records/compression';
+export * from './records/record-batch';
+export * from './records/control-record';

@@ -49,6 +49,12 @@ export const enum CompressionType {
   Zstd = 4,
 }
 
+/** Attributes bit 3: whose clock a batch's timestamps are. */
+export const enum TimestampType {
+  CreateTime = 0,
+  LogAppendTime = 1,
+}
+
 function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
 }
@@ -96,6 +102,15 @@ export class BatchHeader {
   }
   get isControl(): boolean {
     return (this.attributes & ATTRIBUTE.CONTROL) !== 0;
+  }
+  get timestampType(): TimestampType {
+    return (this.attributes & ATTRIBUTE.TIMESTAMP_TYPE_LOG_APPEND) !== 0
+      ? TimestampType.LogAppendTime
+      : TimestampType.CreateTime;
+  }
+  /** Compaction has stamped baseTimestamp as the time its tombstones may be dropped. */
+  get hasDeleteHorizon(): boolean {
+    return (this.attributes & ATTRIBUTE.DELETE_HORIZON) !== 0;
   }
   get lastOffsetDelta(): number {
     return this.buf.readInt32BE(this.at + BATCH.LAST_OFFSET_DELTA);

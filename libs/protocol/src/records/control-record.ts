@@ -1,0 +1,58 @@
+import { KafkaProtocolError } from '../errors';
+import type { KafkaRecord, RecordInput } from './record-batch';
+
+/**
+ * Control records: the one record of a control batch (attributes bit 5), written by a
+ * partition leader when a transaction ends. A read_committed consumer uses ABORT markers
+ * to drop the aborted transaction's records, and every consumer skips control batches.
+ *
+ *   key:   version int16 (0) | type int16 (0 ABORT, 1 COMMIT; KRaft uses 2+ internally)
+ *   value: version int16 (0) | coordinatorEpoch int32   (transaction markers)
+ */
+export const enum ControlRecordType {
+  Abort = 0,
+  Commit = 1,
+}
+
+export interface ControlRecord {
+  type: number;
+  /** For ABORT and COMMIT markers; -1 for other types, whose values are not ours to read. */
+  coordinatorEpoch: number;
+}
+
+const CONTROL_KEY_VERSION = 0;
+const MARKER_VALUE_VERSION = 0;
+
+/** Reads a control record's type and, for transaction markers, the coordinator epoch. */
+export function parseControlRecord(record: KafkaRecord): ControlRecord {
+  const key = record.key;
+  if (key === null || key.length < 4) {
+    throw KafkaProtocolError.corrupt(`control record key of ${key?.length ?? 'null'} bytes`);
+  }
+  const type = key.readInt16BE(2);
+  if (type !== ControlRecordType.Abort && type !== ControlRecordType.Commit) {
+    return { type, coordinatorEpoch: -1 };
+  }
+  const value = record.value;
+  if (value === null || value.length < 6) {
+    throw KafkaProtocolError.corrupt(
+      `transaction marker value of ${value?.length ?? 'null'} bytes, at least 6 expected`,
+    );
+  }
+  return { type, coordinatorEpoch: value.readInt32BE(2) };
+}
+
+/** The record of a transaction marker batch (encode with isControl and isTransactional). */
+export function transactionMarker(
+  type: ControlRecordType,
+  coordinatorEpoch: number,
+  timestamp?: number,
+): RecordInput {
+  const key = Buffer.allocUnsafe(4);
+  key.writeInt16BE(CONTROL_KEY_VERSION, 0);
+  key.writeInt16BE(type, 2);
+  const value = Buffer.allocUnsafe(6);
+  value.writeInt16BE(MARKER_VALUE_VERSION, 0);
+  value.writeInt32BE(coordinatorEpoch, 2);
+  return { key, value, headers: [], timestamp };
+}
