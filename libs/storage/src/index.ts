@@ -1,0 +1,29 @@
+export type { StorageLogger } from './logger';
+export {
+  PartitionLog,
+  type PartitionLogOptions,
+  type AppendResult,
+  type ReadOptions,
+  type ReadResult,
+  type TimestampOffset,
+} from './partition-log';
+export {
+  LogManager,
+  AlterConfigOp,
+  newTopicId,
+  validateTopicName,
+  type LogManagerOptions,
+  type TopicDescription,
+  type ConfigAlteration,
+} from './log-manager';
+export {
+  TopicConfig,
+  ConfigSource,
+  ConfigType,
+  TOPIC_CONFIGS,
+  brokerLevelLogKeys,
+  isTopicConfig,
+  validateTopicConfigs,
+  type DescribedConfig,
+  type ConfigSynonym,
+} from './topic-config';

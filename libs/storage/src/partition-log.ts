@@ -1,0 +1,797 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ATTRIBUTE, BATCH, BatchHeader, ErrorCode, KafkaProtocolError } from '@tributary/protocol';
+import { fsyncDir, readFileIfExists, writeFileAtomicSync } from './atomic-file';
+import { consoleLogger, type StorageLogger } from './logger';
+import {
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  LogSegment,
+  readInt64,
+  TIME_INDEX_SUFFIX,
+  writeInt64,
+  type BatchLocation,
+} from './log-segment';
+import type { TopicConfig } from './topic-config';
+
+const EMPTY: Buffer = Buffer.alloc(0);
+const INT32_MAX = 2147483647;
+const SEGMENT_NAME = /^(\d{20})\.log$/;
+
+/** Written on clean close, removed on open: its absence at open means recovery is needed. */
+export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/**
+ * The partition's persisted offsets (Kafka keeps these in log-start-offset-checkpoint,
+ * replication-offset-checkpoint and recovery-point-offset-checkpoint per log dir; here one
+ * small file per partition, replaced atomically).
+ */
+export const OFFSETS_CHECKPOINT_FILE = 'offsets.checkpoint';
+
+export interface PartitionLogOptions {
+  /** The partition's directory, `<dataDir>/<topic>-<partition>`; created when missing. */
+  readonly dir: string;
+  readonly config: TopicConfig;
+  /** For messages; the directory's name by default. */
+  readonly name?: string;
+  readonly logger?: StorageLogger;
+  /**
+   * True (the default, right for a lone broker and for mirror topics): every append moves the
+   * high watermark to the log end. False when replication decides it via setHighWatermark().
+   */
+  readonly highWatermarkFollowsLogEnd?: boolean;
+}
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The broker time stamped on the batches with message.timestamp.type=LogAppendTime, else -1. */
+  readonly logAppendTime: number;
+  readonly recordCount: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive upper bound on the offsets returned: the high watermark for consumers. */
+  readonly maxOffset?: number;
+  /** Return the first batch whole even when larger than maxBytes (KIP-74). */
+  readonly minOneBatch: boolean;
+}
+
+export interface ReadResult {
+  readonly records: Buffer;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  readonly logEndOffset: number;
+}
+
+export interface TimestampOffset {
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+interface OffsetsCheckpoint {
+  logStartOffset: number;
+  highWatermark: number;
+  recoveryPoint: number;
+}
+
+function parseCheckpoint(text: string): OffsetsCheckpoint | null {
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  if (lines[0] !== '0') return null;
+  const values = new Map<string, number>();
+  for (const line of lines.slice(1)) {
+    const [key, value] = line.split(' ');
+    if (!/^-?\d+$/.test(value ?? '')) return null;
+    values.set(key, Number(value));
+  }
+  const get = (k: string) => values.get(k);
+  const logStartOffset = get('log-start-offset');
+  const highWatermark = get('high-watermark');
+  const recoveryPoint = get('recovery-point');
+  if (logStartOffset === undefined || highWatermark === undefined || recoveryPoint === undefined) return null;
+  return { logStartOffset, highWatermark, recoveryPoint };
+}
+
+/**
+ * One topic-partition's log: a directory of segments with the offsets that frame them.
+ *
+ *   logStartOffset <= highWatermark <= logEndOffset
+ *
+ * Single-threaded by design: every method is synchronous and the log is only used from the
+ * event loop, so an append, a read or a retention pass never interleave. The directory must
+ * not be used by two processes at once.
+ */
+export class PartitionLog {
+  readonly name: string;
+  private readonly logger: StorageLogger;
+  private segments: LogSegment[] = [];
+  private _config: TopicConfig;
+  private _logStartOffset = 0;
+  private _logEndOffset = 0;
+  private _highWatermark = 0;
+  private _recoveryPoint = 0;
+  private unflushedMessages = 0;
+  private lastFlushTime = Date.now();
+  private lastCheckpoint = '';
+  private failure: Error | null = null;
+  private closed = false;
+  highWatermarkFollowsLogEnd: boolean;
+
+  private constructor(
+    readonly dir: string,
+    options: PartitionLogOptions,
+  ) {
+    this._config = options.config;
+    this.name = options.name ?? path.basename(dir);
+    this.logger = options.logger ?? consoleLogger;
+    this.highWatermarkFollowsLogEnd = options.highWatermarkFollowsLogEnd ?? true;
+  }
+
+  /**
+   * Opens (creating when new) the log in `dir`. After an unclean shutdown every segment from
+   * the recovery point on is validated batch by batch and cut at the first torn or corrupt
+   * batch; segments after a cut are deleted, as they follow a hole.
+   */
+  static open(options: PartitionLogOptions): PartitionLog {
+    const log = new PartitionLog(options.dir, options);
+    log.load();
+    return log;
+  }
+
+  private load(): void {
+    const dir = this.dir;
+    fs.mkdirSync(dir, { recursive: true });
+    const checkpointText = readFileIfExists(path.join(dir, OFFSETS_CHECKPOINT_FILE));
+    const saved = checkpointText === null ? null : parseCheckpoint(checkpointText);
+    if (checkpointText !== null && saved === null) {
+      this.logger.warn(`${this.name}: ignoring malformed ${OFFSETS_CHECKPOINT_FILE}`);
+    }
+    const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
+    const clean = fs.existsSync(marker);
+    if (clean) {
+      fs.unlinkSync(marker);
+      fsyncDir(dir);
+    }
+
+    const names = fs.readdirSync(dir);
+    const bases: number[] = [];
+    for (const name of names) {
+      const m = SEGMENT_NAME.exec(name);
+      if (m !== null) bases.push(Number(m[1]));
+      else if (/\.(tmp|deleted|cleaned|swap)$/.test(name)) {
+        fs.rmSync(path.join(dir, name), { force: true });
+        this.logger.warn(`${this.name}: removed leftover ${name}`);
+      }
+    }
+    bases.sort((a, b) => a - b);
+    const logs = new Set(bases.map((b) => String(b).padStart(20, '0')));
+    for (const name of names) {
+      const stem = name.replace(/\.(index|timeindex)$/, '');
+      if (stem !== name && /^\d{20}$/.test(stem) && !logs.has(stem)) {
+        fs.rmSync(path.join(dir, name), { force: true });
+      }
+    }
+
+    // Without the clean-shutdown marker, everything from the segment holding the recovery
+    // point on may hold unflushed (torn) writes.
+    const recoverFrom = clean ? Infinity : (saved?.recoveryPoint ?? 0);
+    let recovered = false;
+    let cut = false;
+    try {
+      for (let i = 0; i < bases.length; i++) {
+        const base = bases[i];
+        if (cut) {
+          this.deleteSegmentFiles(base);
+          this.logger.warn(`${this.name}: deleted segment ${base}, which followed a truncated segment`);
+          continue;
+        }
+        const needsRecovery = i === bases.length - 1 ? !clean : bases[i + 1] > recoverFrom;
+        const { segment, truncated, rebuilt } = LogSegment.open(dir, base, this._config, needsRecovery);
+        this.segments.push(segment);
+        if (rebuilt) {
+          recovered = true;
+          if (!needsRecovery) this.logger.warn(`${this.name}: rebuilt the indexes of segment ${base}`);
+        }
+        if (truncated !== null) {
+          cut = true;
+          this.logger.warn(
+            `${this.name}: recovery truncated segment ${base} to ${segment.size} bytes, ` +
+              `next offset ${segment.nextOffset}, dropping ${truncated.bytes} bytes: ${truncated.reason}`,
+          );
+        }
+      }
+      if (this.segments.length === 0) {
+        this.segments.push(LogSegment.create(dir, Math.max(0, saved?.logStartOffset ?? 0), this._config));
+      }
+      if (recovered) for (const s of this.segments) if (s.dirty) s.flush();
+    } catch (err) {
+      for (const s of this.segments) s.close();
+      throw err;
+    }
+
+    const active = this.active;
+    this._logEndOffset = active.nextOffset;
+    this._logStartOffset = Math.min(
+      Math.max(saved?.logStartOffset ?? 0, this.segments[0].baseOffset),
+      this._logEndOffset,
+    );
+    this._highWatermark = this.highWatermarkFollowsLogEnd
+      ? this._logEndOffset
+      : Math.min(Math.max(saved?.highWatermark ?? 0, this._logStartOffset), this._logEndOffset);
+    // Cleanly closed logs were flushed; recovered segments were flushed above.
+    this._recoveryPoint = this._logEndOffset;
+    this.checkpoint();
+  }
+
+  // ---- state ---------------------------------------------------------------------------
+
+  get config(): TopicConfig {
+    return this._config;
+  }
+  get logStartOffset(): number {
+    return this._logStartOffset;
+  }
+  /** The next offset to assign. */
+  get logEndOffset(): number {
+    return this._logEndOffset;
+  }
+  get highWatermark(): number {
+    return this._highWatermark;
+  }
+  /** Offsets below this are known to be on disk (fsynced). */
+  get recoveryPoint(): number {
+    return this._recoveryPoint;
+  }
+  /** Bytes in all segments. */
+  get size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** Applies changed topic configs; segments already rolled keep their size. */
+  updateConfig(config: TopicConfig): void {
+    this._config = config;
+  }
+
+  /** Sets the high watermark, kept within [logStartOffset, logEndOffset]; returns it. */
+  setHighWatermark(offset: number): number {
+    this._highWatermark = Math.min(Math.max(offset, this._logStartOffset), this._logEndOffset);
+    return this._highWatermark;
+  }
+
+  private ensureOnline(): void {
+    if (this.closed) {
+      throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.name} is closed`);
+    }
+    if (this.failure !== null) {
+      throw new KafkaProtocolError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `log ${this.name} is offline after an I/O error: ${this.failure.message}`,
+        { cause: this.failure },
+      );
+    }
+  }
+
+  /** An I/O error that may have left the files and the offsets apart: the log goes offline. */
+  private goOffline(what: string, err: unknown): KafkaProtocolError {
+    this.failure = err as Error;
+    this.logger.error(`${this.name}: ${what} failed, log is offline: ${(err as Error).stack ?? err}`);
+    return new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `${what} on ${this.name} failed`, {
+      cause: err,
+    });
+  }
+
+  // ---- append --------------------------------------------------------------------------
+
+  /**
+   * Appends a producer's batches, assigning offsets from the log end. The caller has already
+   * run validateProducedBatches (framing, magic, CRC); only the framing is re-checked here, as
+   * it costs nothing and a bad length would tear the log. Hot path: no record is decoded.
+   *
+   * Offsets are assigned by rewriting each batch's baseOffset and partitionLeaderEpoch in the
+   * caller's buffer, fields outside the CRC. With message.timestamp.type=LogAppendTime the
+   * timestamp type bit and maxTimestamp are rewritten too, which are covered by the CRC, so
+   * only then is it recomputed. All batches go to disk with one write.
+   *
+   * Throws MESSAGE_TOO_LARGE when a batch exceeds max.message.bytes and RECORD_LIST_TOO_LARGE
+   * when the whole set exceeds segment.bytes, appending nothing.
+   */
+  append(records: Buffer, leaderEpoch: number): AppendResult {
+    this.ensureOnline();
+    const config = this._config;
+    const len = records.length;
+    if (len === 0) throw KafkaProtocolError.corrupt('no record batch to append');
+    if (len > config.segmentBytes) {
+      throw new KafkaProtocolError(
+        ErrorCode.RECORD_LIST_TOO_LARGE,
+        `${len} bytes of batches for ${this.name} exceed segment.bytes ${config.segmentBytes}`,
+      );
+    }
+    let at = 0;
+    let offsetCount = 0;
+    let recordCount = 0;
+    let maxTimestamp = -1;
+    while (at < len) {
+      if (len - at < BATCH.HEADER_SIZE)
+        throw KafkaProtocolError.corrupt(`partial batch header at byte ${at}`);
+      const size = records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+      if (size < BATCH.HEADER_SIZE || at + size > len) {
+        throw KafkaProtocolError.corrupt(`batch at byte ${at} claims ${size} bytes of ${len - at}`);
+      }
+      if (size > config.maxMessageBytes) {
+        throw new KafkaProtocolError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `batch of ${size} bytes for ${this.name} exceeds max.message.bytes ${config.maxMessageBytes}`,
+        );
+      }
+      offsetCount += records.readInt32BE(at + BATCH.LAST_OFFSET_DELTA) + 1;
+      recordCount += records.readInt32BE(at + BATCH.RECORD_COUNT);
+      maxTimestamp = Math.max(maxTimestamp, readInt64(records, at + BATCH.MAX_TIMESTAMP));
+      at += size;
+    }
+
+    const now = Date.now();
+    const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1;
+    const baseOffset = this._logEndOffset;
+    const lastOffset = baseOffset + offsetCount - 1;
+    this.maybeRoll(len, baseOffset, lastOffset, logAppendTime >= 0 ? now : maxTimestamp, now);
+
+    let offset = baseOffset;
+    for (at = 0; at < len;) {
+      const h = new BatchHeader(records, at);
+      h.setBaseOffset(offset);
+      h.setPartitionLeaderEpoch(leaderEpoch);
+      if (logAppendTime >= 0) {
+        records.writeInt16BE(h.attributes | ATTRIBUTE.TIMESTAMP_TYPE_LOG_APPEND, at + BATCH.ATTRIBUTES);
+        writeInt64(records, at + BATCH.MAX_TIMESTAMP, logAppendTime);
+        records.writeUInt32BE(h.computeCrc(), at + BATCH.CRC);
+      }
+      offset += h.lastOffsetDelta + 1;
+      at += h.sizeInBytes;
+    }
+
+    this.writeToActive(records);
+    this._logEndOffset = lastOffset + 1;
+    if (this.highWatermarkFollowsLogEnd) this._highWatermark = this._logEndOffset;
+    this.unflushedMessages += recordCount;
+    this.maybeFlush(now);
+    return { baseOffset, lastOffset, logAppendTime, recordCount };
+  }
+
+  /**
+   * Appends batches that keep their offsets: a follower's replication, or a mirror topic
+   * written with its source's offsets. Every complete batch is checked (magic, CRC-32C) and
+   * its offsets must follow the log end (a gap is allowed, going back is not:
+   * OFFSET_OUT_OF_RANGE). A partial batch at the end, as a fetch response may carry, is left
+   * out. An empty log starts at the first batch's offset.
+   */
+  appendAsFollower(records: Buffer): AppendResult {
+    this.ensureOnline();
+    let end = 0;
+    let next = this._logEndOffset;
+    let firstOffset = -1;
+    let recordCount = 0;
+    let maxTimestamp = -1;
+    let at = 0;
+    while (records.length - at >= BATCH.HEADER_SIZE) {
+      const h = new BatchHeader(records, at);
+      const size = h.sizeInBytes;
+      if (size < BATCH.HEADER_SIZE)
+        throw KafkaProtocolError.corrupt(`batch length ${h.batchLength} at byte ${at}`);
+      if (at + size > records.length) break;
+      if (h.magic !== 2) {
+        throw new KafkaProtocolError(
+          ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+          `record batch magic ${h.magic}`,
+        );
+      }
+      if (!h.isCrcValid()) {
+        throw KafkaProtocolError.corrupt(`CRC-32C mismatch in the batch at offset ${h.baseOffset}`);
+      }
+      if (h.lastOffsetDelta < 0) throw KafkaProtocolError.corrupt(`last offset delta ${h.lastOffsetDelta}`);
+      if (h.baseOffset < next) {
+        throw new KafkaProtocolError(
+          ErrorCode.OFFSET_OUT_OF_RANGE,
+          `batch at offset ${h.baseOffset} is below ${next}, the end of ${this.name}`,
+        );
+      }
+      if (firstOffset < 0) firstOffset = h.baseOffset;
+      next = h.lastOffset + 1;
+      recordCount += h.recordCount;
+      maxTimestamp = Math.max(maxTimestamp, h.maxTimestamp);
+      at += size;
+      end = at;
+    }
+    if (end === 0) {
+      return {
+        baseOffset: this._logEndOffset,
+        lastOffset: this._logEndOffset - 1,
+        logAppendTime: -1,
+        recordCount: 0,
+      };
+    }
+    const data = end === records.length ? records : records.subarray(0, end);
+    if (this.size === 0 && firstOffset > this._logEndOffset) this.truncateFullyAndStartAt(firstOffset);
+    const now = Date.now();
+    this.maybeRoll(end, firstOffset, next - 1, maxTimestamp, now);
+    this.writeToActive(data);
+    this._logEndOffset = next;
+    if (this.highWatermarkFollowsLogEnd) this._highWatermark = next;
+    this.unflushedMessages += recordCount;
+    this.maybeFlush(now);
+    return { baseOffset: firstOffset, lastOffset: next - 1, logAppendTime: -1, recordCount };
+  }
+
+  private writeToActive(records: Buffer): void {
+    const active = this.active;
+    const position = active.size;
+    try {
+      active.append(records, this._config);
+    } catch (err) {
+      // Put the file back as it was so that the log stays whole; if even that fails, the
+      // log's files and offsets can no longer be trusted.
+      try {
+        active.truncateBytes(position);
+      } catch (rollbackErr) {
+        throw this.goOffline('append', rollbackErr);
+      }
+      this.logger.error(`${this.name}: append failed and was rolled back: ${(err as Error).message}`);
+      throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `append to ${this.name} failed`, {
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * Rolls a new segment before an append when the active one would pass segment.bytes, is
+   * older than segment.ms (less its jitter, by record time as Kafka measures it), has a full
+   * index, or could not hold the offsets relative to its base.
+   */
+  private maybeRoll(
+    bytes: number,
+    firstOffset: number,
+    lastOffset: number,
+    maxTimestamp: number,
+    now: number,
+  ): void {
+    const config = this._config;
+    const seg = this.active;
+    const roll =
+      (seg.size > 0 &&
+        (seg.size + bytes > config.segmentBytes ||
+          seg.timeWaitedForRoll(now, maxTimestamp) > config.segmentMs - seg.rollJitterMs ||
+          seg.indexesFull(config))) ||
+      firstOffset < seg.baseOffset ||
+      lastOffset - seg.baseOffset > INT32_MAX;
+    if (roll) this.roll(firstOffset);
+  }
+
+  /** Starts a new active segment at `baseOffset`; the old one is fsynced in the background. */
+  private roll(baseOffset: number): void {
+    const old = this.active;
+    try {
+      if (old.size === 0) {
+        this.segments.pop();
+        old.delete();
+      } else {
+        old.onBecomeInactive();
+        old.flushAsync((err) => {
+          if (err !== null)
+            this.logger.warn(`${this.name}: fsync of segment ${old.baseOffset} failed: ${err.message}`);
+          else this.advanceRecoveryPoint();
+        });
+      }
+      this.segments.push(LogSegment.create(this.dir, baseOffset, this._config));
+    } catch (err) {
+      throw this.goOffline('segment roll', err);
+    }
+  }
+
+  /** Moves the recovery point past every inactive segment whose fsync has completed. */
+  private advanceRecoveryPoint(): void {
+    if (this.closed) return;
+    for (let i = 0; i < this.segments.length - 1; i++) {
+      const next = this.segments[i + 1].baseOffset;
+      if (next <= this._recoveryPoint) continue;
+      if (this.segments[i].dirty) return;
+      this._recoveryPoint = next;
+    }
+  }
+
+  // ---- read ----------------------------------------------------------------------------
+
+  /**
+   * Stored bytes of whole batches from the batch containing fetchOffset: at most maxBytes
+   * (except a first batch returned whole with minOneBatch), only batches below maxOffset, from
+   * one segment. Empty at the log end or the bound. OFFSET_OUT_OF_RANGE outside
+   * [logStartOffset, logEndOffset]. Hot path: an index lookup, a header scan, one read.
+   */
+  read(fetchOffset: number, maxBytes: number, options: ReadOptions): ReadResult {
+    this.ensureOnline();
+    if (fetchOffset < this._logStartOffset || fetchOffset > this._logEndOffset) {
+      throw new KafkaProtocolError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${fetchOffset} is outside ${this.name}'s range [${this._logStartOffset}, ${this._logEndOffset}]`,
+      );
+    }
+    const limit = Math.min(options.maxOffset ?? this._logEndOffset, this._logEndOffset);
+    let records = EMPTY;
+    if (fetchOffset < limit) {
+      try {
+        for (let i = this.segmentFor(fetchOffset); i < this.segments.length; i++) {
+          const seg = this.segments[i];
+          const first = seg.findBatch(fetchOffset);
+          if (first === null) continue;
+          records = seg.read(first, Math.max(0, maxBytes), limit, options.minOneBatch);
+          break;
+        }
+      } catch (err) {
+        throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `read from ${this.name} failed`, {
+          cause: err,
+        });
+      }
+    }
+    return {
+      records,
+      logStartOffset: this._logStartOffset,
+      highWatermark: this._highWatermark,
+      logEndOffset: this._logEndOffset,
+    };
+  }
+
+  /** Index of the last segment whose base offset is <= offset (0 when none is). */
+  private segmentFor(offset: number): number {
+    const segs = this.segments;
+    if (segs[segs.length - 1].baseOffset <= offset) return segs.length - 1;
+    let lo = 0;
+    let hi = segs.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segs[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /**
+   * ListOffsets by timestamp: the first batch from logStartOffset on whose max timestamp is
+   * >= ts, or null. The exact record needs that batch decoded, which the protocol library
+   * cannot do yet, so this answers the batch's first offset (at or after logStartOffset) and
+   * that record's timestamp (the batch's base timestamp, or its LogAppendTime): an offset at
+   * or before the exact one, never after it. Earliest (-2) and latest (-1) are the caller's,
+   * from logStartOffset and logEndOffset / highWatermark.
+   */
+  offsetForTimestamp(timestamp: number): TimestampOffset | null {
+    this.ensureOnline();
+    for (const seg of this.segments) {
+      if (seg.nextOffset <= this._logStartOffset) continue;
+      const found: BatchLocation | null = seg.findBatchByTimestamp(timestamp, this._logStartOffset);
+      if (found === null) continue;
+      const logAppendTime = (found.attributes & ATTRIBUTE.TIMESTAMP_TYPE_LOG_APPEND) !== 0;
+      return {
+        offset: Math.max(found.baseOffset, this._logStartOffset),
+        timestamp: logAppendTime ? found.maxTimestamp : found.baseTimestamp,
+      };
+    }
+    return null;
+  }
+
+  // ---- deletion and truncation ---------------------------------------------------------
+
+  /**
+   * DeleteRecords: moves logStartOffset up to `offset` (-1: the high watermark), persisted at
+   * once, and deletes the segments wholly below it. OFFSET_OUT_OF_RANGE above the high
+   * watermark. Returns the new logStartOffset (the low watermark).
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.ensureOnline();
+    const target = offset === -1 ? this._highWatermark : offset;
+    if (target < 0 || target > this._highWatermark) {
+      throw new KafkaProtocolError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `cannot delete records of ${this.name} before ${offset}: the high watermark is ${this._highWatermark}`,
+      );
+    }
+    if (target > this._logStartOffset) {
+      this._logStartOffset = target;
+      this.checkpoint();
+      this.deleteLogStartOffsetBreachedSegments();
+    }
+    return this._logStartOffset;
+  }
+
+  /**
+   * Retention: deletes the oldest segments (never the active one, never above the high
+   * watermark) older than retention.ms by their newest timestamp, then those beyond
+   * retention.bytes, when cleanup.policy includes delete; and in any case the segments wholly
+   * below logStartOffset. Returns how many segments were deleted.
+   */
+  deleteOldSegments(now = Date.now()): number {
+    this.ensureOnline();
+    const config = this._config;
+    let deleted = 0;
+    if (config.deleteEnabled && config.retentionMs >= 0) {
+      deleted += this.deleteOldest(
+        (seg) => now - seg.largestTimestamp() > config.retentionMs,
+        `older than retention.ms ${config.retentionMs}`,
+      );
+    }
+    if (config.deleteEnabled && config.retentionBytes >= 0) {
+      let excess = this.size - config.retentionBytes;
+      deleted += this.deleteOldest((seg) => {
+        if (excess - seg.size < 0) return false;
+        excess -= seg.size;
+        return true;
+      }, `beyond retention.bytes ${config.retentionBytes}`);
+    }
+    deleted += this.deleteLogStartOffsetBreachedSegments();
+    return deleted;
+  }
+
+  private deleteLogStartOffsetBreachedSegments(): number {
+    // A log emptied up to its end: roll so that the active segment can go too.
+    if (this._logStartOffset >= this._logEndOffset && this.active.size > 0) this.roll(this._logEndOffset);
+    return this.deleteOldest(
+      (_seg, next) => next <= this._logStartOffset,
+      `below log start offset ${this._logStartOffset}`,
+    );
+  }
+
+  /** Deletes segments from the oldest while `deletable` says so, stopping at the first it refuses. */
+  private deleteOldest(
+    deletable: (seg: LogSegment, nextBaseOffset: number) => boolean,
+    reason: string,
+  ): number {
+    let n = 0;
+    while (n < this.segments.length - 1) {
+      const next = this.segments[n + 1].baseOffset;
+      if (next > this._highWatermark || !deletable(this.segments[n], next)) break;
+      n++;
+    }
+    if (n === 0) return 0;
+    const gone = this.segments.splice(0, n);
+    try {
+      for (const seg of gone) seg.delete();
+    } catch (err) {
+      throw this.goOffline('segment deletion', err);
+    }
+    this.logger.log(
+      `${this.name}: deleted ${n} segment(s) from ${gone[0].baseOffset} to ${this.segments[0].baseOffset}: ${reason}`,
+    );
+    if (this.segments[0].baseOffset > this._logStartOffset) {
+      this._logStartOffset = this.segments[0].baseOffset;
+      this.checkpoint();
+    }
+    return n;
+  }
+
+  /**
+   * For a follower that diverged from its leader: removes every batch whose last offset is
+   * >= offset. The log end becomes the end of the last batch kept, which is `offset` when it
+   * is a batch boundary (a batch straddling it is removed whole). Returns whether anything was
+   * removed.
+   */
+  truncateTo(offset: number): boolean {
+    this.ensureOnline();
+    if (offset < 0) throw KafkaProtocolError.invalidRequest(`cannot truncate ${this.name} to ${offset}`);
+    if (offset >= this._logEndOffset) return false;
+    if (this.segments[0].baseOffset > offset) {
+      this.truncateFullyAndStartAt(offset);
+      return true;
+    }
+    try {
+      while (this.active.baseOffset > offset) this.segments.pop()!.delete();
+      this.active.truncateTo(offset);
+    } catch (err) {
+      throw this.goOffline('truncation', err);
+    }
+    const end = this.active.nextOffset;
+    this.logger.log(`${this.name}: truncated to ${offset}, log end ${this._logEndOffset} -> ${end}`);
+    this._logEndOffset = end;
+    this._highWatermark = Math.min(this._highWatermark, end);
+    this._logStartOffset = Math.min(this._logStartOffset, end);
+    this._recoveryPoint = Math.min(this._recoveryPoint, end);
+    this.checkpoint();
+    return true;
+  }
+
+  /** Deletes every segment and starts the log empty at `offset` (Kafka's name). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOnline();
+    try {
+      for (const seg of this.segments.splice(0)) seg.delete();
+      this.segments.push(LogSegment.create(this.dir, offset, this._config));
+    } catch (err) {
+      throw this.goOffline('truncation', err);
+    }
+    this.logger.log(`${this.name}: emptied, starting at ${offset}`);
+    this._logStartOffset = this._logEndOffset = this._highWatermark = this._recoveryPoint = offset;
+    this.unflushedMessages = 0;
+    this.checkpoint();
+  }
+
+  // ---- durability ----------------------------------------------------------------------
+
+  /** fsyncs every segment written since its last fsync; the recovery point becomes the log end. */
+  flush(): void {
+    this.ensureOnline();
+    try {
+      for (const seg of this.segments) if (seg.dirty) seg.flush();
+    } catch (err) {
+      throw this.goOffline('flush', err);
+    }
+    this._recoveryPoint = this._logEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushTime = Date.now();
+  }
+
+  /** flush.messages after an append; flush.ms here too, and from LogManager's flusher. */
+  private maybeFlush(now: number): void {
+    const config = this._config;
+    if (this.unflushedMessages >= config.flushMessages || now - this.lastFlushTime >= config.flushMs)
+      this.flush();
+  }
+
+  /** flush.ms for a log that has not been appended to since: called periodically. */
+  flushIfDue(now = Date.now()): void {
+    if (this.closed || this.failure !== null) return;
+    if (this.unflushedMessages > 0 && now - this.lastFlushTime >= this._config.flushMs) this.flush();
+  }
+
+  /**
+   * Persists logStartOffset, highWatermark and the recovery point when they changed, with an
+   * atomic replace. Called when logStartOffset moves, periodically, and on close.
+   */
+  checkpoint(): void {
+    const text =
+      `0\nlog-start-offset ${this._logStartOffset}\nhigh-watermark ${this._highWatermark}\n` +
+      `recovery-point ${this._recoveryPoint}\n`;
+    if (text === this.lastCheckpoint) return;
+    writeFileAtomicSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
+    this.lastCheckpoint = text;
+  }
+
+  /**
+   * Clean shutdown: flush, checkpoint, close the files and leave the clean-shutdown marker so
+   * the next open skips recovery. A log that went offline is closed without the marker.
+   */
+  close(): void {
+    if (this.closed) return;
+    try {
+      if (this.failure === null) {
+        this.active.onBecomeInactive();
+        this.flush();
+        this.checkpoint();
+        fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+        fsyncDir(this.dir);
+      }
+    } finally {
+      this.closed = true;
+      for (const seg of this.segments) seg.close();
+    }
+  }
+
+  /** Closes the files without flushing or the clean-shutdown marker: the log is being deleted. */
+  closeForDeletion(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const seg of this.segments) seg.close();
+  }
+
+  private deleteSegmentFiles(base: number): void {
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      fs.rmSync(path.join(this.dir, String(base).padStart(20, '0') + suffix), { force: true });
+    }
+  }
+}
