@@ -133,6 +133,15 @@ describe('interop with Python codecs (third-party implementations)', () => {
       payload,
     );
     assert.ok(decompress(CompressionType.Lz4, kafkaPython).equals(payload), 'kafka-python lz4');
+    // Incompressible input makes the encoder store blocks uncompressed (size high bit set).
+    const random = randomBytes(200_000);
+    const stored = python(
+      'import sys,lz4.frame; sys.stdout.buffer.write(lz4.frame.compress(sys.stdin.buffer.read()))',
+      random,
+    );
+    // magic 4 | FLG, BD | content size 8 | HC, then the first block's size word.
+    assert.equal(stored.readUInt32LE(15) >>> 31, 1, 'the first block is stored');
+    assert.ok(decompress(CompressionType.Lz4, stored).equals(random), 'stored blocks');
     const back = python(
       'import sys,lz4.frame; sys.stdout.buffer.write(lz4.frame.decompress(sys.stdin.buffer.read()))',
       compress(CompressionType.Lz4, payload),

@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { compressFrameSync, uncompressSync as lz4Uncompress } from 'lz4-napi';
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 import * as zstdBinding from 'zstd-napi/binding';
@@ -138,12 +138,20 @@ const XERIAL_BLOCK_SIZE = 32 * 1024;
  * allocated for it.
  */
 const SNAPPY_MAX_RATIO = 22;
+/**
+ * Copying the output into a plain Buffer is 10-15x faster than the binding's default of
+ * wrapping native memory in an external Buffer (measured on 32-128 KiB blocks).
+ */
+const SNAPPY_COPY = { copyOutputData: true } as const;
 
 function xerialSnappyCompress(data: Buffer): Buffer {
   const blocks: Buffer[] = [];
   let size = XERIAL_HEADER_SIZE;
   for (let at = 0; at < data.length; at += XERIAL_BLOCK_SIZE) {
-    const block = snappyCompress(data.subarray(at, Math.min(at + XERIAL_BLOCK_SIZE, data.length)));
+    const block = snappyCompress(
+      data.subarray(at, Math.min(at + XERIAL_BLOCK_SIZE, data.length)),
+      SNAPPY_COPY,
+    );
     blocks.push(block);
     size += 4 + block.length;
   }
@@ -182,7 +190,7 @@ function snappyBlockLength(block: Buffer): number {
 }
 
 function snappyBlock(block: Buffer, expected: number): Buffer {
-  const out = snappyUncompress(block) as Buffer;
+  const out = snappyUncompress(block, SNAPPY_COPY) as Buffer;
   if (out.length !== expected) {
     throw KafkaProtocolError.corrupt(
       `snappy block decompressed to ${out.length} bytes, its preamble says ${expected}`,
@@ -233,24 +241,21 @@ function snappyDecompress(data: Buffer, maxBytes: number): Buffer {
 
 // ---------------------------------------------------------------------------------------
 // LZ4: the standard LZ4 frame format (Kafka's KafkaLZ4BlockOutputStream since magic 1,
-// librdkafka's LZ4F). lz4-napi inflates one frame with no output cap and stops silently
-// after the first frame, so the frames are walked here first: that validates the framing,
-// bounds the output by block count times block size, and splits concatenated frames
-// (librdkafka's reader accepts them, so we do too).
+// librdkafka's LZ4F). lz4-napi's frame decoder is several times slower than its block
+// decoder, has no output cap and stops silently after the first frame, so frames are
+// parsed here and each block inflated by the block decoder, into at most the frame's block
+// size. Concatenated frames are all read (librdkafka reads them); linked blocks get the
+// previous 64 KiB of output as their dictionary. The frame's xxHash checksums are not
+// verified: the batch's CRC-32C already covers these bytes end to end.
 
 const LZ4_MAGIC = 0x184d2204;
 const LZ4_SKIPPABLE_MASK = 0xfffffff0;
 const LZ4_SKIPPABLE_MAGIC = 0x184d2a50;
-const LZ4_MAX_BLOCK_SIZE = 4 * 1024 * 1024;
+const LZ4_WINDOW = 64 * 1024;
 
-interface Lz4Frame {
-  start: number;
-  end: number;
-}
-
-function lz4Frames(data: Buffer, maxBytes: number): Lz4Frame[] {
-  const frames: Lz4Frame[] = [];
-  let bound = 0;
+function lz4Decompress(data: Buffer, maxBytes: number): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
   let pos = 0;
   const need = (n: number, what: string): void => {
     if (data.length - pos < n) {
@@ -271,16 +276,16 @@ function lz4Frames(data: Buffer, maxBytes: number): Lz4Frame[] {
     if (magic !== LZ4_MAGIC) {
       throw KafkaProtocolError.corrupt(`lz4 frame magic 0x${magic.toString(16)} at byte ${pos}`);
     }
-    const start = pos;
     pos += 4;
     need(3, 'descriptor');
     const flg = data[pos];
     const bd = data[pos + 1];
     if (flg >> 6 !== 1) throw KafkaProtocolError.corrupt(`lz4 frame version ${flg >> 6}`);
+    if ((flg & 0x01) !== 0) throw KafkaProtocolError.corrupt('lz4 frame needs a dictionary');
+    const linked = (flg & 0x20) === 0;
     const blockChecksum = (flg & 0x10) !== 0;
     const contentSize = (flg & 0x08) !== 0;
     const contentChecksum = (flg & 0x04) !== 0;
-    const dictId = (flg & 0x01) !== 0;
     const blockMaxId = (bd >> 4) & 0x07;
     if (blockMaxId < 4) throw KafkaProtocolError.corrupt(`lz4 block size id ${blockMaxId}`);
     const blockMax = 1 << (2 * blockMaxId + 8);
@@ -288,12 +293,16 @@ function lz4Frames(data: Buffer, maxBytes: number): Lz4Frame[] {
     if (contentSize) {
       need(8, 'content size');
       const declared = data.readUInt32LE(pos + 4) * 4294967296 + data.readUInt32LE(pos);
-      if (declared > maxBytes) throw tooLarge('lz4', maxBytes);
+      if (declared > maxBytes - total) throw tooLarge('lz4', maxBytes);
       pos += 8;
     }
-    if (dictId) pos += 4;
     need(1, 'header checksum');
     pos += 1;
+    // lz4-napi's block decoder reads a 4-byte little-endian output size first; the frame's
+    // block size bounds every block's output, so it goes there.
+    const sizePrefix = Buffer.allocUnsafe(4);
+    sizePrefix.writeUInt32LE(blockMax, 0);
+    let window: Buffer | undefined;
     for (;;) {
       need(4, 'block size');
       const word = data.readUInt32LE(pos);
@@ -304,27 +313,36 @@ function lz4Frames(data: Buffer, maxBytes: number): Lz4Frame[] {
         throw KafkaProtocolError.corrupt(`lz4 block of ${size} bytes exceeds its ${blockMax} maximum`);
       }
       need(size + (blockChecksum ? 4 : 0), 'block');
+      const block = data.subarray(pos, pos + size);
       pos += size + (blockChecksum ? 4 : 0);
-      // Each block's output is at most the frame's block size; the cap allows for the
-      // last, usually partial, block before the exact check after inflating.
-      bound += blockMax;
-      if (bound > maxBytes + LZ4_MAX_BLOCK_SIZE) throw tooLarge('lz4', maxBytes);
+      let out: Buffer;
+      if ((word & 0x80000000) !== 0) {
+        out = block; // stored uncompressed
+      } else {
+        const framed = Buffer.concat([sizePrefix, block], 4 + size);
+        out = linked && window !== undefined ? lz4Uncompress(framed, window) : lz4Uncompress(framed);
+      }
+      total += out.length;
+      if (total > maxBytes) throw tooLarge('lz4', maxBytes);
+      parts.push(out);
+      if (linked) window = lz4Window(window, out);
     }
     if (contentChecksum) {
       need(4, 'content checksum');
       pos += 4;
     }
-    frames.push({ start, end: pos });
   }
-  return frames;
+  if (parts.length === 1) return parts[0];
+  return Buffer.concat(parts, total);
 }
 
-function lz4Decompress(data: Buffer, maxBytes: number): Buffer {
-  const frames = lz4Frames(data, maxBytes);
-  if (frames.length === 0) return Buffer.alloc(0);
-  if (frames.length === 1) return decompressFrameSync(data.subarray(frames[0].start, frames[0].end));
-  const parts = frames.map((f) => decompressFrameSync(data.subarray(f.start, f.end)));
-  return Buffer.concat(parts);
+/** The last 64 KiB of output, which a linked block may refer back into. */
+function lz4Window(previous: Buffer | undefined, out: Buffer): Buffer {
+  if (out.length >= LZ4_WINDOW || previous === undefined) {
+    return out.subarray(Math.max(0, out.length - LZ4_WINDOW));
+  }
+  const joined = Buffer.concat([previous, out]);
+  return joined.subarray(Math.max(0, joined.length - LZ4_WINDOW));
 }
 
 // ---------------------------------------------------------------------------------------
