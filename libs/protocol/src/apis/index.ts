@@ -14,8 +14,55 @@ import { DescribeCluster } from './describe-cluster';
 import { DeleteRecords } from './delete-records';
 import { SaslHandshake } from './sasl-handshake';
 import { SaslAuthenticate } from './sasl-authenticate';
+import { FindCoordinator } from './find-coordinator';
+import { JoinGroup } from './join-group';
+import { SyncGroup } from './sync-group';
+import { Heartbeat } from './heartbeat';
+import { LeaveGroup } from './leave-group';
+import { OffsetCommit } from './offset-commit';
+import { OffsetFetch } from './offset-fetch';
+import { ListGroups } from './list-groups';
+import { DescribeGroups } from './describe-groups';
+import { DeleteGroups } from './delete-groups';
+import { OffsetDelete } from './offset-delete';
+import { InitProducerId } from './init-producer-id';
+import { OffsetForLeaderEpoch } from './offset-for-leader-epoch';
+import { AlterPartitionReassignments } from './alter-partition-reassignments';
+import { ListPartitionReassignments } from './list-partition-reassignments';
+import { ElectLeaders } from './elect-leaders';
+import { DescribeLogDirs } from './describe-log-dirs';
+import { CreateAcls } from './create-acls';
+import { DescribeAcls } from './describe-acls';
+import { DeleteAcls } from './delete-acls';
+import { DescribeUserScramCredentials } from './describe-user-scram-credentials';
+import { AlterUserScramCredentials } from './alter-user-scram-credentials';
 
 export { ApiVersions, Produce };
+// group coordination, transactions bootstrap, reassignment, log dirs, ACLs and SCRAM
+export {
+  FindCoordinator,
+  JoinGroup,
+  SyncGroup,
+  Heartbeat,
+  LeaveGroup,
+  OffsetCommit,
+  OffsetFetch,
+  ListGroups,
+  DescribeGroups,
+  DeleteGroups,
+  OffsetDelete,
+  InitProducerId,
+  OffsetForLeaderEpoch,
+  AlterPartitionReassignments,
+  ListPartitionReassignments,
+  ElectLeaders,
+  DescribeLogDirs,
+  CreateAcls,
+  DescribeAcls,
+  DeleteAcls,
+  DescribeUserScramCredentials,
+  AlterUserScramCredentials,
+};
 export {
   Metadata,
   Fetch,
@@ -49,6 +96,28 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   DeleteRecords,
   SaslHandshake,
   SaslAuthenticate,
+  FindCoordinator,
+  JoinGroup,
+  SyncGroup,
+  Heartbeat,
+  LeaveGroup,
+  OffsetCommit,
+  OffsetFetch,
+  ListGroups,
+  DescribeGroups,
+  DeleteGroups,
+  OffsetDelete,
+  InitProducerId,
+  OffsetForLeaderEpoch,
+  AlterPartitionReassignments,
+  ListPartitionReassignments,
+  ElectLeaders,
+  DescribeLogDirs,
+  CreateAcls,
+  DescribeAcls,
+  DeleteAcls,
+  DescribeUserScramCredentials,
+  AlterUserScramCredentials,
 ];
 
 const BY_KEY = new Map<number, ApiDefinition>(ALL_APIS.map((api) => [api.apiKey, api]));
