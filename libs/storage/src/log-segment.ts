@@ -42,8 +42,6 @@ export interface BatchLocation {
   readonly baseOffset: number;
   readonly lastOffset: number;
   readonly maxTimestamp: number;
-  readonly baseTimestamp: number;
-  readonly attributes: number;
 }
 
 function locate(h: BatchHeader, position: number): BatchLocation {
@@ -53,8 +51,6 @@ function locate(h: BatchHeader, position: number): BatchLocation {
     baseOffset: h.baseOffset,
     lastOffset: h.lastOffset,
     maxTimestamp: h.maxTimestamp,
-    baseTimestamp: h.baseTimestamp,
-    attributes: h.attributes,
   };
 }
 

@@ -251,7 +251,7 @@ test('offsetForTimestamp finds the first batch whose max timestamp reaches the t
   assert.deepEqual(log.offsetForTimestamp(0), { offset: 0, timestamp: t0 });
   assert.deepEqual(log.offsetForTimestamp(t0 + 39_000), { offset: 78, timestamp: t0 + 39_000 });
   assert.equal(log.offsetForTimestamp(t0 + 39_001), null);
-  // Never below the log start offset.
+  // Never below the log start offset, even inside a batch.
   log.deleteRecordsBefore(31);
   assert.deepEqual(log.offsetForTimestamp(0), { offset: 31, timestamp: t0 + 15_000 });
 });
@@ -364,7 +364,7 @@ test('a closed log refuses work with KAFKA_STORAGE_ERROR', () => {
   assert.throws(() => log.read(0, 100, { minOneBatch: true }), code(ErrorCode.KAFKA_STORAGE_ERROR));
 });
 
-test('a batch with records at different timestamps is found by its max timestamp', () => {
+test('offsetForTimestamp decodes the one batch it lands in for the exact record', () => {
   const log = open(tempDir());
   const t = 1_700_000_000_000;
   log.append(
@@ -377,7 +377,20 @@ test('a batch with records at different timestamps is found by its max timestamp
     0,
   );
   log.append(encodeBatch({ records: [{ value: 'c', timestamp: t + 100 }] }), 0);
-  // The batch holding t+50 answers with its first offset: exact record offsets need decoding.
-  assert.deepEqual(log.offsetForTimestamp(t + 50), { offset: 0, timestamp: t });
+  // Only that batch is decoded, for the exact record.
+  assert.deepEqual(log.offsetForTimestamp(t + 1), { offset: 1, timestamp: t + 50 });
+  assert.deepEqual(log.offsetForTimestamp(t + 50), { offset: 1, timestamp: t + 50 });
+  assert.deepEqual(log.offsetForTimestamp(t), { offset: 0, timestamp: t });
   assert.deepEqual(log.offsetForTimestamp(t + 51), { offset: 2, timestamp: t + 100 });
+  // Out-of-order timestamps inside a batch: the first record reaching the target wins.
+  log.append(
+    encodeBatch({
+      records: [
+        { value: 'd', timestamp: t + 300 },
+        { value: 'e', timestamp: t + 200 },
+      ],
+    }),
+    0,
+  );
+  assert.deepEqual(log.offsetForTimestamp(t + 150), { offset: 3, timestamp: t + 300 });
 });

@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ATTRIBUTE, BATCH, BatchHeader, ErrorCode, KafkaProtocolError } from '@tributary/protocol';
+import {
+  ATTRIBUTE,
+  BATCH,
+  BatchHeader,
+  decodeRecordBatch,
+  ErrorCode,
+  KafkaProtocolError,
+} from '@tributary/protocol';
 import { fsyncDir, readFileIfExists, writeFileAtomicSync } from './atomic-file';
 import { consoleLogger, type StorageLogger } from './logger';
 import {
@@ -10,7 +17,6 @@ import {
   readInt64,
   TIME_INDEX_SUFFIX,
   writeInt64,
-  type BatchLocation,
 } from './log-segment';
 import type { TopicConfig } from './topic-config';
 
@@ -565,24 +571,24 @@ export class PartitionLog {
   }
 
   /**
-   * ListOffsets by timestamp: the first batch from logStartOffset on whose max timestamp is
-   * >= ts, or null. The exact record needs that batch decoded, which the protocol library
-   * cannot do yet, so this answers the batch's first offset (at or after logStartOffset) and
-   * that record's timestamp (the batch's base timestamp, or its LogAppendTime): an offset at
-   * or before the exact one, never after it. Earliest (-2) and latest (-1) are the caller's,
-   * from logStartOffset and logEndOffset / highWatermark.
+   * ListOffsets by timestamp: the first record at or after logStartOffset whose timestamp is
+   * >= ts, or null. The time and offset indexes find the first batch whose max timestamp
+   * reaches ts; only that batch is decoded for the exact record. Earliest (-2) and latest (-1)
+   * are the caller's, from logStartOffset and logEndOffset / highWatermark.
    */
   offsetForTimestamp(timestamp: number): TimestampOffset | null {
     this.ensureOnline();
+    let minOffset = this._logStartOffset;
     for (const seg of this.segments) {
-      if (seg.nextOffset <= this._logStartOffset) continue;
-      const found: BatchLocation | null = seg.findBatchByTimestamp(timestamp, this._logStartOffset);
-      if (found === null) continue;
-      const logAppendTime = (found.attributes & ATTRIBUTE.TIMESTAMP_TYPE_LOG_APPEND) !== 0;
-      return {
-        offset: Math.max(found.baseOffset, this._logStartOffset),
-        timestamp: logAppendTime ? found.maxTimestamp : found.baseTimestamp,
-      };
+      if (seg.nextOffset <= minOffset) continue;
+      for (;;) {
+        const found = seg.findBatchByTimestamp(timestamp, minOffset);
+        if (found === null) break;
+        const { records } = decodeRecordBatch(seg.readBatch(found));
+        const record = records.find((r) => r.offset >= minOffset && r.timestamp >= timestamp);
+        if (record !== undefined) return { offset: record.offset, timestamp: record.timestamp };
+        minOffset = found.lastOffset + 1;
+      }
     }
     return null;
   }
