@@ -27,3 +27,4 @@ export {
   type DescribedConfig,
   type ConfigSynonym,
 } from './topic-config';
+export type { EpochEndOffset, EpochEntry } from './leader-epoch-cache';

@@ -282,3 +282,13 @@ test('topics.json is replaced atomically and an unreadable one stops the open', 
   const broken = new LogManager({ dataDir: dir, logger: memoryLogger() });
   assert.throws(() => broken.open(), fails(ErrorCode.KAFKA_STORAGE_ERROR, /unreadable/));
 });
+
+test('a topic with a 249-character name can be deleted (its directory is renamed aside within name limits)', () => {
+  const dir = dataDir();
+  const m = openManager(dir);
+  const name = 'n'.repeat(249);
+  m.createTopic(name, 11);
+  m.deleteTopic(name);
+  assert.ok(!m.lines.some((l) => l.startsWith('error:')), m.lines.join('\n'));
+  assert.ok(!fs.existsSync(path.join(dir, `${name}-10`)));
+});

@@ -418,16 +418,17 @@ export class LogManager {
       throw this.storageError(`deleting topic ${name}`, err);
     }
     const stamp = `${Date.now().toString(36)}${crypto.randomBytes(4).toString('hex')}`;
-    for (const log of topic.partitions) {
+    topic.partitions.forEach((log, partition) => {
       log.closeForDeletion();
-      const aside = `${log.dir}.${stamp}${DELETE_SUFFIX}`;
+      // Kafka's "<topic>-<partition>.<id>-delete", the topic cut to stay within 255 bytes.
+      const aside = path.join(this.dataDir, `${name.slice(0, 200)}-${partition}.${stamp}${DELETE_SUFFIX}`);
       try {
         fs.renameSync(log.dir, aside);
         this.removeInBackground(aside);
       } catch (err) {
         this.logger.error(`could not move ${log.dir} aside for deletion: ${(err as Error).message}`);
       }
-    }
+    });
     this.logger.log(`deleted topic ${name}`);
   }
 

@@ -158,6 +158,7 @@ export class LogSegment {
     baseOffset: number,
     config: TopicConfig,
     recover: boolean,
+    onRecoveredBatch?: (partitionLeaderEpoch: number, baseOffset: number) => void,
   ): { segment: LogSegment; truncated: { bytes: number; reason: string } | null; rebuilt: boolean } {
     const name = (s: string) => path.join(dir, segmentFileName(baseOffset, s));
     const fd = fs.openSync(name(LOG_SUFFIX), 'r+');
@@ -168,7 +169,7 @@ export class LogSegment {
       timeIndex = IndexFile.open(name(TIME_INDEX_SUFFIX), TIME_ENTRY);
       const segment = new LogSegment(dir, baseOffset, fd, offsetIndex, timeIndex, config);
       if (!recover && segment.loadFromIndexes()) return { segment, truncated: null, rebuilt: false };
-      return { segment, truncated: segment.recover(config), rebuilt: true };
+      return { segment, truncated: segment.recover(config, onRecoveredBatch), rebuilt: true };
     } catch (err) {
       offsetIndex?.close();
       timeIndex?.close();
@@ -333,9 +334,13 @@ export class LogSegment {
   /**
    * Validates every batch from the start (framing, magic 2, CRC-32C, offsets that increase
    * and fit the relative offset range), truncates the file at the first bad byte and rebuilds
-   * both indexes. Returns what was cut, or null when the whole file was good.
+   * both indexes. `onBatch` sees each good batch (the leader epoch cache learns from it).
+   * Returns what was cut, or null when the whole file was good.
    */
-  recover(config: TopicConfig): { bytes: number; reason: string } | null {
+  recover(
+    config: TopicConfig,
+    onBatch?: (partitionLeaderEpoch: number, baseOffset: number) => void,
+  ): { bytes: number; reason: string } | null {
     this.offsetIndex.beginBulk();
     this.timeIndex.beginBulk();
     this.maxTimestamp = -1;
@@ -388,6 +393,7 @@ export class LogSegment {
         break;
       }
       this.indexBatch(config, baseOffset, lastOffset, h.maxTimestamp, pos, size);
+      onBatch?.(h.partitionLeaderEpoch, baseOffset);
       pos += size;
     }
     if (pos < end) {

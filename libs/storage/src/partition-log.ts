@@ -9,6 +9,7 @@ import {
   KafkaProtocolError,
 } from '@tributary/protocol';
 import { fsyncDir, readFileIfExists, writeFileAtomicSync } from './atomic-file';
+import { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache';
 import { consoleLogger, type StorageLogger } from './logger';
 import {
   INDEX_SUFFIX,
@@ -42,7 +43,8 @@ export interface PartitionLogOptions {
   readonly logger?: StorageLogger;
   /**
    * True (the default, right for a lone broker and for mirror topics): every append moves the
-   * high watermark to the log end. False when replication decides it via setHighWatermark().
+   * high watermark to the log end (checkpointed as -1). False when replication decides it via
+   * setHighWatermark(); it is then checkpointed and restored.
    */
   readonly highWatermarkFollowsLogEnd?: boolean;
 }
@@ -110,6 +112,7 @@ export class PartitionLog {
   readonly name: string;
   private readonly logger: StorageLogger;
   private segments: LogSegment[] = [];
+  private epochs!: LeaderEpochCache;
   private _config: TopicConfig;
   private _logStartOffset = 0;
   private _logEndOffset = 0;
@@ -151,6 +154,10 @@ export class PartitionLog {
     if (checkpointText !== null && saved === null) {
       this.logger.warn(`${this.name}: ignoring malformed ${OFFSETS_CHECKPOINT_FILE}`);
     }
+    this.epochs = LeaderEpochCache.load(dir, (m) => this.logger.warn(`${this.name}: ${m}`));
+    const learnEpoch = (epoch: number, baseOffset: number) => {
+      if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
+    };
     const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
     const clean = fs.existsSync(marker);
     if (clean) {
@@ -191,7 +198,13 @@ export class PartitionLog {
           continue;
         }
         const needsRecovery = i === bases.length - 1 ? !clean : bases[i + 1] > recoverFrom;
-        const { segment, truncated, rebuilt } = LogSegment.open(dir, base, this._config, needsRecovery);
+        const { segment, truncated, rebuilt } = LogSegment.open(
+          dir,
+          base,
+          this._config,
+          needsRecovery,
+          learnEpoch,
+        );
         this.segments.push(segment);
         if (rebuilt) {
           recovered = true;
@@ -225,6 +238,8 @@ export class PartitionLog {
       : Math.min(Math.max(saved?.highWatermark ?? 0, this._logStartOffset), this._logEndOffset);
     // Cleanly closed logs were flushed; recovered segments were flushed above.
     this._recoveryPoint = this._logEndOffset;
+    this.epochs.truncateFromEnd(this._logEndOffset);
+    this.epochs.truncateFromStart(this._logStartOffset);
     this.checkpoint();
   }
 
@@ -260,6 +275,31 @@ export class PartitionLog {
 
   private get active(): LogSegment {
     return this.segments[this.segments.length - 1];
+  }
+
+  /** The latest leader epoch with an entry in the leader epoch cache, -1 when none. */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /** The leader epoch cache's entries: the first offset of each epoch. */
+  epochEntries(): readonly EpochEntry[] {
+    return this.epochs.epochEntries();
+  }
+
+  /**
+   * OffsetForLeaderEpoch: where `leaderEpoch` ended in this log (the log end for the latest
+   * epoch, else the next epoch's first offset), with the largest epoch at or below it; -1, -1
+   * when unknown.
+   */
+  endOffsetForEpoch(leaderEpoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(leaderEpoch, this._logEndOffset);
+  }
+
+  /** A new leader records that its epoch starts at the log end, before any append in it. */
+  assignLeaderEpoch(leaderEpoch: number): void {
+    this.ensureOnline();
+    if (leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, this._logEndOffset);
   }
 
   /** Applies changed topic configs; segments already rolled keep their size. */
@@ -367,6 +407,7 @@ export class PartitionLog {
     this.writeToActive(records);
     this._logEndOffset = lastOffset + 1;
     if (this.highWatermarkFollowsLogEnd) this._highWatermark = this._logEndOffset;
+    if (leaderEpoch > this.epochs.latestEpoch) this.learnEpoch(leaderEpoch, baseOffset);
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
     return { baseOffset, lastOffset, logAppendTime, recordCount };
@@ -431,9 +472,24 @@ export class PartitionLog {
     this.writeToActive(data);
     this._logEndOffset = next;
     if (this.highWatermarkFollowsLogEnd) this._highWatermark = next;
+    for (let b = 0; b < end;) {
+      const h = new BatchHeader(data, b);
+      if (h.partitionLeaderEpoch > this.epochs.latestEpoch)
+        this.learnEpoch(h.partitionLeaderEpoch, h.baseOffset);
+      b += h.sizeInBytes;
+    }
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
     return { baseOffset: firstOffset, lastOffset: next - 1, logAppendTime: -1, recordCount };
+  }
+
+  /** A new epoch seen in appended batches; its checkpoint failing means the disk is failing. */
+  private learnEpoch(epoch: number, startOffset: number): void {
+    try {
+      this.epochs.assign(epoch, startOffset);
+    } catch (err) {
+      throw this.goOffline('leader epoch checkpoint', err);
+    }
   }
 
   private writeToActive(records: Buffer): void {
@@ -612,6 +668,7 @@ export class PartitionLog {
     if (target > this._logStartOffset) {
       this._logStartOffset = target;
       this.checkpoint();
+      this.epochs.truncateFromStart(target);
       this.deleteLogStartOffsetBreachedSegments();
     }
     return this._logStartOffset;
@@ -678,6 +735,7 @@ export class PartitionLog {
     if (this.segments[0].baseOffset > this._logStartOffset) {
       this._logStartOffset = this.segments[0].baseOffset;
       this.checkpoint();
+      this.epochs.truncateFromStart(this._logStartOffset);
     }
     return n;
   }
@@ -705,6 +763,7 @@ export class PartitionLog {
     const end = this.active.nextOffset;
     this.logger.log(`${this.name}: truncated to ${offset}, log end ${this._logEndOffset} -> ${end}`);
     this._logEndOffset = end;
+    this.epochs.truncateFromEnd(end);
     this._highWatermark = Math.min(this._highWatermark, end);
     this._logStartOffset = Math.min(this._logStartOffset, end);
     this._recoveryPoint = Math.min(this._recoveryPoint, end);
@@ -723,6 +782,7 @@ export class PartitionLog {
     }
     this.logger.log(`${this.name}: emptied, starting at ${offset}`);
     this._logStartOffset = this._logEndOffset = this._highWatermark = this._recoveryPoint = offset;
+    this.epochs.clear();
     this.unflushedMessages = 0;
     this.checkpoint();
   }
@@ -760,8 +820,10 @@ export class PartitionLog {
    * atomic replace. Called when logStartOffset moves, periodically, and on close.
    */
   checkpoint(): void {
+    // A high watermark that follows the log end is not worth a write per change: -1.
+    const hw = this.highWatermarkFollowsLogEnd ? -1 : this._highWatermark;
     const text =
-      `0\nlog-start-offset ${this._logStartOffset}\nhigh-watermark ${this._highWatermark}\n` +
+      `0\nlog-start-offset ${this._logStartOffset}\nhigh-watermark ${hw}\n` +
       `recovery-point ${this._recoveryPoint}\n`;
     if (text === this.lastCheckpoint) return;
     writeFileAtomicSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
