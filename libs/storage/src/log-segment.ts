@@ -515,6 +515,24 @@ export class LogSegment {
     return found;
   }
 
+  /**
+   * The largest batch max timestamp among batches ending at or after minOffset, and the base
+   * offset of the first batch that has it; a header scan, for a segment cut by logStartOffset.
+   */
+  maxTimestampFrom(minOffset: number): { timestamp: number; offset: number } {
+    let timestamp = -1;
+    let offset = -1;
+    const from = minOffset <= this.baseOffset ? 0 : this.lookupPosition(minOffset);
+    scanHeaders(this.fd, from, this.size, (h) => {
+      if (h.lastOffset >= minOffset && h.maxTimestamp > timestamp) {
+        timestamp = h.maxTimestamp;
+        offset = h.baseOffset;
+      }
+      return true;
+    });
+    return { timestamp, offset };
+  }
+
   /** Reads one batch's bytes. */
   readBatch(location: BatchLocation): Buffer {
     const buf = Buffer.allocUnsafe(location.size);

@@ -394,3 +394,26 @@ test('offsetForTimestamp decodes the one batch it lands in for the exact record'
   );
   assert.deepEqual(log.offsetForTimestamp(t + 150), { offset: 3, timestamp: t + 300 });
 });
+
+test('offsetOfMaxTimestamp finds the record with the largest timestamp, across segments and from logStartOffset', () => {
+  const log = open(tempDir(), { 'segment.bytes': '300' });
+  assert.equal(log.offsetOfMaxTimestamp(), null);
+  const t = 1_700_000_000_000;
+  log.append(
+    encodeBatch({
+      records: [
+        { value: 'a', timestamp: t + 10 },
+        { value: 'b', timestamp: t + 900 },
+      ],
+    }),
+    0,
+  );
+  for (let i = 0; i < 6; i++) log.append(simpleBatch(2, { timestamp: t + i }), 0);
+  log.append(encodeBatch({ records: [{ value: 'c', timestamp: t + 900 }] }), 0); // a tie comes later
+  assert.ok(log.segmentBaseOffsets().length > 2);
+  assert.deepEqual(log.offsetOfMaxTimestamp(), { offset: 1, timestamp: t + 900 });
+  log.deleteRecordsBefore(1);
+  assert.deepEqual(log.offsetOfMaxTimestamp(), { offset: 1, timestamp: t + 900 });
+  log.deleteRecordsBefore(2);
+  assert.deepEqual(log.offsetOfMaxTimestamp(), { offset: 14, timestamp: t + 900 });
+});

@@ -649,6 +649,34 @@ export class PartitionLog {
     return null;
   }
 
+  /**
+   * ListOffsets MAX_TIMESTAMP (-3, KIP-734): the record with the largest timestamp from
+   * logStartOffset on (the first such), or null for an empty log. Segments track their max
+   * timestamp and its batch; only that batch is decoded.
+   */
+  offsetOfMaxTimestamp(): TimestampOffset | null {
+    this.ensureOnline();
+    let best: { seg: LogSegment; timestamp: number; offset: number } | null = null;
+    for (const seg of this.segments) {
+      if (seg.nextOffset <= this._logStartOffset) continue;
+      const max =
+        seg.offsetOfMaxTimestamp >= this._logStartOffset
+          ? { timestamp: seg.maxTimestamp, offset: seg.offsetOfMaxTimestamp }
+          : seg.maxTimestampFrom(this._logStartOffset);
+      if (max.timestamp >= 0 && (best === null || max.timestamp > best.timestamp)) best = { seg, ...max };
+    }
+    if (best === null) return null;
+    const location = best.seg.findBatch(best.offset);
+    if (location === null) return null;
+    let found: TimestampOffset | null = null;
+    for (const r of decodeRecordBatch(best.seg.readBatch(location)).records) {
+      if (r.offset >= this._logStartOffset && (found === null || r.timestamp > found.timestamp)) {
+        found = { offset: r.offset, timestamp: r.timestamp };
+      }
+    }
+    return found;
+  }
+
   // ---- deletion and truncation ---------------------------------------------------------
 
   /**
