@@ -109,6 +109,8 @@ export class LogSegment {
   readonly rollJitterMs: number;
   /** Whether bytes were written since the last fsync. */
   dirty = false;
+  /** Counts changes to the file, so a background fsync only clears what it covered. */
+  private writes = 0;
 
   private bytesSinceLastIndexEntry = 0;
   private pendingIo = 0;
@@ -399,7 +401,7 @@ export class LogSegment {
     if (pos < end) {
       fs.ftruncateSync(this.fd, pos);
       this.size = pos;
-      this.dirty = true;
+      this.markDirty();
     }
     this.offsetIndex.endBulk();
     this.timeIndex.endBulk();
@@ -417,7 +419,7 @@ export class LogSegment {
     const position = this.size;
     writeFully(this.fd, records, 0, records.length, position);
     this.size += records.length;
-    this.dirty = true;
+    this.markDirty();
     let at = 0;
     while (at < records.length) {
       const size = records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
@@ -550,7 +552,7 @@ export class LogSegment {
     const removed = this.size - first.position;
     fs.ftruncateSync(this.fd, first.position);
     this.size = first.position;
-    this.dirty = true;
+    this.markDirty();
     let keep = this.offsetIndex.count;
     while (keep > 0 && this.offsetEntryPos(keep - 1) >= first.position) keep--;
     this.offsetIndex.truncateTo(keep);
@@ -580,6 +582,11 @@ export class LogSegment {
     this.appendTimeEntry(this.maxTimestamp, this.offsetOfMaxTimestamp);
   }
 
+  private markDirty(): void {
+    this.dirty = true;
+    this.writes++;
+  }
+
   /** fsync of the log and its indexes. */
   flush(): void {
     fs.fdatasyncSync(this.fd);
@@ -594,13 +601,15 @@ export class LogSegment {
    */
   flushAsync(done: (err: Error | null) => void): void {
     this.pendingIo++;
+    const writes = this.writes;
     fs.fdatasync(this.fd, (err) => {
       let failure: Error | null = err;
       if (failure === null && !this.closed) {
         try {
           this.offsetIndex.flush();
           this.timeIndex.flush();
-          this.dirty = false;
+          // Written again meanwhile (truncation made it active again): still dirty.
+          if (this.writes === writes) this.dirty = false;
         } catch (e) {
           failure = e as Error;
         }

@@ -187,7 +187,9 @@ export class PartitionLog {
     // Without the clean-shutdown marker, everything from the segment holding the recovery
     // point on may hold unflushed (torn) writes.
     const recoverFrom = clean ? Infinity : (saved?.recoveryPoint ?? 0);
-    let recovered = false;
+    // Recovered segments are fsynced below: what a crashed process left in the page cache is
+    // only durable after that, and the recovery point is about to cover it.
+    const recovered: LogSegment[] = [];
     let cut = false;
     try {
       for (let i = 0; i < bases.length; i++) {
@@ -207,11 +209,13 @@ export class PartitionLog {
         );
         this.segments.push(segment);
         if (rebuilt) {
-          recovered = true;
+          recovered.push(segment);
           if (!needsRecovery) this.logger.warn(`${this.name}: rebuilt the indexes of segment ${base}`);
         }
         if (truncated !== null) {
-          cut = true;
+          // Past the recovery point what follows a torn write cannot be trusted; before it (a
+          // flushed segment that went bad) later segments stay, as in Kafka, leaving a gap.
+          if (needsRecovery) cut = true;
           this.logger.warn(
             `${this.name}: recovery truncated segment ${base} to ${segment.size} bytes, ` +
               `next offset ${segment.nextOffset}, dropping ${truncated.bytes} bytes: ${truncated.reason}`,
@@ -221,7 +225,7 @@ export class PartitionLog {
       if (this.segments.length === 0) {
         this.segments.push(LogSegment.create(dir, Math.max(0, saved?.logStartOffset ?? 0), this._config));
       }
-      if (recovered) for (const s of this.segments) if (s.dirty) s.flush();
+      for (const s of recovered) s.flush();
     } catch (err) {
       for (const s of this.segments) s.close();
       throw err;

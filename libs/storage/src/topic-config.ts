@@ -425,7 +425,10 @@ export function validateTopicConfigs(configs: Readonly<Record<string, string>>):
       throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${key}`);
     }
     if (value === null || value === undefined) {
-      throw invalid(key, String(value), 'a value is required');
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_CONFIG,
+        `Null value not supported for topic configs: ${key}`,
+      );
     }
     parseChecked(d, key, value);
   }
