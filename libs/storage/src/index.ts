@@ -20,7 +20,6 @@ export {
   TopicConfig,
   ConfigSource,
   ConfigType,
-  TOPIC_CONFIGS,
   brokerLevelLogKeys,
   isTopicConfig,
   validateTopicConfigs,
