@@ -1,0 +1,53 @@
+import { NestFactory } from '@nestjs/core';
+import { BrokerModule, ConfigLayer, parseBrokerConfig } from '@tributary/broker';
+import { brokerLevelLogKeys } from '@tributary/storage';
+import { readConfigFile } from '../config-file';
+import { ParsedArgs, single, UsageError } from '../args';
+
+export const BROKER_USAGE = `tributary broker [options]
+
+Starts one broker. Settings use Kafka's names; flags win over the file.
+
+  --config FILE        YAML file of broker settings (e.g. config/single.yaml)
+  --node-id N          node.id
+  --listen HOST:PORT   listeners=PLAINTEXT://HOST:PORT
+  --data-dir DIR       log.dirs
+  --cluster-id ID      cluster.id
+  --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)`;
+
+const KNOWN_FLAGS = new Set(['config', 'node-id', 'listen', 'data-dir', 'cluster-id', 'set', 'help']);
+
+/** The config layers of a broker command: the file, then the flags. */
+export function brokerConfigLayers(args: ParsedArgs): ConfigLayer[] {
+  for (const name of args.flags.keys()) {
+    if (!KNOWN_FLAGS.has(name)) throw new UsageError(`unknown option --${name}`);
+  }
+  const layers: ConfigLayer[] = [];
+  const file = single(args, 'config');
+  if (file !== undefined) layers.push({ source: file, values: readConfigFile(file) });
+  const flags: Record<string, string> = {};
+  const nodeId = single(args, 'node-id');
+  if (nodeId !== undefined) flags['node.id'] = nodeId;
+  const listen = single(args, 'listen');
+  if (listen !== undefined) flags['listeners'] = listen.includes('://') ? listen : `PLAINTEXT://${listen}`;
+  const dataDir = single(args, 'data-dir');
+  if (dataDir !== undefined) flags['log.dirs'] = dataDir;
+  const clusterId = single(args, 'cluster-id');
+  if (clusterId !== undefined) flags['cluster.id'] = clusterId;
+  for (const kv of args.flags.get('set') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${kv}: expected KEY=VALUE`);
+    flags[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  layers.push({ source: 'command line', values: flags });
+  return layers;
+}
+
+export async function runBroker(args: ParsedArgs): Promise<void> {
+  const config = parseBrokerConfig(brokerConfigLayers(args), brokerLevelLogKeys());
+  const app = await NestFactory.createApplicationContext(BrokerModule.forRoot(config), {
+    logger: ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.init();
+}

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { ConfigError } from '@tributary/broker';
+import { parseArgs, UsageError } from './args';
+import { BROKER_USAGE, runBroker } from './commands/broker.command';
+
+const USAGE = `tributary: a Kafka-compatible streaming platform
+
+Usage: tributary <command> [options]
+
+Commands:
+  broker     run one broker (tributary broker --help)
+  help       show this help
+
+Examples:
+  npx tributary broker --node-id 1 --listen 127.0.0.1:9092 --data-dir ./var/b1
+  npx tributary broker --config config/single.yaml`;
+
+const COMMANDS: Record<
+  string,
+  { usage: string; run: (args: ReturnType<typeof parseArgs>) => Promise<void> }
+> = {
+  broker: { usage: BROKER_USAGE, run: runBroker },
+};
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  if (args.command === null || args.command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const command = COMMANDS[args.command];
+  if (command === undefined) throw new UsageError(`unknown command "${args.command}"\n\n${USAGE}`);
+  if (args.flags.has('help')) {
+    console.log(command.usage);
+    return;
+  }
+  await command.run(args);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    console.error(`tributary: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

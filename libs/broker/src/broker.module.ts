@@ -1,0 +1,50 @@
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { Broker } from './broker';
+import type { BrokerConfig } from './config/broker-config';
+
+export const BROKER_CONFIG = Symbol('BROKER_CONFIG');
+
+/** Hosts a Broker's life cycle in Nest: started at bootstrap, stopped cleanly on SIGTERM. */
+@Injectable()
+export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly broker: Broker;
+  private readonly logger: Logger;
+
+  constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
+    this.logger = new Logger(`broker-${config.nodeId}`);
+    this.broker = new Broker(config, this.logger);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const addresses = await this.broker.start();
+    for (const a of addresses) {
+      this.logger.log(
+        `node ${this.broker.config.nodeId} of cluster ${this.broker.clusterId} listening on ${a.host}:${a.port}`,
+      );
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.broker.stop();
+    this.logger.log('stopped: in-flight requests answered, segments flushed and closed');
+  }
+}
+
+@Module({})
+export class BrokerModule {
+  static forRoot(config: BrokerConfig): DynamicModule {
+    return {
+      module: BrokerModule,
+      providers: [{ provide: BROKER_CONFIG, useValue: config }, BrokerService],
+      exports: [BrokerService],
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import { DescribeCluster, ErrorCode } from '@tributary/protocol';
+import type { BrokerContext } from '../broker-context';
+import type { ApiHandler } from './handler';
+
+export function describeClusterHandler(ctx: BrokerContext): ApiHandler<typeof DescribeCluster> {
+  return {
+    api: DescribeCluster,
+    handle(_request, { connection }) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        endpointType: 1,
+        clusterId: ctx.cluster.clusterId,
+        controllerId: ctx.cluster.controllerId,
+        brokers: ctx.cluster
+          .brokers(connection)
+          .map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        clusterAuthorizedOperations: -2147483648,
+      };
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { ApiDefinition, RequestHeader, RequestOf, ResponseInput } from '@tributary/protocol';
+import type { Connection } from '../network/connection';
+
+export interface RequestContext {
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly connection: Connection;
+}
+
+/** One Kafka API served by the broker. Returning null sends no response (Produce with acks=0). */
+export interface ApiHandler<A extends ApiDefinition = ApiDefinition> {
+  readonly api: A;
+  handle(
+    request: RequestOf<A>,
+    ctx: RequestContext,
+  ): ResponseInput<A> | null | Promise<ResponseInput<A> | null>;
+}

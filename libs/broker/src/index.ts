@@ -1,0 +1,6 @@
+export * from './broker';
+export * from './broker.module';
+export * from './broker-context';
+export * from './config/broker-config';
+export * from './config/config-error';
+export * from './network/kafka-server';

@@ -1,0 +1,157 @@
+import type { Socket } from 'node:net';
+
+/**
+ * One client connection: cuts size-delimited frames out of the byte stream and writes
+ * responses back in request order, as Kafka guarantees per connection, even when a later
+ * request (a produce) completes before an earlier one (a long-polling fetch).
+ * Hot path: frames are subarrays of the received data, responses are lists of Buffers
+ * written with one cork/uncork, nothing is copied that need not be.
+ */
+export interface FrameSink {
+  /** Handles one request frame (without its size prefix). Returns the response chunks, or null for none (acks=0). */
+  onFrame(frame: Buffer, connection: Connection): Promise<Buffer[] | null> | Buffer[] | null;
+  /** A frame the connection refuses: the connection is closed after this is called. */
+  onProtocolViolation(reason: string, connection: Connection): void;
+}
+
+interface PendingResponse {
+  done: boolean;
+  chunks: Buffer[] | null;
+}
+
+export class Connection {
+  private pendingChunks: Buffer[] = [];
+  private pendingLength = 0;
+  private needed = 0;
+  private readonly inflight: PendingResponse[] = [];
+  private closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly sink: FrameSink,
+    private readonly maxRequestBytes: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', () => this.close());
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? 'unknown';
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? '127.0.0.1';
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Responses still owed to this connection. */
+  get inflightCount(): number {
+    return this.inflight.length;
+  }
+
+  private onData(data: Buffer): void {
+    if (this.pendingChunks.length > 0) {
+      // A large frame arrives in many reads: gather them and join once, not per read.
+      this.pendingChunks.push(data);
+      this.pendingLength += data.length;
+      if (this.pendingLength < this.needed) return;
+      data = Buffer.concat(this.pendingChunks, this.pendingLength);
+      this.pendingChunks = [];
+      this.pendingLength = 0;
+    }
+    let at = 0;
+    while (!this.closed && data.length - at >= 4) {
+      const size = data.readInt32BE(at);
+      if (size < 0 || size > this.maxRequestBytes) {
+        this.violation(
+          size < 0
+            ? `negative frame size ${size}`
+            : `frame of ${size} bytes exceeds socket.request.max.bytes ${this.maxRequestBytes}`,
+        );
+        return;
+      }
+      if (data.length - at - 4 < size) break;
+      const frame = data.subarray(at + 4, at + 4 + size);
+      at += 4 + size;
+      this.dispatch(frame);
+    }
+    if (at < data.length && !this.closed) {
+      const rest = data.subarray(at);
+      this.needed = rest.length >= 4 ? 4 + rest.readInt32BE(0) : 4;
+      this.pendingChunks = [rest];
+      this.pendingLength = rest.length;
+    }
+  }
+
+  private dispatch(frame: Buffer): void {
+    const slot: PendingResponse = { done: false, chunks: null };
+    this.inflight.push(slot);
+    let result: Promise<Buffer[] | null> | Buffer[] | null;
+    try {
+      result = this.sink.onFrame(frame, this);
+    } catch (err) {
+      this.violation((err as Error).message);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (chunks) => this.complete(slot, chunks),
+        (err: Error) => this.violation(err.message),
+      );
+    } else {
+      this.complete(slot, result);
+    }
+  }
+
+  private complete(slot: PendingResponse, chunks: Buffer[] | null): void {
+    slot.done = true;
+    slot.chunks = chunks;
+    if (this.closed) return;
+    let corked = false;
+    while (this.inflight.length > 0 && this.inflight[0].done) {
+      const next = this.inflight.shift() as PendingResponse;
+      if (next.chunks === null) continue;
+      if (!corked) {
+        this.socket.cork();
+        corked = true;
+      }
+      for (const chunk of next.chunks) this.socket.write(chunk);
+    }
+    if (corked) process.nextTick(() => this.socket.uncork());
+  }
+
+  private violation(reason: string): void {
+    if (this.closed) return;
+    this.sink.onProtocolViolation(reason, this);
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  /** Closes once every response owed has been written (clean shutdown). */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && this.inflight.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (!this.closed) {
+      this.closed = true;
+      this.socket.end();
+    }
+  }
+}
