@@ -1,3 +1,4 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BrokerModule, ConfigLayer, parseBrokerConfig } from '@tributary/broker';
 import { brokerLevelLogKeys } from '@tributary/storage';
@@ -48,6 +49,24 @@ export async function runBroker(args: ParsedArgs): Promise<void> {
   const app = await NestFactory.createApplicationContext(BrokerModule.forRoot(config), {
     logger: ['log', 'warn', 'error'],
   });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
+  exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
+}
+
+/** On a signal: close the app (answering in-flight requests, flushing logs), then exit 0. */
+export function exitCleanlyOn(app: INestApplicationContext, signals: readonly NodeJS.Signals[]): void {
+  let closing = false;
+  for (const signal of signals) {
+    process.on(signal, () => {
+      if (closing) return;
+      closing = true;
+      app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(`tributary: shutdown failed: ${(err as Error).stack ?? String(err)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

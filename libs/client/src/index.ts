@@ -1,0 +1,1 @@
+export { Connection, ConnectionError, type ConnectionOptions } from './network/connection';

@@ -1,0 +1,258 @@
+import net from 'node:net';
+import {
+  ApiVersions,
+  decodeResponse,
+  encodeRequest,
+  ErrorCode,
+  KafkaProtocolError,
+  parseVersions,
+  type ApiDefinition,
+  type RequestInput,
+  type ResponseOf,
+} from '@tributary/protocol';
+
+export interface ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly clientId?: string;
+  readonly connectTimeoutMs?: number;
+  /** A request not answered in this time fails with REQUEST_TIMED_OUT and closes the connection. */
+  readonly requestTimeoutMs?: number;
+  /** Requests written before their answers arrive, per connection. */
+  readonly maxInflight?: number;
+}
+
+interface Pending {
+  readonly api: ApiDefinition;
+  readonly version: number;
+  readonly resolve: (body: Record<string, unknown>) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** A network failure: the connection is gone; the request may or may not have been applied. */
+export class ConnectionError extends KafkaProtocolError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.NETWORK_EXCEPTION, message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+/**
+ * One connection to one broker, with pipelined requests: requests in flight are kept by
+ * correlation id (wrapping at 2^31) and answered in order; frames are cut from the stream by
+ * their size prefix without copying; an answer for an unknown correlation id closes the
+ * connection. The versions each API speaks are negotiated once with ApiVersions.
+ */
+export class Connection {
+  private socket: net.Socket | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private readonly waitingForSlot: (() => void)[] = [];
+  private nextCorrelationId = 1;
+  private buffered: Buffer[] = [];
+  private bufferedLength = 0;
+  private versions = new Map<number, { min: number; max: number }>();
+  private closedWith: Error | null = null;
+  private readonly closeListeners: ((err: Error) => void)[] = [];
+
+  constructor(readonly options: ConnectionOptions) {}
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  get isOpen(): boolean {
+    return this.socket !== null && this.closedWith === null;
+  }
+
+  /** Connects and negotiates versions (ApiVersions v3, falling back to v0 as brokers ask). */
+  async connect(): Promise<this> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: this.options.host, port: this.options.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new ConnectionError(`connect to ${this.address} timed out`));
+      }, this.options.connectTimeoutMs ?? 10000);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new ConnectionError(`connect to ${this.address} failed: ${err.message}`, { cause: err }));
+      });
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', (err) =>
+      this.fail(new ConnectionError(`${this.address}: ${err.message}`, { cause: err })),
+    );
+    socket.on('close', () => this.fail(new ConnectionError(`connection to ${this.address} closed`)));
+    this.socket = socket;
+    await this.negotiate();
+    return this;
+  }
+
+  private async negotiate(): Promise<void> {
+    let body = await this.send(ApiVersions, 3, {
+      clientSoftwareName: 'tributary',
+      clientSoftwareVersion: '0.1.0',
+    });
+    if (body.errorCode === ErrorCode.UNSUPPORTED_VERSION) body = await this.send(ApiVersions, 0, {});
+    if (body.errorCode !== ErrorCode.NONE) {
+      throw new KafkaProtocolError(body.errorCode, `ApiVersions from ${this.address} failed`);
+    }
+    this.versions = new Map(body.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
+  }
+
+  /** The highest version both sides speak, or UNSUPPORTED_VERSION. */
+  versionFor(api: ApiDefinition): number {
+    const ours = parseVersions(api.versions);
+    const theirs = this.versions.get(api.apiKey);
+    const max = Math.min(ours.max, theirs?.max ?? -1);
+    if (theirs === undefined || max < Math.max(ours.min, theirs.min)) {
+      throw new KafkaProtocolError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `${this.address} does not support ${api.name} in versions ${api.versions}`,
+      );
+    }
+    return max;
+  }
+
+  /** Sends a request in the negotiated version and resolves with the decoded response. */
+  request<A extends ApiDefinition>(
+    api: A,
+    body: RequestInput<A>,
+    version = this.versionFor(api),
+  ): Promise<ResponseOf<A>> {
+    return this.send(api, version, body);
+  }
+
+  /** Sends a request that has no response (Produce with acks=0). Resolves once written. */
+  async requestNoResponse<A extends ApiDefinition>(api: A, body: RequestInput<A>): Promise<void> {
+    const socket = this.ensureOpen();
+    const frame = encodeRequest(
+      api,
+      this.versionFor(api),
+      this.takeCorrelationId(),
+      this.options.clientId ?? null,
+      body,
+    );
+    await new Promise<void>((resolve, reject) => {
+      socket.cork();
+      for (let i = 0; i < frame.length; i++) {
+        if (i === frame.length - 1) socket.write(frame[i], (err) => (err ? reject(err) : resolve()));
+        else socket.write(frame[i]);
+      }
+      socket.uncork();
+    });
+  }
+
+  /** Sends a request in an explicit version. */
+  async send<A extends ApiDefinition>(
+    api: A,
+    version: number,
+    body: RequestInput<A>,
+  ): Promise<ResponseOf<A>> {
+    const max = this.options.maxInflight ?? 100;
+    while (this.pending.size >= max) await new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
+    const socket = this.ensureOpen();
+    const correlationId = this.takeCorrelationId();
+    const frame = encodeRequest(api, version, correlationId, this.options.clientId ?? null, body);
+    return new Promise((resolve, reject) => {
+      const timeoutMs = this.options.requestTimeoutMs ?? 30000;
+      const timer = setTimeout(() => {
+        this.fail(
+          new KafkaProtocolError(
+            ErrorCode.REQUEST_TIMED_OUT,
+            `${api.name} to ${this.address} timed out after ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.pending.set(correlationId, {
+        api,
+        version,
+        resolve: resolve as (b: Record<string, unknown>) => void,
+        reject,
+        timer,
+      });
+      socket.cork();
+      for (const chunk of frame) socket.write(chunk);
+      socket.uncork();
+    });
+  }
+
+  private takeCorrelationId(): number {
+    const id = this.nextCorrelationId;
+    this.nextCorrelationId = id === 0x7fffffff ? 1 : id + 1;
+    return id;
+  }
+
+  private ensureOpen(): net.Socket {
+    if (this.closedWith !== null) throw this.closedWith;
+    if (this.socket === null) throw new ConnectionError(`not connected to ${this.address}`);
+    return this.socket;
+  }
+
+  private onData(data: Buffer): void {
+    if (this.bufferedLength > 0) {
+      this.buffered.push(data);
+      this.bufferedLength += data.length;
+      data = Buffer.concat(this.buffered, this.bufferedLength);
+      this.buffered = [];
+      this.bufferedLength = 0;
+    }
+    let at = 0;
+    while (data.length - at >= 4) {
+      const size = data.readInt32BE(at);
+      if (size < 4) return this.fail(new ConnectionError(`${this.address} sent a frame of ${size} bytes`));
+      if (data.length - at - 4 < size) break;
+      this.onFrame(data.subarray(at + 4, at + 4 + size));
+      if (this.closedWith !== null) return;
+      at += 4 + size;
+    }
+    if (at < data.length) {
+      this.buffered = [data.subarray(at)];
+      this.bufferedLength = data.length - at;
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const p = this.pending.get(correlationId);
+    if (p === undefined) {
+      this.fail(new ConnectionError(`${this.address} answered unknown correlation id ${correlationId}`));
+      return;
+    }
+    this.pending.delete(correlationId);
+    clearTimeout(p.timer);
+    this.waitingForSlot.shift()?.();
+    try {
+      p.resolve(decodeResponse(p.api, p.version, frame).body);
+    } catch (err) {
+      p.reject(err as Error);
+    }
+  }
+
+  /** Registers a callback for when the connection closes (not after close() by us). */
+  onClose(listener: (err: Error) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  private fail(err: Error): void {
+    if (this.closedWith !== null) return;
+    this.closedWith = err;
+    this.socket?.destroy();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    for (const w of this.waitingForSlot.splice(0)) w();
+    for (const l of this.closeListeners) l(err);
+  }
+
+  close(): void {
+    this.fail(new ConnectionError(`connection to ${this.address} was closed by the client`));
+  }
+}
