@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 'use strict';
-// Runs every compiled *.test.js under dist with node's test runner (npm run build first).
+// Runs every compiled *.test.js under dist with node's test runner (installing and building first, see prepare.js).
 // Arguments filter the files by substring: `npm test -- storage interop`.
-const { spawnSync, execSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
+require('./prepare');
 
 function walk(dir, out) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@tributary/client';
+import { CreateTopics, DeleteTopics, encodeRecordBatch, ErrorCode, Produce } from '@tributary/protocol';
+import { runAsync, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
+
+/**
+ * npm run bench: a broker process driven by kcat (librdkafka), beside the floor measured in
+ * the same run: the same bytes sent over loopback into a Node process that only appends them
+ * to a file. Each cell is the median of REPEATS runs; the machine is shared, so read the ratios.
+ */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const TOTAL_BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024 * 1024);
+const KCAT_PRODUCER = [
+  '-X',
+  'linger.ms=5',
+  '-X',
+  'batch.size=1000000',
+  '-X',
+  'acks=1',
+  '-X',
+  'queue.buffering.max.kbytes=1048576',
+];
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+function inputFile(dir: string, recordSize: number, count: number): string {
+  const file = path.join(dir, `in-${recordSize}.txt`);
+  const line = Buffer.alloc(recordSize, 'x');
+  line[recordSize - 1] = 0x0a;
+  const chunk = Buffer.alloc(recordSize * 1024);
+  for (let i = 0; i < 1024; i++) line.copy(chunk, i * recordSize);
+  const fd = fs.openSync(file, 'w');
+  for (let written = 0; written < count; written += 1024)
+    fs.writeSync(fd, chunk, 0, Math.min(1024, count - written) * recordSize);
+  fs.closeSync(fd);
+  return file;
+}
+
+/** Seconds to stream `file` over loopback into the append-only sink. */
+async function floorSeconds(file: string, dir: string): Promise<number> {
+  const size = fs.statSync(file).size;
+  const out = path.join(dir, 'sink.out');
+  fs.rmSync(out, { force: true });
+  const sink = spawn(process.execPath, [path.join(__dirname, 'append-sink.js'), out, String(size)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    sink.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+  );
+  const data = fs.readFileSync(file);
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      for (let at = 0; at < data.length; at += 1 << 20) socket.write(data.subarray(at, at + (1 << 20)));
+    });
+    socket.once('data', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((r) => sink.once('exit', r));
+  fs.rmSync(out, { force: true });
+  return seconds;
+}
+
+let topicSeq = 0;
+async function createTopic(client: Connection, partitions: number): Promise<string> {
+  const name = `bench-${topicSeq++}`;
+  const r = await client.request(CreateTopics, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1 }],
+    timeoutMs: 10000,
+  });
+  if (r.topics[0].errorCode !== ErrorCode.NONE)
+    throw new Error(`create ${name}: ${r.topics[0].errorMessage}`);
+  return name;
+}
+
+async function timed(cmd: string, args: string[], input?: Buffer): Promise<number> {
+  const started = performance.now();
+  const r = await runAsync(cmd, args, { input, timeoutMs: 300_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return (performance.now() - started) / 1000;
+}
+
+interface Row {
+  case: string;
+  records: number;
+  produceRps: number;
+  produceMBps: number;
+  consumeRps: number;
+  consumeMBps: number;
+  floorMBps: number;
+  ratio: number;
+}
+
+async function throughput(
+  broker: BrokerProcess,
+  client: Connection,
+  dir: string,
+  recordSize: number,
+  partitions: number,
+): Promise<Row> {
+  const count = Math.floor(TOTAL_BYTES / recordSize);
+  const file = inputFile(dir, recordSize, count);
+  const input = fs.readFileSync(file);
+  const produce: number[] = [];
+  const consume: number[] = [];
+  const floor: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    floor.push(await floorSeconds(file, dir));
+    const topic = await createTopic(client, partitions);
+    produce.push(await timed('kcat', ['-b', broker.bootstrap, '-t', topic, '-P', ...KCAT_PRODUCER], input));
+    consume.push(
+      await timed('kcat', [
+        '-b',
+        broker.bootstrap,
+        '-t',
+        topic,
+        '-C',
+        '-o',
+        'beginning',
+        '-e',
+        '-q',
+        '-c',
+        String(count),
+        '-f',
+        '%s\\n',
+      ]),
+    );
+    await client.request(DeleteTopics, { topicNames: [topic], timeoutMs: 10000 });
+  }
+  fs.rmSync(file);
+  const mb = (count * recordSize) / 1e6;
+  const p = median(produce);
+  const c = median(consume);
+  const f = median(floor);
+  return {
+    case: `${recordSize} B x ${partitions} partition(s)`,
+    records: count,
+    produceRps: Math.round(count / p),
+    produceMBps: +(mb / p).toFixed(1),
+    consumeRps: Math.round(count / c),
+    consumeMBps: +(mb / c).toFixed(1),
+    floorMBps: +(mb / f).toFixed(1),
+    ratio: +(f / p).toFixed(2),
+  };
+}
+
+/** Produce latency: one 1 KiB record per request, one request at a time, so nothing is batched away. */
+async function latency(
+  client: Connection,
+  acks: number,
+): Promise<{ acks: number; p50: number; p99: number }> {
+  const topic = await createTopic(client, 1);
+  const samples: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const records = encodeRecordBatch({ records: [{ value: Buffer.alloc(1024, 'x') }] });
+    const started = performance.now();
+    const r = await client.request(Produce, {
+      acks,
+      timeoutMs: 5000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+    });
+    samples.push(performance.now() - started);
+    if (r.responses[0].partitionResponses[0].errorCode !== ErrorCode.NONE) throw new Error('produce failed');
+  }
+  const warm = samples.slice(200);
+  return { acks, p50: +percentile(warm, 0.5).toFixed(3), p99: +percentile(warm, 0.99).toFixed(3) };
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('bench');
+  const broker = await startBroker({ dataDir: path.join(dir, 'data') });
+  const client = await new Connection({ host: '127.0.0.1', port: broker.port }).connect();
+  try {
+    console.log(
+      `bench: ${REPEATS} repeats, ${(TOTAL_BYTES / 1e6).toFixed(0)} MB per run, kcat ${KCAT_PRODUCER.join(' ')}`,
+    );
+    const rows: Row[] = [];
+    for (const size of [100, 1024])
+      for (const partitions of [1, 8]) rows.push(await throughput(broker, client, dir, size, partitions));
+    console.log(
+      '\nThroughput (median). floor: the same bytes over loopback into a Node process appending to a file; ratio = produce / floor',
+    );
+    console.table(rows);
+    console.log('\nProduce latency, 1 KiB, one request in flight (ms)');
+    console.table([await latency(client, 1), await latency(client, -1)]);
+  } finally {
+    client.close();
+    await broker.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
