@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 'use strict';
 // Makes a fresh clone runnable: installs the locked packages when node_modules is missing or
-// older than package-lock.json, then builds. Used by `npm start` and `npm test`.
+// was installed from another package-lock.json, then builds. Used by `npm start` and `npm test`.
 const { execSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const installed = path.join(root, 'node_modules', '.package-lock.json');
-const lock = path.join(root, 'package-lock.json');
-if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs) {
+const lockHash = crypto
+  .createHash('sha256')
+  .update(fs.readFileSync(path.join(root, 'package-lock.json')))
+  .digest('hex');
+const marker = path.join(root, 'node_modules', '.tributary-lock-sha256');
+const installed = fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'));
+const stale = fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') !== lockHash;
+if (!installed || stale) {
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+  fs.writeFileSync(marker, lockHash);
 }
 execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });

@@ -1,1 +1,39 @@
 export { Connection, ConnectionError, type ConnectionOptions } from './network/connection';
+export type { ClientOptions, ClientLogger } from './options';
+export { Cluster, type BrokerInfo, type PartitionInfo, type TopicInfo } from './cluster/cluster';
+export {
+  Producer,
+  type ProducerOptions,
+  type ProducerRecord,
+  type RecordMetadata,
+  type Compression,
+} from './producer/producer';
+export { murmur2, murmur2Partition, DefaultPartitioner, type Partitioner } from './producer/partitioner';
+export {
+  Consumer,
+  type ConsumerOptions,
+  type ConsumerMessage,
+  type ConsumerBatch,
+  type TopicPartition,
+  type RebalanceListener,
+  type RunOptions,
+} from './consumer/consumer';
+export {
+  ASSIGNORS,
+  rangeAssignor,
+  roundRobinAssignor,
+  cooperativeStickyAssignor,
+  type Assignor,
+  type MemberSubscription,
+} from './consumer/assignors';
+export type { TopicPartitionOffset } from './consumer/group-offsets';
+export {
+  Admin,
+  ConfigResourceType,
+  type NewTopic,
+  type ConfigEntry,
+  type ConfigOperation,
+  type GroupListing,
+  type GroupDescription,
+  type OffsetSpec,
+} from './admin/admin';

@@ -2,7 +2,17 @@ import { KafkaProtocolError } from './errors';
 import { inRange, parseVersions, VersionRange } from './primitives/versions';
 import { Reader } from './primitives/reader';
 import { Writer } from './primitives/writer';
-import type { ApiDefinition, Field, Fields, Primitive, ScalarField, StructField } from './schema';
+import type {
+  ApiDefinition,
+  Field,
+  Fields,
+  MessageDefinition,
+  Primitive,
+  ScalarField,
+  StructField,
+  ValueInput,
+  ValueOf,
+} from './schema';
 
 /**
  * Compiles a declarative definition into a decoder and an encoder for one version. Each
@@ -307,4 +317,56 @@ export function codecFor(api: ApiDefinition, version: number): VersionedCodec {
     byVersion.set(version, codec);
   }
   return codec;
+}
+
+const messageCache = new WeakMap<MessageDefinition, Map<number, StructCodec>>();
+
+function messageCodec(def: MessageDefinition, version: number): StructCodec {
+  let byVersion = messageCache.get(def);
+  if (byVersion === undefined) {
+    byVersion = new Map();
+    messageCache.set(def, byVersion);
+  }
+  let codec = byVersion.get(version);
+  if (codec === undefined) {
+    const flexible = inRange(parseVersions(def.flexibleVersions), version);
+    codec = compileStruct(def.fields, version, flexible);
+    byVersion.set(version, codec);
+  }
+  return codec;
+}
+
+/** Encodes a versioned data structure: int16 version, then its fields. */
+export function encodeMessage<M extends MessageDefinition>(
+  def: M,
+  version: number,
+  value: ValueInput<M>,
+): Buffer {
+  if (!inRange(parseVersions(def.versions), version)) {
+    throw new KafkaProtocolError(35, `${def.name} v${version} is not supported (supported: ${def.versions})`);
+  }
+  const w = new Writer(64);
+  w.int16(version);
+  messageCodec(def, version).encode(w, value as Record<string, unknown>);
+  return w.toBuffer();
+}
+
+/**
+ * Decodes a versioned data structure. A version newer than ours is read as our newest, as
+ * Kafka does: later versions only add fields at the end, which are ignored.
+ */
+export function decodeMessage<M extends MessageDefinition>(
+  def: M,
+  buf: Buffer,
+): { version: number; value: ValueOf<M> } {
+  const r = new Reader(buf);
+  const version = r.int16();
+  const range = parseVersions(def.versions);
+  if (version < range.min) {
+    throw KafkaProtocolError.invalidRequest(
+      `${def.name} v${version} is older than the supported ${def.versions}`,
+    );
+  }
+  const value = messageCodec(def, Math.min(version, range.max)).decode(r) as ValueOf<M>;
+  return { version, value };
 }

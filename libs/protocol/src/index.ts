@@ -11,3 +11,4 @@ export * from './records/batch-header';
 export * from './records/compression';
 export * from './records/record-batch';
 export * from './records/control-record';
+export * from './messages/consumer-protocol';

@@ -108,3 +108,22 @@ export type RequestOf<A> = A extends ApiDefinition<infer Req, Fields> ? Message<
 export type ResponseOf<A> = A extends ApiDefinition<Fields, infer Res> ? Message<Res> : never;
 export type RequestInput<A> = A extends ApiDefinition<infer Req, Fields> ? MessageInput<Req> : never;
 export type ResponseInput<A> = A extends ApiDefinition<Fields, infer Res> ? MessageInput<Res> : never;
+
+/**
+ * A data structure that is not an API message but is versioned the same way: the consumer
+ * protocol's subscription and assignment, __consumer_offsets keys and values, MirrorMaker
+ * 2's records. Encoded as an int16 version followed by the fields of that version.
+ */
+export interface MessageDefinition<F extends Fields = Fields> {
+  readonly name: string;
+  readonly versions: string;
+  readonly flexibleVersions: string;
+  readonly fields: F;
+}
+
+export function defineMessage<const F extends Fields>(def: MessageDefinition<F>): MessageDefinition<F> {
+  return def;
+}
+
+export type ValueOf<M> = M extends MessageDefinition<infer F> ? Message<F> : never;
+export type ValueInput<M> = M extends MessageDefinition<infer F> ? MessageInput<F> : never;

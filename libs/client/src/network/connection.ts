@@ -119,13 +119,17 @@ export class Connection {
     return max;
   }
 
-  /** Sends a request in the negotiated version and resolves with the decoded response. */
+  /**
+   * Sends a request in the negotiated version (or `options.version`) and resolves with the
+   * decoded response. `options.timeoutMs` overrides request.timeout.ms for requests the broker
+   * may hold longer (JoinGroup waits for a rebalance, Fetch long-polls).
+   */
   request<A extends ApiDefinition>(
     api: A,
     body: RequestInput<A>,
-    version = this.versionFor(api),
+    options: { version?: number; timeoutMs?: number } = {},
   ): Promise<ResponseOf<A>> {
-    return this.send(api, version, body);
+    return this.send(api, options.version ?? this.versionFor(api), body, options.timeoutMs);
   }
 
   /** Sends a request that has no response (Produce with acks=0). Resolves once written. */
@@ -153,6 +157,7 @@ export class Connection {
     api: A,
     version: number,
     body: RequestInput<A>,
+    timeoutMs = this.options.requestTimeoutMs ?? 30000,
   ): Promise<ResponseOf<A>> {
     const max = this.options.maxInflight ?? 100;
     while (this.pending.size >= max) await new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
@@ -160,7 +165,6 @@ export class Connection {
     const correlationId = this.takeCorrelationId();
     const frame = encodeRequest(api, version, correlationId, this.options.clientId ?? null, body);
     return new Promise((resolve, reject) => {
-      const timeoutMs = this.options.requestTimeoutMs ?? 30000;
       const timer = setTimeout(() => {
         this.fail(
           new KafkaProtocolError(

@@ -1,0 +1,407 @@
+import {
+  ConsumerProtocolAssignment,
+  CreatePartitions,
+  CreateTopics,
+  decodeMessage,
+  DeleteGroups,
+  DeleteRecords,
+  DeleteTopics,
+  DescribeCluster,
+  DescribeConfigs,
+  DescribeGroups,
+  ErrorCode,
+  IncrementalAlterConfigs,
+  KafkaProtocolError,
+  ListGroups,
+  OffsetDelete,
+} from '@tributary/protocol';
+import { Cluster, type BrokerInfo, type TopicInfo } from '../cluster/cluster';
+import { listOffsets, type TopicPartition } from '../consumer/consumer';
+import { commitOffsets, fetchOffsets, NO_MEMBER, type TopicPartitionOffset } from '../consumer/group-offsets';
+import type { ClientOptions } from '../options';
+
+export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const;
+
+export interface NewTopic {
+  readonly name: string;
+  /** -1: the broker's num.partitions. */
+  readonly numPartitions?: number;
+  /** -1: the broker's default.replication.factor. */
+  readonly replicationFactor?: number;
+  readonly configs?: Readonly<Record<string, string>>;
+  /** Explicit replicas per partition (then numPartitions and replicationFactor are left out). */
+  readonly assignments?: readonly (readonly number[])[];
+}
+
+export interface ConfigEntry {
+  readonly name: string;
+  readonly value: string | null;
+  readonly readOnly: boolean;
+  /** DescribeConfigs' configSource: 1 topic override, 4 static broker config, 5 default, ... */
+  readonly source: number;
+  readonly isSensitive: boolean;
+}
+
+export type ConfigOperation = 'set' | 'delete' | 'append' | 'subtract';
+
+export interface GroupListing {
+  readonly groupId: string;
+  readonly protocolType: string;
+  readonly state: string | null;
+}
+
+export interface GroupMemberDescription {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+  readonly assignment: TopicPartition[];
+}
+
+export interface GroupDescription {
+  readonly groupId: string;
+  readonly state: string;
+  readonly protocolType: string;
+  readonly protocol: string;
+  readonly members: GroupMemberDescription[];
+}
+
+export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+/** Throws Kafka's error for a failed item, naming what failed. */
+function check(errorCode: number, what: string, message?: string | null): void {
+  if (errorCode !== ErrorCode.NONE)
+    throw new KafkaProtocolError(errorCode, message ? `${what}: ${message}` : what);
+}
+
+/** Admin operations on one cluster: topics, configs, groups, offsets, and the cluster itself. */
+export class Admin {
+  private readonly cluster: Cluster;
+  private readonly ownsCluster: boolean;
+
+  constructor(options: ClientOptions, cluster?: Cluster) {
+    this.cluster = cluster ?? new Cluster(options);
+    this.ownsCluster = cluster === undefined;
+  }
+
+  private get timeoutMs(): number {
+    return this.cluster.options.requestTimeoutMs ?? 30000;
+  }
+
+  // ---- topics ----------------------------------------------------------------------------
+
+  async createTopics(topics: readonly NewTopic[], options: { validateOnly?: boolean } = {}): Promise<void> {
+    await this.cluster.retry('CreateTopics', async () => {
+      const conn = await this.cluster.controllerConnection();
+      const r = await conn.request(CreateTopics, {
+        topics: topics.map((t) => ({
+          name: t.name,
+          numPartitions: t.assignments ? -1 : (t.numPartitions ?? -1),
+          replicationFactor: t.assignments ? -1 : (t.replicationFactor ?? -1),
+          assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({
+            partitionIndex,
+            brokerIds: [...brokerIds],
+          })),
+          configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+        timeoutMs: this.timeoutMs,
+        validateOnly: options.validateOnly ?? false,
+      });
+      for (const t of r.topics) check(t.errorCode, `creating topic ${t.name}`, t.errorMessage);
+    });
+    this.cluster.want(topics.map((t) => t.name));
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    await this.cluster.retry('DeleteTopics', async () => {
+      const conn = await this.cluster.controllerConnection();
+      const r = await conn.request(DeleteTopics, {
+        topicNames: [...names],
+        topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })),
+        timeoutMs: this.timeoutMs,
+      });
+      for (const t of r.responses) check(t.errorCode, `deleting topic ${t.name}`, t.errorMessage);
+    });
+  }
+
+  /** Grows topics to `count` partitions each. */
+  async createPartitions(
+    topics: readonly { topic: string; count: number }[],
+    options: { validateOnly?: boolean } = {},
+  ): Promise<void> {
+    await this.cluster.retry('CreatePartitions', async () => {
+      const conn = await this.cluster.controllerConnection();
+      const r = await conn.request(CreatePartitions, {
+        topics: topics.map((t) => ({ name: t.topic, count: t.count, assignments: null })),
+        timeoutMs: this.timeoutMs,
+        validateOnly: options.validateOnly ?? false,
+      });
+      for (const t of r.results) check(t.errorCode, `adding partitions to ${t.name}`, t.errorMessage);
+    });
+  }
+
+  async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
+    this.cluster.wantAllTopics();
+    await this.cluster.refreshMetadata({ allowAutoTopicCreation: false });
+    return this.cluster
+      .topics()
+      .filter((t) => options.includeInternal || !t.isInternal)
+      .map((t) => t.name)
+      .sort();
+  }
+
+  async describeTopics(names: readonly string[]): Promise<TopicInfo[]> {
+    this.cluster.want(names);
+    await this.cluster.refreshMetadata({ allowAutoTopicCreation: false });
+    return names.map((n) => {
+      const t = this.cluster.topic(n);
+      if (t === undefined)
+        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${n} does not exist`);
+      return t;
+    });
+  }
+
+  // ---- configs ---------------------------------------------------------------------------
+
+  async describeConfigs(
+    resource: { type: number; name: string },
+    keys?: readonly string[],
+  ): Promise<ConfigEntry[]> {
+    return this.cluster.retry('DescribeConfigs', async () => {
+      const conn =
+        resource.type === ConfigResourceType.BROKER
+          ? await this.cluster.connection(Number(resource.name))
+          : await this.cluster.anyConnection();
+      const r = await conn.request(DescribeConfigs, {
+        resources: [
+          {
+            resourceType: resource.type,
+            resourceName: resource.name,
+            configurationKeys: keys ? [...keys] : null,
+          },
+        ],
+        includeSynonyms: false,
+        includeDocumentation: false,
+      });
+      const res = r.results[0];
+      check(res.errorCode, `describing configs of ${resource.name}`, res.errorMessage);
+      return res.configs.map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        source: conn.versionFor(DescribeConfigs) === 0 ? (c.isDefault ? 5 : 1) : c.configSource,
+        isSensitive: c.isSensitive,
+      }));
+    });
+  }
+
+  /** IncrementalAlterConfigs: set, delete, append to or subtract from single keys. */
+  async alterConfigs(
+    resource: { type: number; name: string },
+    changes: readonly { name: string; value?: string | null; op?: ConfigOperation }[],
+    options: { validateOnly?: boolean } = {},
+  ): Promise<void> {
+    const ops: Record<ConfigOperation, number> = { set: 0, delete: 1, append: 2, subtract: 3 };
+    await this.cluster.retry('IncrementalAlterConfigs', async () => {
+      const conn = await this.cluster.anyConnection();
+      const r = await conn.request(IncrementalAlterConfigs, {
+        resources: [
+          {
+            resourceType: resource.type,
+            resourceName: resource.name,
+            configs: changes.map((c) => ({
+              name: c.name,
+              configOperation: ops[c.op ?? 'set'],
+              value: c.value ?? null,
+            })),
+          },
+        ],
+        validateOnly: options.validateOnly ?? false,
+      });
+      for (const res of r.responses)
+        check(res.errorCode, `altering configs of ${res.resourceName}`, res.errorMessage);
+    });
+  }
+
+  // ---- cluster ---------------------------------------------------------------------------
+
+  async describeCluster(): Promise<{ clusterId: string; controllerId: number; brokers: BrokerInfo[] }> {
+    return this.cluster.retry('DescribeCluster', async () => {
+      const conn = await this.cluster.anyConnection();
+      const r = await conn.request(DescribeCluster, {
+        includeClusterAuthorizedOperations: false,
+        endpointType: 1,
+      });
+      check(r.errorCode, 'describing the cluster', r.errorMessage);
+      return {
+        clusterId: r.clusterId,
+        controllerId: r.controllerId,
+        brokers: r.brokers.map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack })),
+      };
+    });
+  }
+
+  // ---- offsets ---------------------------------------------------------------------------
+
+  /** Offsets of partitions: earliest, latest, or the first at or after a timestamp (-1 when none). */
+  async listOffsets(
+    partitions: readonly TopicPartition[],
+    spec: OffsetSpec,
+  ): Promise<TopicPartitionOffset[]> {
+    const timestamp = spec === 'earliest' ? -2 : spec === 'latest' ? -1 : spec.timestamp;
+    const found = await listOffsets(this.cluster, partitions, timestamp);
+    return partitions.map((tp) => ({ ...tp, offset: found.get(`${tp.topic}\u0000${tp.partition}`) ?? -1 }));
+  }
+
+  /** DeleteRecords: moves each partition's log start offset up to the given offset. */
+  async deleteRecords(offsets: readonly TopicPartitionOffset[]): Promise<TopicPartitionOffset[]> {
+    const out: TopicPartitionOffset[] = [];
+    for (const o of offsets)
+      if (this.cluster.topic(o.topic) === undefined) await this.cluster.topicMetadata(o.topic);
+    for (const o of offsets) {
+      const leader = this.cluster.leaderFor(o.topic, o.partition);
+      const r = await this.cluster.send(leader, DeleteRecords, {
+        topics: [{ name: o.topic, partitions: [{ partitionIndex: o.partition, offset: o.offset }] }],
+        timeoutMs: this.timeoutMs,
+      });
+      const p = r.topics[0].partitions[0];
+      check(p.errorCode, `deleting records of ${o.topic}-${o.partition}`);
+      out.push({ topic: o.topic, partition: o.partition, offset: p.lowWatermark });
+    }
+    return out;
+  }
+
+  // ---- groups ----------------------------------------------------------------------------
+
+  /** Every group of the cluster (ListGroups goes to each broker, which knows the groups it coordinates). */
+  async listGroups(): Promise<GroupListing[]> {
+    await this.cluster.refreshMetadata({ allowAutoTopicCreation: false });
+    const all = await Promise.all(
+      this.cluster.brokers().map(async (b) => {
+        const r = await this.cluster.send(b.nodeId, ListGroups, { statesFilter: [] });
+        check(r.errorCode, `listing groups on broker ${b.nodeId}`);
+        return r.groups.map((g) => ({
+          groupId: g.groupId,
+          protocolType: g.protocolType,
+          state: g.groupState || null,
+        }));
+      }),
+    );
+    return all.flat().sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+  }
+
+  async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return Promise.all(
+      groupIds.map((groupId) =>
+        this.cluster.retry(`DescribeGroups ${groupId}`, async () => {
+          const coordinator = await this.cluster.findCoordinator(groupId);
+          const r = await this.cluster.send(coordinator, DescribeGroups, {
+            groups: [groupId],
+            includeAuthorizedOperations: false,
+          });
+          const g = r.groups[0];
+          check(g.errorCode, `describing group ${groupId}`);
+          return {
+            groupId: g.groupId,
+            state: g.groupState,
+            protocolType: g.protocolType,
+            protocol: g.protocolData,
+            members: g.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.groupInstanceId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              assignment:
+                g.protocolType === 'consumer' && m.memberAssignment.length > 0
+                  ? decodeMessage(
+                      ConsumerProtocolAssignment,
+                      m.memberAssignment,
+                    ).value.assignedPartitions.flatMap((a) =>
+                      a.partitions.map((partition) => ({ topic: a.topic, partition })),
+                    )
+                  : [],
+            })),
+          };
+        }),
+      ),
+    );
+  }
+
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    for (const groupId of groupIds) {
+      await this.cluster.retry(`DeleteGroups ${groupId}`, async () => {
+        const coordinator = await this.cluster.findCoordinator(groupId);
+        const r = await this.cluster.send(coordinator, DeleteGroups, { groupsNames: [groupId] });
+        for (const res of r.results) check(res.errorCode, `deleting group ${res.groupId}`);
+      });
+    }
+  }
+
+  /** A group's committed offsets (every partition it committed, or those asked for). */
+  async fetchOffsets(
+    groupId: string,
+    partitions: readonly TopicPartition[] | null = null,
+  ): Promise<TopicPartitionOffset[]> {
+    return this.cluster.retry(`OffsetFetch ${groupId}`, async () =>
+      fetchOffsets(this.cluster, await this.cluster.findCoordinator(groupId), groupId, partitions),
+    );
+  }
+
+  /**
+   * Sets a group's committed offsets (to earliest, latest, a timestamp or explicit offsets),
+   * as kafka-consumer-groups --reset-offsets does; the group must have no active members.
+   */
+  async resetOffsets(
+    groupId: string,
+    partitions: readonly TopicPartition[],
+    to: OffsetSpec | { offsets: readonly TopicPartitionOffset[] },
+  ): Promise<TopicPartitionOffset[]> {
+    const [described] = await this.describeGroups([groupId]);
+    if (described.state !== 'Empty' && described.state !== 'Dead') {
+      throw new KafkaProtocolError(
+        ErrorCode.NON_EMPTY_GROUP,
+        `group ${groupId} is ${described.state}: stop its consumers before resetting offsets`,
+      );
+    }
+    let offsets: TopicPartitionOffset[];
+    if (typeof to === 'object' && 'offsets' in to) offsets = [...to.offsets];
+    else {
+      offsets = await this.listOffsets(partitions, to);
+      const missing = offsets.filter((o) => o.offset < 0);
+      if (missing.length > 0) {
+        const latest = await this.listOffsets(missing, 'latest');
+        offsets = offsets.map((o) =>
+          o.offset >= 0 ? o : (latest.find((l) => l.topic === o.topic && l.partition === o.partition) ?? o),
+        );
+      }
+    }
+    await this.cluster.retry(`OffsetCommit ${groupId}`, async () =>
+      commitOffsets(this.cluster, await this.cluster.findCoordinator(groupId), groupId, NO_MEMBER, offsets),
+    );
+    return offsets;
+  }
+
+  /** OffsetDelete: forgets a group's committed offsets for partitions it does not consume. */
+  async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<void> {
+    await this.cluster.retry(`OffsetDelete ${groupId}`, async () => {
+      const coordinator = await this.cluster.findCoordinator(groupId);
+      const byTopic = new Map<string, number[]>();
+      for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+      const r = await this.cluster.send(coordinator, OffsetDelete, {
+        groupId,
+        topics: [...byTopic].map(([name, ps]) => ({
+          name,
+          partitions: ps.map((partitionIndex) => ({ partitionIndex })),
+        })),
+      });
+      check(r.errorCode, `deleting offsets of ${groupId}`);
+      for (const t of r.topics)
+        for (const p of t.partitions)
+          check(p.errorCode, `deleting ${groupId} offset of ${t.name}-${p.partitionIndex}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsCluster) await this.cluster.close();
+  }
+}

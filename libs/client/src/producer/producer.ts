@@ -1,0 +1,472 @@
+import {
+  compressionTypeByName,
+  CompressionType,
+  encodeRecordBatch,
+  ErrorCode,
+  InitProducerId,
+  KafkaProtocolError,
+  Produce,
+  type RecordHeader,
+  type RecordInput,
+} from '@tributary/protocol';
+import { Cluster, isStaleMetadata } from '../cluster/cluster';
+import { ConnectionError } from '../network/connection';
+import type { ClientOptions } from '../options';
+import { DefaultPartitioner, type Partitioner } from './partitioner';
+
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export interface ProducerOptions extends ClientOptions {
+  /** 0: no answer; 1: the leader wrote it; -1 or 'all': the ISR has it (acks). */
+  readonly acks?: 0 | 1 | -1 | 'all';
+  /** How long a batch waits for more records (linger.ms). */
+  readonly lingerMs?: number;
+  /** Bytes of records at which a batch is sent without waiting (batch.size). */
+  readonly batchSize?: number;
+  readonly compression?: Compression;
+  /** Sequence numbers per partition so retries never duplicate (enable.idempotence); on by default. */
+  readonly idempotent?: boolean;
+  /** Requests in flight per broker (max.in.flight.requests.per.connection, at most 5 with idempotence). */
+  readonly maxInFlightRequestsPerConnection?: number;
+  /** Largest produce request (max.request.size). */
+  readonly maxRequestSize?: number;
+  /** A record not acknowledged in this time fails (delivery.timeout.ms). */
+  readonly deliveryTimeoutMs?: number;
+  /** A custom partitioner; by default murmur2 for keys (the Java client's choice) and sticky without. */
+  readonly partitioner?: Partitioner;
+  /** Ask the cluster to create unknown topics on first use (when the broker allows it). */
+  readonly allowAutoTopicCreation?: boolean;
+}
+
+export type HeaderValue = Buffer | string;
+
+export interface ProducerRecord {
+  readonly key?: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?:
+    Readonly<Record<string, HeaderValue>> | readonly { key: string; value: HeaderValue | null }[];
+  /** An explicit partition; otherwise the partitioner chooses. */
+  readonly partition?: number;
+  /** CreateTime in ms; now when left out. */
+  readonly timestamp?: number;
+}
+
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 with acks=0. */
+  readonly offset: number;
+  /** The broker's LogAppendTime when the topic uses it, else the record's timestamp. */
+  readonly timestamp: number;
+}
+
+interface Pending {
+  readonly timestamp: number;
+  resolve(meta: RecordMetadata): void;
+  reject(err: Error): void;
+}
+
+/** A batch being filled: records and the promises waiting on them. */
+interface OpenBatch {
+  readonly records: RecordInput[];
+  readonly pending: Pending[];
+  bytes: number;
+  readonly createdAt: number;
+}
+
+/** A batch encoded once and kept as bytes for retries, so a retry is the same batch and sequence. */
+interface ReadyBatch {
+  readonly queue: PartitionQueue;
+  readonly bytes: Buffer;
+  readonly pending: Pending[];
+  readonly baseSequence: number;
+  readonly createdAt: number;
+  attempts: number;
+}
+
+interface PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  open: OpenBatch | null;
+  ready: ReadyBatch[];
+  inflight: number;
+  nextSequence: number;
+  /** After a failure, nothing more is sent for this partition until what is in flight returns. */
+  blocked: boolean;
+}
+
+const toBuffer = (v: Buffer | string | null | undefined): Buffer | null =>
+  v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v) : v;
+
+function toHeaders(h: ProducerRecord['headers']): RecordHeader[] {
+  if (h === undefined) return [];
+  if (Array.isArray(h))
+    return h.map((x: { key: string; value: HeaderValue | null }) => ({
+      key: x.key,
+      value: toBuffer(x.value),
+    }));
+  return Object.entries(h as Record<string, HeaderValue>).map(([key, value]) => ({
+    key,
+    value: toBuffer(value),
+  }));
+}
+
+/** Record size estimate for batching: payload plus Kafka's per-record framing, roughly. */
+function estimate(r: RecordInput): number {
+  let n = 16 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const h of r.headers ?? []) n += 8 + h.key.length + (h.value?.length ?? 0);
+  return n;
+}
+
+/**
+ * The producer: records are collected per partition into batches (linger.ms, batch.size),
+ * encoded once as RecordBatch v2 with the chosen codec, and sent per leader in one Produce
+ * request per broker at a time (up to max.in.flight requests). With idempotence each batch
+ * carries the producer id, epoch and a per-partition sequence, so a retry after a lost
+ * answer is recognised by the broker and never written twice; after a failure, a partition
+ * sends nothing until its requests in flight have come back, then resends in sequence order.
+ */
+export class Producer {
+  private readonly cluster: Cluster;
+  private readonly ownsCluster: boolean;
+  private readonly acks: 0 | 1 | -1;
+  private readonly lingerMs: number;
+  private readonly batchSize: number;
+  private readonly compression: CompressionType;
+  private readonly idempotent: boolean;
+  private readonly maxInflight: number;
+  private readonly maxRequestSize: number;
+  private readonly deliveryTimeoutMs: number;
+  private readonly defaultPartitioner = new DefaultPartitioner();
+  private readonly queues = new Map<string, PartitionQueue>();
+  private readonly inflightByNode = new Map<number, number>();
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private drainScheduled = false;
+  private producerId = -1;
+  private producerEpoch = -1;
+  private initializing: Promise<void> | null = null;
+  private closed = false;
+  private unsettled = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly options: ProducerOptions,
+    cluster?: Cluster,
+  ) {
+    this.cluster = cluster ?? new Cluster(options);
+    this.ownsCluster = cluster === undefined;
+    this.acks = options.acks === 'all' ? -1 : (options.acks ?? -1);
+    this.lingerMs = options.lingerMs ?? 5;
+    this.batchSize = options.batchSize ?? 16384;
+    this.compression = compressionTypeByName(options.compression ?? 'none');
+    this.idempotent = options.idempotent ?? this.acks === -1;
+    if (this.idempotent && this.acks !== -1) {
+      throw new Error('an idempotent producer needs acks=all (set idempotent: false for acks 0 or 1)');
+    }
+    this.maxInflight = Math.min(
+      options.maxInFlightRequestsPerConnection ?? 5,
+      this.idempotent ? 5 : Infinity,
+    );
+    this.maxRequestSize = options.maxRequestSize ?? 1048576;
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120000;
+  }
+
+  /** Sends records to a topic; resolves when every one is acknowledged (per acks). */
+  async send(request: { topic: string; messages: readonly ProducerRecord[] }): Promise<RecordMetadata[]> {
+    if (this.closed) throw new Error('the producer is closed');
+    if (this.idempotent && this.producerId < 0) await this.initProducerId();
+    const topic = await this.cluster.topicMetadata(request.topic, {
+      allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true,
+    });
+    const count = topic.partitions.length;
+    const now = Date.now();
+    const promises = request.messages.map((m) => {
+      const key = toBuffer(m.key);
+      const partition =
+        m.partition ??
+        (this.options.partitioner
+          ? this.options.partitioner(request.topic, key, count)
+          : this.defaultPartitioner.partition(request.topic, key, count));
+      if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+        return Promise.reject(
+          new KafkaProtocolError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            `${request.topic} has no partition ${partition}`,
+          ),
+        );
+      }
+      const record: RecordInput = {
+        key,
+        value: toBuffer(m.value),
+        headers: toHeaders(m.headers),
+        timestamp: m.timestamp ?? now,
+      };
+      return this.append(request.topic, partition, record, count);
+    });
+    return Promise.all(promises);
+  }
+
+  private append(
+    topic: string,
+    partition: number,
+    record: RecordInput,
+    partitionCount: number,
+  ): Promise<RecordMetadata> {
+    const key = `${topic}\u0000${partition}`;
+    let q = this.queues.get(key);
+    if (q === undefined) {
+      q = { topic, partition, open: null, ready: [], inflight: 0, nextSequence: 0, blocked: false };
+      this.queues.set(key, q);
+    }
+    const size = estimate(record);
+    if (q.open !== null && q.open.bytes + size > this.batchSize) {
+      this.closeBatch(q);
+      this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
+    }
+    if (q.open === null) q.open = { records: [], pending: [], bytes: 0, createdAt: Date.now() };
+    const batch = q.open;
+    batch.records.push(record);
+    batch.bytes += size;
+    this.unsettled++;
+    const promise = new Promise<RecordMetadata>((resolve, reject) => {
+      batch.pending.push({ timestamp: record.timestamp as number, resolve, reject });
+    });
+    if (batch.bytes >= this.batchSize) {
+      this.closeBatch(q);
+      this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
+    }
+    if (q.ready.length > 0 || this.lingerMs === 0) this.scheduleDrain();
+    else if (this.lingerTimer === null) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = null;
+        this.closeAll();
+        this.scheduleDrain();
+      }, this.lingerMs);
+    }
+    return promise;
+  }
+
+  /** Encodes the open batch of a partition; its sequence is fixed from here on. */
+  private closeBatch(q: PartitionQueue): void {
+    const open = q.open;
+    if (open === null || open.records.length === 0) return;
+    q.open = null;
+    const baseSequence = this.idempotent ? q.nextSequence : -1;
+    if (this.idempotent) q.nextSequence = (q.nextSequence + open.records.length) % 0x80000000;
+    const bytes = encodeRecordBatch({
+      records: open.records,
+      compression: this.compression,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence,
+    });
+    q.ready.push({
+      queue: q,
+      bytes,
+      pending: open.pending,
+      baseSequence,
+      createdAt: open.createdAt,
+      attempts: 0,
+    });
+  }
+
+  private closeAll(): void {
+    for (const q of this.queues.values()) this.closeBatch(q);
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Groups sendable batches by leader and sends one request per broker with room in flight. */
+  private drain(): void {
+    const byNode = new Map<number, ReadyBatch[]>();
+    const sizeByNode = new Map<number, number>();
+    let needMetadata = false;
+    for (const q of this.queues.values()) {
+      if (q.ready.length === 0 || q.blocked || q.inflight >= this.maxInflight) continue;
+      let leader: number;
+      try {
+        leader = this.cluster.leaderFor(q.topic, q.partition);
+      } catch {
+        needMetadata = true;
+        continue;
+      }
+      if ((this.inflightByNode.get(leader) ?? 0) >= this.maxInflight) continue;
+      // One batch per partition per request keeps a partition's batches in order on the wire.
+      const batch = q.ready[0];
+      const size = sizeByNode.get(leader) ?? 0;
+      if (size > 0 && size + batch.bytes.length > this.maxRequestSize) continue;
+      q.ready.shift();
+      q.inflight++;
+      sizeByNode.set(leader, size + batch.bytes.length);
+      const list = byNode.get(leader) ?? [];
+      list.push(batch);
+      byNode.set(leader, list);
+    }
+    for (const [node, batches] of byNode) void this.sendToNode(node, batches);
+    if (needMetadata) {
+      this.cluster
+        .refreshMetadata()
+        .catch((err: unknown) =>
+          this.cluster.logger.warn(`metadata refresh failed: ${(err as Error).message}`),
+        )
+        .finally(() => setTimeout(() => this.scheduleDrain(), this.options.retryBackoffMs ?? 100));
+    }
+    // More batches than one request carries: go again once this one is on its way.
+    if (byNode.size > 0 && [...this.queues.values()].some((q) => q.ready.length > 0 && !q.blocked))
+      this.scheduleDrain();
+  }
+
+  private async sendToNode(node: number, batches: ReadyBatch[]): Promise<void> {
+    this.inflightByNode.set(node, (this.inflightByNode.get(node) ?? 0) + 1);
+    const topics = new Map<string, { index: number; records: Buffer }[]>();
+    for (const b of batches) {
+      b.attempts++;
+      const list = topics.get(b.queue.topic) ?? [];
+      list.push({ index: b.queue.partition, records: b.bytes });
+      topics.set(b.queue.topic, list);
+    }
+    const body = {
+      acks: this.acks,
+      timeoutMs: this.options.requestTimeoutMs ?? 30000,
+      topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
+    };
+    try {
+      const conn = await this.cluster.connection(node);
+      if (this.acks === 0) {
+        await conn.requestNoResponse(Produce, body);
+        for (const b of batches) this.complete(b, -1, -1);
+      } else {
+        const response = await conn.request(Produce, body);
+        const results = new Map<
+          string,
+          { errorCode: number; baseOffset: number; logAppendTimeMs: number; errorMessage: string | null }
+        >();
+        for (const t of response.responses) {
+          for (const p of t.partitionResponses) results.set(`${t.name}\u0000${p.index}`, p);
+        }
+        for (const b of batches) {
+          const r = results.get(`${b.queue.topic}\u0000${b.queue.partition}`);
+          if (r === undefined)
+            this.failed(
+              b,
+              new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, 'no answer for the partition'),
+            );
+          else if (r.errorCode === ErrorCode.NONE) this.complete(b, r.baseOffset, r.logAppendTimeMs);
+          else
+            this.failed(
+              b,
+              new KafkaProtocolError(
+                r.errorCode,
+                r.errorMessage ?? `produce to ${b.queue.topic}-${b.queue.partition}`,
+              ),
+            );
+        }
+      }
+    } catch (err) {
+      const error =
+        err instanceof KafkaProtocolError ? err : new ConnectionError((err as Error).message, { cause: err });
+      for (const b of batches) this.failed(b, error);
+    } finally {
+      this.inflightByNode.set(node, (this.inflightByNode.get(node) ?? 1) - 1);
+      this.scheduleDrain();
+    }
+  }
+
+  private complete(b: ReadyBatch, baseOffset: number, logAppendTime: number): void {
+    b.queue.inflight--;
+    if (b.queue.inflight === 0) b.queue.blocked = false;
+    b.pending.forEach((p, i) => {
+      p.resolve({
+        topic: b.queue.topic,
+        partition: b.queue.partition,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTime >= 0 ? logAppendTime : p.timestamp,
+      });
+    });
+    this.settled(b.pending.length);
+  }
+
+  /**
+   * A failed batch is retried (same bytes, same sequence) while the error is retriable and
+   * delivery.timeout.ms allows; with idempotence, OUT_OF_ORDER_SEQUENCE_NUMBER after an
+   * earlier batch failed is expected and retried too.
+   */
+  private failed(b: ReadyBatch, err: KafkaProtocolError): void {
+    const q = b.queue;
+    q.inflight--;
+    const retriable =
+      err.retriable ||
+      (this.idempotent && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && b.attempts < 5);
+    const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
+    if (retriable && !expired && !this.closed) {
+      q.blocked = true;
+      q.ready.push(b);
+      q.ready.sort((x, y) => x.baseSequence - y.baseSequence);
+      if (isStaleMetadata(err.code) || err instanceof ConnectionError) {
+        this.cluster.refreshMetadata().catch(() => undefined);
+      }
+      if (q.inflight === 0) {
+        setTimeout(() => {
+          q.blocked = false;
+          this.scheduleDrain();
+        }, this.options.retryBackoffMs ?? 100);
+      }
+      return;
+    }
+    if (q.inflight === 0) q.blocked = false;
+    for (const p of b.pending) p.reject(err);
+    this.settled(b.pending.length);
+  }
+
+  private settled(n: number): void {
+    this.unsettled -= n;
+    if (this.unsettled === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private initProducerId(): Promise<void> {
+    this.initializing ??= this.cluster
+      .retry('InitProducerId', async () => {
+        const conn = await this.cluster.anyConnection();
+        const r = await conn.request(InitProducerId, {
+          transactionalId: null,
+          transactionTimeoutMs: 60000,
+          producerId: -1,
+          producerEpoch: -1,
+        });
+        if (r.errorCode !== ErrorCode.NONE)
+          throw new KafkaProtocolError(r.errorCode, 'InitProducerId failed');
+        this.producerId = r.producerId;
+        this.producerEpoch = r.producerEpoch;
+      })
+      .finally(() => {
+        this.initializing = null;
+      });
+    return this.initializing;
+  }
+
+  /** Sends what is batched now and resolves when every record sent so far is settled. */
+  async flush(): Promise<void> {
+    if (this.lingerTimer !== null) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    this.closeAll();
+    this.scheduleDrain();
+    if (this.unsettled > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Flushes, then closes the connections this producer opened. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.ownsCluster) await this.cluster.close();
+  }
+}
