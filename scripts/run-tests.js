@@ -28,7 +28,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+  ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=300000', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, TRIBUTARY_ROOT: root } },
 );
 process.exit(result.status ?? 1);

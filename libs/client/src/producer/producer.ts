@@ -60,25 +60,39 @@ export interface RecordMetadata {
   readonly timestamp: number;
 }
 
-interface Pending {
-  readonly timestamp: number;
-  resolve(meta: RecordMetadata): void;
+/** One send() call: its results fill in as the batches holding its records complete. */
+interface SendRequest {
+  readonly topic: string;
+  readonly results: RecordMetadata[];
+  remaining: number;
+  failed: boolean;
+  resolve(results: RecordMetadata[]): void;
   reject(err: Error): void;
 }
 
-/** A batch being filled: records and the promises waiting on them. */
+/**
+ * A batch being filled. Hot path: per record only the record itself and two array slots
+ * (its send() call and its index there); no promise or object per record.
+ */
 interface OpenBatch {
   readonly records: RecordInput[];
-  readonly pending: Pending[];
+  readonly requests: SendRequest[];
+  readonly indexes: number[];
   bytes: number;
   readonly createdAt: number;
 }
 
-/** A batch encoded once and kept as bytes for retries, so a retry is the same batch and sequence. */
+/**
+ * A closed batch: its sequence is fixed; it is encoded when first sent (so encoding overlaps
+ * the broker's work on earlier requests) and kept as bytes for retries, so a retry is the
+ * same batch with the same sequence.
+ */
 interface ReadyBatch {
   readonly queue: PartitionQueue;
-  readonly bytes: Buffer;
-  readonly pending: Pending[];
+  bytes: Buffer | null;
+  readonly records: RecordInput[];
+  readonly requests: SendRequest[];
+  readonly indexes: number[];
   readonly baseSequence: number;
   readonly createdAt: number;
   attempts: number;
@@ -98,8 +112,7 @@ interface PartitionQueue {
 const toBuffer = (v: Buffer | string | null | undefined): Buffer | null =>
   v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v) : v;
 
-function toHeaders(h: ProducerRecord['headers']): RecordHeader[] {
-  if (h === undefined) return [];
+function toHeaders(h: NonNullable<ProducerRecord['headers']>): RecordHeader[] {
   if (Array.isArray(h))
     return h.map((x: { key: string; value: HeaderValue | null }) => ({
       key: x.key,
@@ -109,6 +122,21 @@ function toHeaders(h: ProducerRecord['headers']): RecordHeader[] {
     key,
     value: toBuffer(value),
   }));
+}
+
+const isPlain = (v: unknown): v is Buffer | null | undefined =>
+  v === null || v === undefined || Buffer.isBuffer(v);
+
+/** The record as the batch encoder takes it; the caller's object itself when it already fits. */
+function toRecordInput(m: ProducerRecord, now: number): RecordInput {
+  if (isPlain(m.key) && isPlain(m.value) && m.headers === undefined && m.timestamp !== undefined)
+    return m as RecordInput;
+  return {
+    key: toBuffer(m.key),
+    value: toBuffer(m.value),
+    headers: m.headers === undefined ? undefined : toHeaders(m.headers),
+    timestamp: m.timestamp ?? now,
+  };
 }
 
 /** Record size estimate for batching: payload plus Kafka's per-record framing, roughly. */
@@ -179,39 +207,51 @@ export class Producer {
       allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true,
     });
     const count = topic.partitions.length;
+    const messages = request.messages;
+    if (messages.length === 0) return [];
     const now = Date.now();
-    const promises = request.messages.map((m) => {
-      const key = toBuffer(m.key);
-      const partition =
-        m.partition ??
-        (this.options.partitioner
-          ? this.options.partitioner(request.topic, key, count)
-          : this.defaultPartitioner.partition(request.topic, key, count));
-      if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-        return Promise.reject(
-          new KafkaProtocolError(
-            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-            `${request.topic} has no partition ${partition}`,
-          ),
-        );
-      }
-      const record: RecordInput = {
-        key,
-        value: toBuffer(m.value),
-        headers: toHeaders(m.headers),
-        timestamp: m.timestamp ?? now,
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const req: SendRequest = {
+        topic: request.topic,
+        results: new Array(messages.length),
+        remaining: messages.length,
+        failed: false,
+        resolve,
+        reject,
       };
-      return this.append(request.topic, partition, record, count);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        const record = toRecordInput(m, now);
+        const partition =
+          m.partition ??
+          (this.options.partitioner
+            ? this.options.partitioner(request.topic, record.key ?? null, count)
+            : this.defaultPartitioner.partition(request.topic, record.key ?? null, count));
+        if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+          req.failed = true;
+          reject(
+            new KafkaProtocolError(
+              ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              `${request.topic} has no partition ${partition}`,
+            ),
+          );
+          this.unsettled += messages.length - i;
+          this.settled(messages.length - i);
+          return;
+        }
+        this.append(req, i, partition, record, count);
+      }
     });
-    return Promise.all(promises);
   }
 
   private append(
-    topic: string,
+    req: SendRequest,
+    index: number,
     partition: number,
     record: RecordInput,
     partitionCount: number,
-  ): Promise<RecordMetadata> {
+  ): void {
+    const topic = req.topic;
     const key = `${topic}\u0000${partition}`;
     let q = this.queues.get(key);
     if (q === undefined) {
@@ -223,14 +263,13 @@ export class Producer {
       this.closeBatch(q);
       this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
     }
-    if (q.open === null) q.open = { records: [], pending: [], bytes: 0, createdAt: Date.now() };
+    if (q.open === null) q.open = { records: [], requests: [], indexes: [], bytes: 0, createdAt: Date.now() };
     const batch = q.open;
     batch.records.push(record);
+    batch.requests.push(req);
+    batch.indexes.push(index);
     batch.bytes += size;
     this.unsettled++;
-    const promise = new Promise<RecordMetadata>((resolve, reject) => {
-      batch.pending.push({ timestamp: record.timestamp as number, resolve, reject });
-    });
     if (batch.bytes >= this.batchSize) {
       this.closeBatch(q);
       this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
@@ -243,7 +282,6 @@ export class Producer {
         this.scheduleDrain();
       }, this.lingerMs);
     }
-    return promise;
   }
 
   /** Encodes the open batch of a partition; its sequence is fixed from here on. */
@@ -253,21 +291,27 @@ export class Producer {
     q.open = null;
     const baseSequence = this.idempotent ? q.nextSequence : -1;
     if (this.idempotent) q.nextSequence = (q.nextSequence + open.records.length) % 0x80000000;
-    const bytes = encodeRecordBatch({
-      records: open.records,
-      compression: this.compression,
-      producerId: this.producerId,
-      producerEpoch: this.producerEpoch,
-      baseSequence,
-    });
     q.ready.push({
       queue: q,
-      bytes,
-      pending: open.pending,
+      bytes: null,
+      records: open.records,
+      requests: open.requests,
+      indexes: open.indexes,
       baseSequence,
       createdAt: open.createdAt,
       attempts: 0,
     });
+  }
+
+  private encode(b: ReadyBatch): Buffer {
+    b.bytes ??= encodeRecordBatch({
+      records: b.records,
+      compression: this.compression,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence: b.baseSequence,
+    });
+    return b.bytes;
   }
 
   private closeAll(): void {
@@ -301,10 +345,11 @@ export class Producer {
       // One batch per partition per request keeps a partition's batches in order on the wire.
       const batch = q.ready[0];
       const size = sizeByNode.get(leader) ?? 0;
-      if (size > 0 && size + batch.bytes.length > this.maxRequestSize) continue;
+      const bytes = this.encode(batch);
+      if (size > 0 && size + bytes.length > this.maxRequestSize) continue;
       q.ready.shift();
       q.inflight++;
-      sizeByNode.set(leader, size + batch.bytes.length);
+      sizeByNode.set(leader, size + bytes.length);
       const list = byNode.get(leader) ?? [];
       list.push(batch);
       byNode.set(leader, list);
@@ -329,7 +374,7 @@ export class Producer {
     for (const b of batches) {
       b.attempts++;
       const list = topics.get(b.queue.topic) ?? [];
-      list.push({ index: b.queue.partition, records: b.bytes });
+      list.push({ index: b.queue.partition, records: this.encode(b) });
       topics.set(b.queue.topic, list);
     }
     const body = {
@@ -382,15 +427,19 @@ export class Producer {
   private complete(b: ReadyBatch, baseOffset: number, logAppendTime: number): void {
     b.queue.inflight--;
     if (b.queue.inflight === 0) b.queue.blocked = false;
-    b.pending.forEach((p, i) => {
-      p.resolve({
-        topic: b.queue.topic,
-        partition: b.queue.partition,
+    const { topic, partition } = b.queue;
+    for (let i = 0; i < b.requests.length; i++) {
+      const req = b.requests[i];
+      if (req.failed) continue;
+      req.results[b.indexes[i]] = {
+        topic,
+        partition,
         offset: baseOffset < 0 ? -1 : baseOffset + i,
-        timestamp: logAppendTime >= 0 ? logAppendTime : p.timestamp,
-      });
-    });
-    this.settled(b.pending.length);
+        timestamp: logAppendTime >= 0 ? logAppendTime : (b.records[i].timestamp as number),
+      };
+      if (--req.remaining === 0) req.resolve(req.results);
+    }
+    this.settled(b.requests.length);
   }
 
   /**
@@ -421,8 +470,12 @@ export class Producer {
       return;
     }
     if (q.inflight === 0) q.blocked = false;
-    for (const p of b.pending) p.reject(err);
-    this.settled(b.pending.length);
+    for (const req of b.requests) {
+      if (req.failed) continue;
+      req.failed = true;
+      req.reject(err);
+    }
+    this.settled(b.requests.length);
   }
 
   private settled(n: number): void {
