@@ -1,4 +1,5 @@
 export type { StorageLogger } from './logger';
+export { readFileIfExists, writeFileAtomicSync } from './atomic-file';
 export {
   PartitionLog,
   type PartitionLogOptions,
@@ -7,6 +8,7 @@ export {
   type ReadResult,
   type TimestampOffset,
 } from './partition-log';
+export type { ProducerBatch, ProducerEntry } from './producer-state';
 export {
   LogManager,
   AlterConfigOp,

@@ -31,6 +31,8 @@ export interface LogManagerOptions {
   readonly checkpointIntervalMs?: number;
   /** Overrides log.flush.scheduler.interval.ms: how often flush.ms is checked (default 1000). */
   readonly flushCheckIntervalMs?: number;
+  /** Overrides producer.id.expiration.check.interval.ms (default 600000). */
+  readonly producerExpirationCheckIntervalMs?: number;
   /** See PartitionLogOptions.highWatermarkFollowsLogEnd; true by default. */
   readonly highWatermarkFollowsLogEnd?: boolean;
 }
@@ -103,7 +105,7 @@ const unknownTopic = (name: string) =>
 /**
  * Every topic and partition log of one data directory, like Kafka's LogManager: loads (and
  * recovers) them at open, creates and deletes topics, keeps their metadata in topics.json,
- * and runs the background work: retention, flush.ms, checkpoints. Background passes never
+ * and runs the background work: retention, flush.ms, checkpoints, producer id expiration. Background passes never
  * throw: they log.
  */
 export class LogManager {
@@ -113,6 +115,8 @@ export class LogManager {
   private readonly retentionCheckIntervalMs: number;
   private readonly checkpointIntervalMs: number;
   private readonly flushCheckIntervalMs: number;
+  private readonly producerExpirationCheckIntervalMs: number;
+  private readonly producerIdExpirationMs: number;
   private readonly highWatermarkFollowsLogEnd: boolean;
   private readonly state = new Map<string, TopicState>();
   private timers: NodeJS.Timeout[] = [];
@@ -132,6 +136,10 @@ export class LogManager {
       logManagerSetting(this.brokerConfig, 'replica.high.watermark.checkpoint.interval.ms');
     this.flushCheckIntervalMs =
       options.flushCheckIntervalMs ?? logManagerSetting(this.brokerConfig, 'log.flush.scheduler.interval.ms');
+    this.producerExpirationCheckIntervalMs =
+      options.producerExpirationCheckIntervalMs ??
+      logManagerSetting(this.brokerConfig, 'producer.id.expiration.check.interval.ms');
+    this.producerIdExpirationMs = logManagerSetting(this.brokerConfig, 'producer.id.expiration.ms');
     this.highWatermarkFollowsLogEnd = options.highWatermarkFollowsLogEnd ?? true;
     TopicConfig.resolve({}, this.brokerConfig);
   }
@@ -244,6 +252,7 @@ export class LogManager {
     every(this.retentionCheckIntervalMs, () => this.runRetention());
     every(this.checkpointIntervalMs, () => this.checkpointAll());
     every(this.flushCheckIntervalMs, () => this.flushDueLogs());
+    every(this.producerExpirationCheckIntervalMs, () => this.removeExpiredProducers());
   }
 
   /** Applies `task` to every log, logging (never throwing) what fails. */
@@ -271,6 +280,15 @@ export class LogManager {
   /** Persists every log's offsets that changed (the background timer's work). */
   checkpointAll(): void {
     this.forEachLog('checkpoint', (log) => log.checkpoint());
+  }
+
+  /** Forgets idle idempotent producers (producer.id.expiration.ms); returns how many. */
+  removeExpiredProducers(now = Date.now()): number {
+    let removed = 0;
+    this.forEachLog('producer expiration', (log) => {
+      removed += log.removeExpiredProducers(now, this.producerIdExpirationMs);
+    });
+    return removed;
   }
 
   private flushDueLogs(): void {

@@ -535,6 +535,18 @@ export class LogSegment {
     return { timestamp, offset };
   }
 
+  /**
+   * Visits the header of every batch whose last offset is >= fromOffset, in order; the header
+   * is valid only during the call. For rebuilding state from the log (producer state).
+   */
+  visitBatches(fromOffset: number, visit: (h: BatchHeader) => void): void {
+    const from = fromOffset <= this.baseOffset ? 0 : this.lookupPosition(fromOffset);
+    scanHeaders(this.fd, from, this.size, (h) => {
+      if (h.lastOffset >= fromOffset) visit(h);
+      return true;
+    });
+  }
+
   /** Reads one batch's bytes. */
   readBatch(location: BatchLocation): Buffer {
     const buf = Buffer.allocUnsafe(location.size);

@@ -19,6 +19,7 @@ import {
   TIME_INDEX_SUFFIX,
   writeInt64,
 } from './log-segment';
+import { ProducerStateManager, type ProducerEntry } from './producer-state';
 import type { TopicConfig } from './topic-config';
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -55,6 +56,11 @@ export interface AppendResult {
   /** The broker time stamped on the batches with message.timestamp.type=LogAppendTime, else -1. */
   readonly logAppendTime: number;
   readonly recordCount: number;
+  /**
+   * The batches repeat one of their producer's last five batches (a retry): nothing was
+   * appended and the offsets are the original's.
+   */
+  readonly duplicate: boolean;
 }
 
 export interface ReadOptions {
@@ -113,6 +119,7 @@ export class PartitionLog {
   private readonly logger: StorageLogger;
   private segments: LogSegment[] = [];
   private epochs!: LeaderEpochCache;
+  private producers!: ProducerStateManager;
   private _config: TopicConfig;
   private _logStartOffset = 0;
   private _logEndOffset = 0;
@@ -244,7 +251,26 @@ export class PartitionLog {
     this._recoveryPoint = this._logEndOffset;
     this.epochs.truncateFromEnd(this._logEndOffset);
     this.epochs.truncateFromStart(this._logStartOffset);
+    this.producers = new ProducerStateManager(dir, this.name, this.logger);
+    try {
+      this.reloadProducerState();
+      this.producers.removeStraySnapshots(this.segmentBaseOffsets());
+    } catch (err) {
+      for (const s of this.segments) s.close();
+      throw err;
+    }
     this.checkpoint();
+  }
+
+  /**
+   * Rebuilds the producer state: the latest snapshot at or below the log end, then the
+   * headers of the batches after it (Kafka's truncateAndReload).
+   */
+  private reloadProducerState(): void {
+    const from = this.producers.loadLatestSnapshot(this._logEndOffset) ?? this.segments[0].baseOffset;
+    for (const seg of this.segments) {
+      if (seg.nextOffset > from) seg.visitBatches(from, (h) => this.producers.applyBatch(h));
+    }
   }
 
   // ---- state ---------------------------------------------------------------------------
@@ -369,6 +395,7 @@ export class PartitionLog {
     let offsetCount = 0;
     let recordCount = 0;
     let maxTimestamp = -1;
+    let idempotent = false;
     while (at < len) {
       if (len - at < BATCH.HEADER_SIZE)
         throw KafkaProtocolError.corrupt(`partial batch header at byte ${at}`);
@@ -385,11 +412,25 @@ export class PartitionLog {
       offsetCount += records.readInt32BE(at + BATCH.LAST_OFFSET_DELTA) + 1;
       recordCount += records.readInt32BE(at + BATCH.RECORD_COUNT);
       maxTimestamp = Math.max(maxTimestamp, readInt64(records, at + BATCH.MAX_TIMESTAMP));
+      // A producer id (int64) is >= 0 exactly when its high half is.
+      if (records.readInt32BE(at + BATCH.PRODUCER_ID) >= 0) idempotent = true;
       at += size;
     }
 
     const now = Date.now();
     const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1;
+    if (idempotent) {
+      const duplicate = this.producers.checkAppend(records);
+      if (duplicate !== null) {
+        return {
+          baseOffset: duplicate.firstOffset,
+          lastOffset: duplicate.lastOffset,
+          logAppendTime: logAppendTime >= 0 ? duplicate.timestamp : -1,
+          recordCount: 0,
+          duplicate: true,
+        };
+      }
+    }
     const baseOffset = this._logEndOffset;
     const lastOffset = baseOffset + offsetCount - 1;
     this.maybeRoll(len, baseOffset, lastOffset, logAppendTime >= 0 ? now : maxTimestamp, now);
@@ -412,9 +453,16 @@ export class PartitionLog {
     this._logEndOffset = lastOffset + 1;
     if (this.highWatermarkFollowsLogEnd) this._highWatermark = this._logEndOffset;
     if (leaderEpoch > this.epochs.latestEpoch) this.learnEpoch(leaderEpoch, baseOffset);
+    if (idempotent) {
+      for (at = 0; at < len;) {
+        const h = new BatchHeader(records, at);
+        this.producers.applyBatch(h);
+        at += h.sizeInBytes;
+      }
+    }
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
-    return { baseOffset, lastOffset, logAppendTime, recordCount };
+    return { baseOffset, lastOffset, logAppendTime, recordCount, duplicate: false };
   }
 
   /**
@@ -467,6 +515,7 @@ export class PartitionLog {
         lastOffset: this._logEndOffset - 1,
         logAppendTime: -1,
         recordCount: 0,
+        duplicate: false,
       };
     }
     const data = end === records.length ? records : records.subarray(0, end);
@@ -480,11 +529,18 @@ export class PartitionLog {
       const h = new BatchHeader(data, b);
       if (h.partitionLeaderEpoch > this.epochs.latestEpoch)
         this.learnEpoch(h.partitionLeaderEpoch, h.baseOffset);
+      this.producers.applyBatch(h);
       b += h.sizeInBytes;
     }
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
-    return { baseOffset: firstOffset, lastOffset: next - 1, logAppendTime: -1, recordCount };
+    return {
+      baseOffset: firstOffset,
+      lastOffset: next - 1,
+      logAppendTime: -1,
+      recordCount,
+      duplicate: false,
+    };
   }
 
   /** A new epoch seen in appended batches; its checkpoint failing means the disk is failing. */
@@ -540,7 +596,11 @@ export class PartitionLog {
     if (roll) this.roll(firstOffset);
   }
 
-  /** Starts a new active segment at `baseOffset`; the old one is fsynced in the background. */
+  /**
+   * Starts a new active segment at `baseOffset`; the old one is fsynced in the background.
+   * The producer state is snapshotted at the new base, so a restart replays at most the
+   * active segment.
+   */
   private roll(baseOffset: number): void {
     const old = this.active;
     try {
@@ -556,6 +616,7 @@ export class PartitionLog {
         });
       }
       this.segments.push(LogSegment.create(this.dir, baseOffset, this._config));
+      this.producers.takeSnapshot(baseOffset, false);
     } catch (err) {
       throw this.goOffline('segment roll', err);
     }
@@ -757,7 +818,10 @@ export class PartitionLog {
     if (n === 0) return 0;
     const gone = this.segments.splice(0, n);
     try {
-      for (const seg of gone) seg.delete();
+      for (const seg of gone) {
+        seg.delete();
+        this.producers.deleteSnapshot(seg.baseOffset);
+      }
     } catch (err) {
       throw this.goOffline('segment deletion', err);
     }
@@ -786,15 +850,17 @@ export class PartitionLog {
       this.truncateFullyAndStartAt(offset);
       return true;
     }
+    const logEndBefore = this._logEndOffset;
     try {
       while (this.active.baseOffset > offset) this.segments.pop()!.delete();
       this.active.truncateTo(offset);
+      this._logEndOffset = this.active.nextOffset;
+      this.reloadProducerState();
     } catch (err) {
       throw this.goOffline('truncation', err);
     }
     const end = this.active.nextOffset;
-    this.logger.log(`${this.name}: truncated to ${offset}, log end ${this._logEndOffset} -> ${end}`);
-    this._logEndOffset = end;
+    this.logger.log(`${this.name}: truncated to ${offset}, log end ${logEndBefore} -> ${end}`);
     this.epochs.truncateFromEnd(end);
     this._highWatermark = Math.min(this._highWatermark, end);
     this._logStartOffset = Math.min(this._logStartOffset, end);
@@ -809,6 +875,8 @@ export class PartitionLog {
     try {
       for (const seg of this.segments.splice(0)) seg.delete();
       this.segments.push(LogSegment.create(this.dir, offset, this._config));
+      this.producers.clear();
+      this.producers.deleteAllSnapshots();
     } catch (err) {
       throw this.goOffline('truncation', err);
     }
@@ -817,6 +885,24 @@ export class PartitionLog {
     this.epochs.clear();
     this.unflushedMessages = 0;
     this.checkpoint();
+  }
+
+  // ---- producers -----------------------------------------------------------------------
+
+  /** What this partition knows of an idempotent producer. */
+  producerState(producerId: number): Readonly<ProducerEntry> | undefined {
+    return this.producers.entry(producerId);
+  }
+
+  /** The last offset of each known producer's latest batch. */
+  producerLastBatchOffsets(): Map<number, number> {
+    return this.producers.lastBatchOffsets();
+  }
+
+  /** Forgets producers whose latest batch is older than producer.id.expiration.ms; returns how many. */
+  removeExpiredProducers(now: number, expirationMs: number): number {
+    if (this.closed || this.failure !== null) return 0;
+    return this.producers.removeExpired(now, expirationMs);
   }
 
   // ---- durability ----------------------------------------------------------------------
@@ -872,6 +958,7 @@ export class PartitionLog {
       if (this.failure === null) {
         this.active.onBecomeInactive();
         this.flush();
+        this.producers.takeSnapshot(this._logEndOffset, true);
         this.checkpoint();
         fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
         fsyncDir(this.dir);

@@ -339,6 +339,22 @@ export const LOG_MANAGER_CONFIGS: readonly ConfigDef[] = [
     doc: 'How often logs are checked against flush.ms.',
   }),
   def({
+    name: 'producer.id.expiration.ms',
+    kind: 'int',
+    default: '86400000',
+    brokerKeys: [],
+    check: atLeast(1),
+    doc: "How long a partition keeps an idempotent producer's state after its latest batch.",
+  }),
+  def({
+    name: 'producer.id.expiration.check.interval.ms',
+    kind: 'int',
+    default: '600000',
+    brokerKeys: [],
+    check: atLeast(1),
+    doc: 'How often expired producer ids are removed.',
+  }),
+  def({
     name: 'replica.high.watermark.checkpoint.interval.ms',
     kind: 'long',
     default: '5000',

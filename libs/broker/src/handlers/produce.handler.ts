@@ -12,8 +12,10 @@ import type { ApiHandler } from './handler';
 /**
  * Produce. Hot path: each partition's records are validated from their batch headers
  * (framing, magic, CRC-32C), offsets are assigned by rewriting headers in the log, and the
- * bytes are appended as they came; no record is decoded. With a lone broker the ISR is the
- * leader alone, so acks=1 and acks=-1 complete on the local append.
+ * bytes are appended as they came; no record is decoded. An idempotent producer's batches
+ * are checked against the partition's producer state, from the same headers: a retried
+ * batch is answered NONE with its original offset and not appended again. With a lone
+ * broker the ISR is the leader alone, so acks=1 and acks=-1 complete on the local append.
  */
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
@@ -41,7 +43,7 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
             validateProducedBatches(p.records);
             const leaderEpoch = ctx.cluster.leadership(topic.name, p.index).leaderEpoch;
             const appended = log.append(p.records, leaderEpoch);
-            ctx.waiters.notify(FetchWaiters.key(topic.name, p.index));
+            if (!appended.duplicate) ctx.waiters.notify(FetchWaiters.key(topic.name, p.index));
             return {
               ...base,
               errorCode: ErrorCode.NONE,
