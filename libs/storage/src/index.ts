@@ -7,7 +7,9 @@ export {
   type ReadOptions,
   type ReadResult,
   type TimestampOffset,
+  RecordValidationError,
 } from './partition-log';
+export { LogCleaner, type CleanerStats, type LogCleanerOptions } from './log-cleaner';
 export type { ProducerBatch, ProducerEntry } from './producer-state';
 export {
   LogManager,
