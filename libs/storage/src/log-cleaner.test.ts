@@ -409,15 +409,16 @@ test('a crash at any point of a swap recovers the old segments or the cleaned on
   // Before: many segments. After: one cleaned segment in their place (segment.bytes raised for the
   // cleaning, so every inactive segment is one group).
   const before = tempDir();
-  const log = open(before);
+  const config = { ...COMPACT, 'index.interval.bytes': '64' };
+  const log = open(before, config);
   const written = write(
     log,
     Array.from({ length: 240 }, (_, i) => [`k${i % 7}`, `v${i}`]),
   );
   close(log);
   const after = copyDir(before);
-  const cleaning = open(after);
-  cleaning.updateConfig(TopicConfig.resolve({ ...COMPACT, 'segment.bytes': '1000000' }));
+  const cleaning = open(after, config);
+  cleaning.updateConfig(TopicConfig.resolve({ ...config, 'segment.bytes': '1000000' }));
   const [stats] = cleanerFor(cleaning).cleanUntilIdle(T0);
   close(cleaning);
   const cleanedBase = 0;
@@ -474,6 +475,20 @@ test('a crash at any point of a swap recovers the old segments or the cleaned on
       },
     },
     {
+      what: 'final renames begun: indexes in place, the log still .swap',
+      expect: expectNew,
+      make: (dir) => {
+        for (const b of oldBases) {
+          for (const s of ['.log', '.index', '.timeindex']) {
+            fs.renameSync(path.join(dir, name(b, s)), path.join(dir, name(b, `${s}.deleted`)));
+          }
+        }
+        fs.copyFileSync(cleanedFile('.index'), path.join(dir, name(cleanedBase, '.index')));
+        fs.copyFileSync(cleanedFile('.timeindex'), path.join(dir, name(cleanedBase, '.timeindex')));
+        fs.copyFileSync(cleanedFile('.log'), path.join(dir, name(cleanedBase, '.log.swap')));
+      },
+    },
+    {
       what: 'cleaned segment in place, old ones left as .deleted',
       expect: expectNew,
       make: (dir) => {
@@ -491,7 +506,7 @@ test('a crash at any point of a swap recovers the old segments or the cleaned on
     const dir = copyDir(before);
     fs.rmSync(path.join(dir, '.clean-shutdown')); // a crash leaves no marker
     s.make(dir);
-    const recovered = open(dir);
+    const recovered = open(dir, config);
     assert.deepEqual(readAll(recovered), s.expect, s.what);
     assert.equal(recovered.logEndOffset, written.length, s.what);
     assert.deepEqual(
@@ -499,6 +514,15 @@ test('a crash at any point of a swap recovers the old segments or the cleaned on
       [],
       `${s.what}: nothing left over`,
     );
+    if (s.expect === expectNew) {
+      assert.ok(fs.statSync(cleanedFile('.index')).size > 0);
+      const index = fs.readFileSync(path.join(dir, name(cleanedBase, '.index')));
+      assert.deepEqual(
+        index,
+        fs.readFileSync(cleanedFile('.index')),
+        `${s.what}: the cleaned index is in place`,
+      );
+    }
     close(recovered);
   }
 });

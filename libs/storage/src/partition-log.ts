@@ -308,7 +308,12 @@ export class PartitionLog {
       const next = nextOffsetOfLogFile(path.join(dir, name), base);
       for (const old of fs.readdirSync(dir)) {
         const o = /^(\d{20})\.(log|index|timeindex)(\.deleted)?$/.exec(old);
-        if (o !== null && Number(o[1]) >= base && Number(o[1]) < next) fs.rmSync(path.join(dir, old));
+        if (o === null || Number(o[1]) < base || Number(o[1]) >= next) continue;
+        // The swap's own index already under its final name is the new one: the final renames
+        // had begun (index swaps exist until then), so leave it.
+        const ownIndex = Number(o[1]) === base && o[2] !== 'log' && o[3] === undefined;
+        if (ownIndex && !fs.existsSync(path.join(dir, old + SWAP_SUFFIX))) continue;
+        fs.rmSync(path.join(dir, old));
       }
       for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]) {
         const swap = path.join(dir, segmentFileName(base, suffix) + SWAP_SUFFIX);
