@@ -6,11 +6,13 @@ import { apiVersionsHandler } from './handlers/api-versions.handler';
 import { adminHandlers } from './handlers/admin-handlers';
 import { describeClusterHandler } from './handlers/describe-cluster.handler';
 import { fetchHandler } from './handlers/fetch.handler';
+import { initProducerIdHandler } from './handlers/init-producer-id.handler';
 import { listOffsetsHandler } from './handlers/list-offsets.handler';
 import { metadataHandler } from './handlers/metadata.handler';
 import { produceHandler } from './handlers/produce.handler';
 import { LocalCluster } from './local-cluster';
 import { loadOrCreateMetaProperties } from './meta-properties';
+import { LocalProducerIdManager } from './producer-id-manager';
 import { KafkaServer, type ListenAddress } from './network/kafka-server';
 import { RequestRouter, type RequestObserver } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
@@ -68,7 +70,8 @@ export class Broker {
       .register(produceHandler(ctx))
       .register(fetchHandler(ctx))
       .register(listOffsetsHandler(ctx))
-      .register(describeClusterHandler(ctx));
+      .register(describeClusterHandler(ctx))
+      .register(initProducerIdHandler(ctx, new LocalProducerIdManager(config.logDirs, config.nodeId)));
     for (const handler of adminHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes);

@@ -36,6 +36,10 @@ export interface FixtureBatch {
   /** Timestamp of records without one; Date.now() by default. */
   readonly timestamp?: number;
   readonly attributes?: number;
+  /** An idempotent producer's fields; -1 (none) when left out. */
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
 }
 
 function encodeRecord(r: FixtureRecord, offsetDelta: number, baseTimestamp: number): Buffer {
@@ -80,9 +84,9 @@ export function encodeBatch(batch: FixtureBatch): Buffer {
   buf.writeInt32BE(batch.records.length - 1, 23);
   buf.writeBigInt64BE(BigInt(firstTs), 27);
   buf.writeBigInt64BE(BigInt(maxTs), 35);
-  buf.writeBigInt64BE(-1n, 43);
-  buf.writeInt16BE(-1, 51);
-  buf.writeInt32BE(-1, 53);
+  buf.writeBigInt64BE(BigInt(batch.producerId ?? -1), 43);
+  buf.writeInt16BE(batch.producerEpoch ?? -1, 51);
+  buf.writeInt32BE(batch.baseSequence ?? -1, 53);
   buf.writeInt32BE(batch.records.length, 57);
   body.copy(buf, 61);
   buf.writeUInt32BE(crc32c(buf.subarray(21)) >>> 0, 17);

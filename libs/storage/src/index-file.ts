@@ -15,7 +15,7 @@ export class IndexFile {
   readonly wellFormed: boolean;
 
   private constructor(
-    readonly file: string,
+    private file: string,
     readonly entrySize: number,
     private fd: number,
     content: Buffer,
@@ -81,6 +81,12 @@ export class IndexFile {
 
   flush(): void {
     fs.fdatasyncSync(this.fd);
+  }
+
+  /** Renames the file; the open descriptor keeps working. */
+  renameTo(file: string): void {
+    fs.renameSync(this.file, file);
+    this.file = file;
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 export type { StorageLogger } from './logger';
+export { readFileIfExists, writeFileAtomicSync } from './atomic-file';
 export {
   PartitionLog,
   type PartitionLogOptions,
@@ -6,7 +7,10 @@ export {
   type ReadOptions,
   type ReadResult,
   type TimestampOffset,
+  RecordValidationError,
 } from './partition-log';
+export { LogCleaner, type CleanerStats, type LogCleanerOptions } from './log-cleaner';
+export type { ProducerBatch, ProducerEntry } from './producer-state';
 export {
   LogManager,
   AlterConfigOp,

@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import { readFileIfExists, writeFileAtomicSync } from './atomic-file';
+import { LogCleaner, type CleanerStats } from './log-cleaner';
 import { consoleLogger, type StorageLogger } from './logger';
 import { PartitionLog } from './partition-log';
 import {
   ConfigType,
   isTopicConfig,
+  logManagerFlag,
   logManagerSetting,
   TopicConfig,
   topicConfigType,
@@ -31,6 +33,10 @@ export interface LogManagerOptions {
   readonly checkpointIntervalMs?: number;
   /** Overrides log.flush.scheduler.interval.ms: how often flush.ms is checked (default 1000). */
   readonly flushCheckIntervalMs?: number;
+  /** Overrides log.cleaner.backoff.ms: how long the cleaner sleeps when nothing needs cleaning (default 15000). */
+  readonly cleanerBackoffMs?: number;
+  /** Overrides producer.id.expiration.check.interval.ms (default 600000). */
+  readonly producerExpirationCheckIntervalMs?: number;
   /** See PartitionLogOptions.highWatermarkFollowsLogEnd; true by default. */
   readonly highWatermarkFollowsLogEnd?: boolean;
 }
@@ -103,7 +109,8 @@ const unknownTopic = (name: string) =>
 /**
  * Every topic and partition log of one data directory, like Kafka's LogManager: loads (and
  * recovers) them at open, creates and deletes topics, keeps their metadata in topics.json,
- * and runs the background work: retention, flush.ms, checkpoints. Background passes never
+ * and runs the background work: retention, log cleaning, flush.ms, checkpoints, producer id
+ * expiration. Background passes never
  * throw: they log.
  */
 export class LogManager {
@@ -113,6 +120,13 @@ export class LogManager {
   private readonly retentionCheckIntervalMs: number;
   private readonly checkpointIntervalMs: number;
   private readonly flushCheckIntervalMs: number;
+  private readonly producerExpirationCheckIntervalMs: number;
+  private readonly producerIdExpirationMs: number;
+  private readonly cleanerEnabled: boolean;
+  private readonly cleanerBackoffMs: number;
+  private readonly cleaner: LogCleaner;
+  private cleanerTimer: NodeJS.Timeout | null = null;
+  private cleanerImmediate: NodeJS.Immediate | null = null;
   private readonly highWatermarkFollowsLogEnd: boolean;
   private readonly state = new Map<string, TopicState>();
   private timers: NodeJS.Timeout[] = [];
@@ -132,6 +146,19 @@ export class LogManager {
       logManagerSetting(this.brokerConfig, 'replica.high.watermark.checkpoint.interval.ms');
     this.flushCheckIntervalMs =
       options.flushCheckIntervalMs ?? logManagerSetting(this.brokerConfig, 'log.flush.scheduler.interval.ms');
+    this.producerExpirationCheckIntervalMs =
+      options.producerExpirationCheckIntervalMs ??
+      logManagerSetting(this.brokerConfig, 'producer.id.expiration.check.interval.ms');
+    this.producerIdExpirationMs = logManagerSetting(this.brokerConfig, 'producer.id.expiration.ms');
+    this.cleanerEnabled = logManagerFlag(this.brokerConfig, 'log.cleaner.enable');
+    this.cleanerBackoffMs =
+      options.cleanerBackoffMs ?? logManagerSetting(this.brokerConfig, 'log.cleaner.backoff.ms');
+    this.cleaner = new LogCleaner({
+      logs: () => this.allLogs(),
+      logger: this.logger,
+      dedupeBufferSize: logManagerSetting(this.brokerConfig, 'log.cleaner.dedupe.buffer.size'),
+      ioBufferSize: logManagerSetting(this.brokerConfig, 'log.cleaner.io.buffer.size'),
+    });
     this.highWatermarkFollowsLogEnd = options.highWatermarkFollowsLogEnd ?? true;
     TopicConfig.resolve({}, this.brokerConfig);
   }
@@ -244,6 +271,42 @@ export class LogManager {
     every(this.retentionCheckIntervalMs, () => this.runRetention());
     every(this.checkpointIntervalMs, () => this.checkpointAll());
     every(this.flushCheckIntervalMs, () => this.flushDueLogs());
+    every(this.producerExpirationCheckIntervalMs, () => this.removeExpiredProducers());
+    if (this.cleanerEnabled) this.scheduleCleaner(this.cleanerBackoffMs);
+  }
+
+  private *allLogs(): Generator<PartitionLog> {
+    for (const topic of this.state.values()) yield* topic.partitions;
+  }
+
+  private scheduleCleaner(delayMs: number): void {
+    this.cleanerTimer = setTimeout(() => this.cleanerTick(), delayMs);
+    this.cleanerTimer.unref();
+  }
+
+  /**
+   * The cleaner runs one bounded step (at most log.cleaner.io.buffer.size bytes of log) per
+   * turn of the event loop, so requests are served between steps; with nothing to clean it
+   * sleeps log.cleaner.backoff.ms.
+   */
+  private cleanerTick(): void {
+    this.cleanerTimer = this.cleanerImmediate = null;
+    if (this.closed) return;
+    let more = false;
+    try {
+      more = this.cleaner.step().more;
+    } catch (err) {
+      this.logger.error(`log cleaner: ${(err as Error).stack ?? err}`);
+    }
+    if (more) {
+      this.cleanerImmediate = setImmediate(() => this.cleanerTick());
+      this.cleanerImmediate.unref();
+    } else this.scheduleCleaner(this.cleanerBackoffMs);
+  }
+
+  /** Cleans every compacted log that needs it, now and in one go (tests and tools; the timer works in steps). */
+  runCleaner(now = Date.now()): CleanerStats[] {
+    return this.cleaner.cleanUntilIdle(now);
   }
 
   /** Applies `task` to every log, logging (never throwing) what fails. */
@@ -271,6 +334,15 @@ export class LogManager {
   /** Persists every log's offsets that changed (the background timer's work). */
   checkpointAll(): void {
     this.forEachLog('checkpoint', (log) => log.checkpoint());
+  }
+
+  /** Forgets idle idempotent producers (producer.id.expiration.ms); returns how many. */
+  removeExpiredProducers(now = Date.now()): number {
+    let removed = 0;
+    this.forEachLog('producer expiration', (log) => {
+      removed += log.removeExpiredProducers(now, this.producerIdExpirationMs);
+    });
+    return removed;
   }
 
   private flushDueLogs(): void {
@@ -584,6 +656,9 @@ export class LogManager {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.cleanerTimer !== null) clearTimeout(this.cleanerTimer);
+    if (this.cleanerImmediate !== null) clearImmediate(this.cleanerImmediate);
+    this.cleaner.abort();
     const failure = this.closeLogs();
     if (failure !== null) throw this.storageError('closing the logs', failure);
   }

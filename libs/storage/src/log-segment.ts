@@ -19,6 +19,10 @@ const RECOVERY_CHUNK = 1024 * 1024;
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+/** Kafka's suffixes for a segment the cleaner is writing, one committed to replace others, and one replaced. */
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
+export const DELETED_SUFFIX = '.deleted';
 
 /** Kafka's segment file name: the base offset zero-padded to 20 digits. */
 export function segmentFileName(baseOffset: number, suffix: string): string {
@@ -33,6 +37,21 @@ export function writeInt64(buf: Buffer, at: number, v: number): void {
   const hi = Math.floor(v / 4294967296);
   buf.writeInt32BE(hi, at);
   buf.writeUInt32BE(v - hi * 4294967296, at + 4);
+}
+
+/** The offset after the last whole batch of a log file (`baseOffset` when it has none). */
+export function nextOffsetOfLogFile(file: string, baseOffset: number): number {
+  const fd = fs.openSync(file, 'r');
+  try {
+    let next = baseOffset;
+    scanHeaders(fd, 0, fs.fstatSync(fd).size, (h) => {
+      next = h.lastOffset + 1;
+      return true;
+    });
+    return next;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Where a batch is in a segment and the header fields the log needs from it. */
@@ -124,6 +143,8 @@ export class LogSegment {
     private readonly offsetIndex: IndexFile,
     private readonly timeIndex: IndexFile,
     config: TopicConfig,
+    /** After the usual suffixes: '' for a live segment, or CLEANED_SUFFIX, SWAP_SUFFIX, DELETED_SUFFIX. */
+    private fileSuffix = '',
   ) {
     this.size = fs.fstatSync(fd).size;
     this.nextOffset = baseOffset;
@@ -133,12 +154,19 @@ export class LogSegment {
   }
 
   get logFile(): string {
-    return path.join(this.dir, segmentFileName(this.baseOffset, LOG_SUFFIX));
+    return this.file(LOG_SUFFIX);
   }
 
-  /** Creates an empty segment, replacing stale files of the same name. */
-  static create(dir: string, baseOffset: number, config: TopicConfig): LogSegment {
-    const name = (s: string) => path.join(dir, segmentFileName(baseOffset, s));
+  private file(suffix: string): string {
+    return path.join(this.dir, segmentFileName(this.baseOffset, suffix) + this.fileSuffix);
+  }
+
+  /**
+   * Creates an empty segment, replacing stale files of the same name; with `fileSuffix`
+   * (CLEANED_SUFFIX) a segment the cleaner writes beside the live one of the same base.
+   */
+  static create(dir: string, baseOffset: number, config: TopicConfig, fileSuffix = ''): LogSegment {
+    const name = (s: string) => path.join(dir, segmentFileName(baseOffset, s) + fileSuffix);
     const fd = fs.openSync(name(LOG_SUFFIX), 'w+');
     return new LogSegment(
       dir,
@@ -147,7 +175,21 @@ export class LogSegment {
       IndexFile.open(name(INDEX_SUFFIX), OFFSET_ENTRY, true),
       IndexFile.open(name(TIME_INDEX_SUFFIX), TIME_ENTRY, true),
       config,
+      fileSuffix,
     );
+  }
+
+  /**
+   * Renames the three files to carry `fileSuffix` instead of the current one, the indexes
+   * first and the log last: for a swap, the log's rename is the commit.
+   */
+  changeFileSuffix(fileSuffix: string): void {
+    const target = (suffix: string) =>
+      path.join(this.dir, segmentFileName(this.baseOffset, suffix) + fileSuffix);
+    this.offsetIndex.renameTo(target(INDEX_SUFFIX));
+    this.timeIndex.renameTo(target(TIME_INDEX_SUFFIX));
+    fs.renameSync(this.logFile, target(LOG_SUFFIX));
+    this.fileSuffix = fileSuffix;
   }
 
   /**
@@ -535,6 +577,18 @@ export class LogSegment {
     return { timestamp, offset };
   }
 
+  /**
+   * Visits the header of every batch whose last offset is >= fromOffset, in order; the header
+   * is valid only during the call. For rebuilding state from the log (producer state).
+   */
+  visitBatches(fromOffset: number, visit: (h: BatchHeader) => void): void {
+    const from = fromOffset <= this.baseOffset ? 0 : this.lookupPosition(fromOffset);
+    scanHeaders(this.fd, from, this.size, (h) => {
+      if (h.lastOffset >= fromOffset) visit(h);
+      return true;
+    });
+  }
+
   /** Reads one batch's bytes. */
   readBatch(location: BatchLocation): Buffer {
     const buf = Buffer.allocUnsafe(location.size);
@@ -638,7 +692,7 @@ export class LogSegment {
   delete(): void {
     this.close();
     for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-      fs.rmSync(path.join(this.dir, segmentFileName(this.baseOffset, suffix)), { force: true });
+      fs.rmSync(this.file(suffix), { force: true });
     }
   }
 }

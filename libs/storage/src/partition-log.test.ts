@@ -66,7 +66,7 @@ test('append assigns offsets from the log end by rewriting headers, and read ret
   const two = Buffer.concat([simpleBatch(3), simpleBatch(2)]);
   const original = Buffer.from(two);
   const r1 = log.append(two, 7);
-  assert.deepEqual(r1, { baseOffset: 0, lastOffset: 4, logAppendTime: -1, recordCount: 5 });
+  assert.deepEqual(r1, { baseOffset: 0, lastOffset: 4, logAppendTime: -1, recordCount: 5, duplicate: false });
   const r2 = log.append(simpleBatch(4), 8);
   assert.equal(r2.baseOffset, 5);
   assert.equal(r2.lastOffset, 8);
@@ -311,7 +311,13 @@ test('appendAsFollower keeps offsets, allows gaps, refuses going back, and drops
   const at = (base: number, n: number) => simpleBatch(n, { baseOffset: base });
   // An empty log starts where the leader's (or source's) batches start.
   const r = log.appendAsFollower(Buffer.concat([at(100, 2), at(102, 3)]));
-  assert.deepEqual(r, { baseOffset: 100, lastOffset: 104, logAppendTime: -1, recordCount: 5 });
+  assert.deepEqual(r, {
+    baseOffset: 100,
+    lastOffset: 104,
+    logAppendTime: -1,
+    recordCount: 5,
+    duplicate: false,
+  });
   assert.equal(log.logStartOffset, 100);
   log.appendAsFollower(at(110, 1)); // a gap (compacted or deleted at the source)
   assert.equal(log.logEndOffset, 111);

@@ -12,13 +12,19 @@ import { fsyncDir, readFileIfExists, writeFileAtomicSync } from './atomic-file';
 import { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache';
 import { consoleLogger, type StorageLogger } from './logger';
 import {
+  CLEANED_SUFFIX,
+  DELETED_SUFFIX,
   INDEX_SUFFIX,
   LOG_SUFFIX,
   LogSegment,
+  nextOffsetOfLogFile,
   readInt64,
+  segmentFileName,
+  SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
   writeInt64,
 } from './log-segment';
+import { ProducerStateManager, type ProducerEntry } from './producer-state';
 import type { TopicConfig } from './topic-config';
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -55,6 +61,11 @@ export interface AppendResult {
   /** The broker time stamped on the batches with message.timestamp.type=LogAppendTime, else -1. */
   readonly logAppendTime: number;
   readonly recordCount: number;
+  /**
+   * The batches repeat one of their producer's last five batches (a retry): nothing was
+   * appended and the offsets are the original's.
+   */
+  readonly duplicate: boolean;
 }
 
 export interface ReadOptions {
@@ -80,6 +91,21 @@ interface OffsetsCheckpoint {
   logStartOffset: number;
   highWatermark: number;
   recoveryPoint: number;
+  /** Where the log cleaner's next pass starts (Kafka's cleaner-offset-checkpoint); -1 when none. */
+  cleanerOffset: number;
+}
+
+/**
+ * A produce to a compacted topic with records that have no key (Kafka's
+ * RecordValidationException): INVALID_RECORD, with the index of each bad record in its batch.
+ */
+export class RecordValidationError extends KafkaProtocolError {
+  constructor(
+    message: string,
+    readonly recordErrors: readonly { batchIndex: number; message: string }[],
+  ) {
+    super(ErrorCode.INVALID_RECORD, message);
+  }
 }
 
 function parseCheckpoint(text: string): OffsetsCheckpoint | null {
@@ -96,7 +122,7 @@ function parseCheckpoint(text: string): OffsetsCheckpoint | null {
   const highWatermark = get('high-watermark');
   const recoveryPoint = get('recovery-point');
   if (logStartOffset === undefined || highWatermark === undefined || recoveryPoint === undefined) return null;
-  return { logStartOffset, highWatermark, recoveryPoint };
+  return { logStartOffset, highWatermark, recoveryPoint, cleanerOffset: get('cleaner-offset') ?? -1 };
 }
 
 /**
@@ -113,6 +139,7 @@ export class PartitionLog {
   private readonly logger: StorageLogger;
   private segments: LogSegment[] = [];
   private epochs!: LeaderEpochCache;
+  private producers!: ProducerStateManager;
   private _config: TopicConfig;
   private _logStartOffset = 0;
   private _logEndOffset = 0;
@@ -123,6 +150,8 @@ export class PartitionLog {
   private lastCheckpoint = '';
   private failure: Error | null = null;
   private closed = false;
+  private _cleanerOffset = -1;
+  private _segmentsVersion = 0;
   highWatermarkFollowsLogEnd: boolean;
 
   private constructor(
@@ -165,6 +194,7 @@ export class PartitionLog {
       fsyncDir(dir);
     }
 
+    this.completeInterruptedSwaps();
     const names = fs.readdirSync(dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -244,7 +274,67 @@ export class PartitionLog {
     this._recoveryPoint = this._logEndOffset;
     this.epochs.truncateFromEnd(this._logEndOffset);
     this.epochs.truncateFromStart(this._logStartOffset);
+    this._cleanerOffset = saved?.cleanerOffset ?? -1;
+    this.producers = new ProducerStateManager(dir, this.name, this.logger);
+    try {
+      this.reloadProducerState();
+      this.producers.removeStraySnapshots(this.segmentBaseOffsets());
+    } catch (err) {
+      for (const s of this.segments) s.close();
+      throw err;
+    }
     this.checkpoint();
+  }
+
+  /**
+   * Finishes what a crash interrupted in the log cleaner's swap (Kafka's LogLoader): an
+   * unfinished `.cleaned` segment is dropped, the old segments being whole; a `<base>.log.swap`
+   * was committed, so every old segment within its offsets (as it is or already `.deleted`)
+   * goes and the swap files take their final names. Orphan index swaps and `.deleted` files
+   * are removed by the caller.
+   */
+  private completeInterruptedSwaps(): void {
+    const dir = this.dir;
+    const names = fs.readdirSync(dir);
+    for (const name of names) {
+      if (!name.endsWith(CLEANED_SUFFIX)) continue;
+      fs.rmSync(path.join(dir, name), { force: true });
+      this.logger.warn(`${this.name}: removed ${name}, left by a cleaning that did not finish`);
+    }
+    for (const name of names) {
+      const m = /^(\d{20})\.log\.swap$/.exec(name);
+      if (m === null) continue;
+      const base = Number(m[1]);
+      const next = nextOffsetOfLogFile(path.join(dir, name), base);
+      for (const old of fs.readdirSync(dir)) {
+        const o = /^(\d{20})\.(log|index|timeindex)(\.deleted)?$/.exec(old);
+        if (o === null || Number(o[1]) < base || Number(o[1]) >= next) continue;
+        // The swap's own index already under its final name is the new one: the final renames
+        // had begun (index swaps exist until then), so leave it.
+        const ownIndex = Number(o[1]) === base && o[2] !== 'log' && o[3] === undefined;
+        if (ownIndex && !fs.existsSync(path.join(dir, old + SWAP_SUFFIX))) continue;
+        fs.rmSync(path.join(dir, old));
+      }
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]) {
+        const swap = path.join(dir, segmentFileName(base, suffix) + SWAP_SUFFIX);
+        if (fs.existsSync(swap)) fs.renameSync(swap, path.join(dir, segmentFileName(base, suffix)));
+      }
+      this.logger.warn(
+        `${this.name}: completed the swap of cleaned segment ${base} (offsets ${base} to ${next})`,
+      );
+    }
+    fsyncDir(dir);
+  }
+
+  /**
+   * Rebuilds the producer state: the latest snapshot at or below the log end, then the
+   * headers of the batches after it (Kafka's truncateAndReload).
+   */
+  private reloadProducerState(): void {
+    const from = this.producers.loadLatestSnapshot(this._logEndOffset) ?? this.segments[0].baseOffset;
+    for (const seg of this.segments) {
+      if (seg.nextOffset > from) seg.visitBatches(from, (h) => this.producers.applyBatch(h));
+    }
   }
 
   // ---- state ---------------------------------------------------------------------------
@@ -369,6 +459,7 @@ export class PartitionLog {
     let offsetCount = 0;
     let recordCount = 0;
     let maxTimestamp = -1;
+    let idempotent = false;
     while (at < len) {
       if (len - at < BATCH.HEADER_SIZE)
         throw KafkaProtocolError.corrupt(`partial batch header at byte ${at}`);
@@ -385,11 +476,26 @@ export class PartitionLog {
       offsetCount += records.readInt32BE(at + BATCH.LAST_OFFSET_DELTA) + 1;
       recordCount += records.readInt32BE(at + BATCH.RECORD_COUNT);
       maxTimestamp = Math.max(maxTimestamp, readInt64(records, at + BATCH.MAX_TIMESTAMP));
+      // A producer id (int64) is >= 0 exactly when its high half is.
+      if (records.readInt32BE(at + BATCH.PRODUCER_ID) >= 0) idempotent = true;
       at += size;
     }
 
+    if (config.compactEnabled) this.validateKeys(records);
     const now = Date.now();
     const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1;
+    if (idempotent) {
+      const duplicate = this.producers.checkAppend(records);
+      if (duplicate !== null) {
+        return {
+          baseOffset: duplicate.firstOffset,
+          lastOffset: duplicate.lastOffset,
+          logAppendTime: logAppendTime >= 0 ? duplicate.timestamp : -1,
+          recordCount: 0,
+          duplicate: true,
+        };
+      }
+    }
     const baseOffset = this._logEndOffset;
     const lastOffset = baseOffset + offsetCount - 1;
     this.maybeRoll(len, baseOffset, lastOffset, logAppendTime >= 0 ? now : maxTimestamp, now);
@@ -412,9 +518,40 @@ export class PartitionLog {
     this._logEndOffset = lastOffset + 1;
     if (this.highWatermarkFollowsLogEnd) this._highWatermark = this._logEndOffset;
     if (leaderEpoch > this.epochs.latestEpoch) this.learnEpoch(leaderEpoch, baseOffset);
+    if (idempotent) {
+      for (at = 0; at < len;) {
+        const h = new BatchHeader(records, at);
+        this.producers.applyBatch(h);
+        at += h.sizeInBytes;
+      }
+    }
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
-    return { baseOffset, lastOffset, logAppendTime, recordCount };
+    return { baseOffset, lastOffset, logAppendTime, recordCount, duplicate: false };
+  }
+
+  /**
+   * A compacted topic refuses records without a key, as Kafka does: compaction could not
+   * place them. The only check that decodes records on the produce path, for compacted
+   * topics only.
+   */
+  private validateKeys(records: Buffer): void {
+    for (let at = 0; at < records.length;) {
+      const h = new BatchHeader(records, at);
+      if (!h.isControl) {
+        const missing: { batchIndex: number; message: string }[] = [];
+        decodeRecordBatch(records, at).records.forEach((r, i) => {
+          if (r.key === null) {
+            missing.push({
+              batchIndex: i,
+              message: `Compacted topic cannot accept message without key in topic partition ${this.name}.`,
+            });
+          }
+        });
+        if (missing.length > 0) throw new RecordValidationError(missing[0].message, missing);
+      }
+      at += h.sizeInBytes;
+    }
   }
 
   /**
@@ -467,6 +604,7 @@ export class PartitionLog {
         lastOffset: this._logEndOffset - 1,
         logAppendTime: -1,
         recordCount: 0,
+        duplicate: false,
       };
     }
     const data = end === records.length ? records : records.subarray(0, end);
@@ -480,11 +618,18 @@ export class PartitionLog {
       const h = new BatchHeader(data, b);
       if (h.partitionLeaderEpoch > this.epochs.latestEpoch)
         this.learnEpoch(h.partitionLeaderEpoch, h.baseOffset);
+      this.producers.applyBatch(h);
       b += h.sizeInBytes;
     }
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
-    return { baseOffset: firstOffset, lastOffset: next - 1, logAppendTime: -1, recordCount };
+    return {
+      baseOffset: firstOffset,
+      lastOffset: next - 1,
+      logAppendTime: -1,
+      recordCount,
+      duplicate: false,
+    };
   }
 
   /** A new epoch seen in appended batches; its checkpoint failing means the disk is failing. */
@@ -518,8 +663,9 @@ export class PartitionLog {
 
   /**
    * Rolls a new segment before an append when the active one would pass segment.bytes, is
-   * older than segment.ms (less its jitter, by record time as Kafka measures it), has a full
-   * index, or could not hold the offsets relative to its base.
+   * older than segment.ms (or a compacted topic's max.compaction.lag.ms, as the cleaner
+   * never touches the active segment; less its jitter, by record time as Kafka measures it),
+   * has a full index, or could not hold the offsets relative to its base.
    */
   private maybeRoll(
     bytes: number,
@@ -533,14 +679,18 @@ export class PartitionLog {
     const roll =
       (seg.size > 0 &&
         (seg.size + bytes > config.segmentBytes ||
-          seg.timeWaitedForRoll(now, maxTimestamp) > config.segmentMs - seg.rollJitterMs ||
+          seg.timeWaitedForRoll(now, maxTimestamp) > config.maxSegmentMs - seg.rollJitterMs ||
           seg.indexesFull(config))) ||
       firstOffset < seg.baseOffset ||
       lastOffset - seg.baseOffset > INT32_MAX;
     if (roll) this.roll(firstOffset);
   }
 
-  /** Starts a new active segment at `baseOffset`; the old one is fsynced in the background. */
+  /**
+   * Starts a new active segment at `baseOffset`; the old one is fsynced in the background.
+   * The producer state is snapshotted at the new base, so a restart replays at most the
+   * active segment.
+   */
   private roll(baseOffset: number): void {
     const old = this.active;
     try {
@@ -556,6 +706,7 @@ export class PartitionLog {
         });
       }
       this.segments.push(LogSegment.create(this.dir, baseOffset, this._config));
+      this.producers.takeSnapshot(baseOffset, false);
     } catch (err) {
       throw this.goOffline('segment roll', err);
     }
@@ -756,8 +907,12 @@ export class PartitionLog {
     }
     if (n === 0) return 0;
     const gone = this.segments.splice(0, n);
+    this._segmentsVersion++;
     try {
-      for (const seg of gone) seg.delete();
+      for (const seg of gone) {
+        seg.delete();
+        this.producers.deleteSnapshot(seg.baseOffset);
+      }
     } catch (err) {
       throw this.goOffline('segment deletion', err);
     }
@@ -786,19 +941,23 @@ export class PartitionLog {
       this.truncateFullyAndStartAt(offset);
       return true;
     }
+    const logEndBefore = this._logEndOffset;
+    this._segmentsVersion++;
     try {
       while (this.active.baseOffset > offset) this.segments.pop()!.delete();
       this.active.truncateTo(offset);
+      this._logEndOffset = this.active.nextOffset;
+      this.reloadProducerState();
     } catch (err) {
       throw this.goOffline('truncation', err);
     }
     const end = this.active.nextOffset;
-    this.logger.log(`${this.name}: truncated to ${offset}, log end ${this._logEndOffset} -> ${end}`);
-    this._logEndOffset = end;
+    this.logger.log(`${this.name}: truncated to ${offset}, log end ${logEndBefore} -> ${end}`);
     this.epochs.truncateFromEnd(end);
     this._highWatermark = Math.min(this._highWatermark, end);
     this._logStartOffset = Math.min(this._logStartOffset, end);
     this._recoveryPoint = Math.min(this._recoveryPoint, end);
+    this._cleanerOffset = Math.min(this._cleanerOffset, end);
     this.checkpoint();
     return true;
   }
@@ -806,17 +965,109 @@ export class PartitionLog {
   /** Deletes every segment and starts the log empty at `offset` (Kafka's name). */
   truncateFullyAndStartAt(offset: number): void {
     this.ensureOnline();
+    this._segmentsVersion++;
     try {
       for (const seg of this.segments.splice(0)) seg.delete();
       this.segments.push(LogSegment.create(this.dir, offset, this._config));
+      this.producers.clear();
+      this.producers.deleteAllSnapshots();
     } catch (err) {
       throw this.goOffline('truncation', err);
     }
     this.logger.log(`${this.name}: emptied, starting at ${offset}`);
     this._logStartOffset = this._logEndOffset = this._highWatermark = this._recoveryPoint = offset;
+    this._cleanerOffset = -1;
     this.epochs.clear();
     this.unflushedMessages = 0;
     this.checkpoint();
+  }
+
+  // ---- compaction (for LogCleaner) -----------------------------------------------------
+
+  /** Whether the log can be worked on: open and not failed. */
+  get isOnline(): boolean {
+    return !this.closed && this.failure === null;
+  }
+
+  /** The segments, oldest first, the active one last. Read-only, for the log cleaner. */
+  get segmentList(): readonly LogSegment[] {
+    return this.segments;
+  }
+
+  /** Changes whenever segments are deleted, truncated or replaced (not when one is rolled). */
+  get segmentsVersion(): number {
+    return this._segmentsVersion;
+  }
+
+  /** Where the cleaner's next pass starts: below it the log is clean (compacted). */
+  get cleanerOffset(): number {
+    return Math.max(this._cleanerOffset, this._logStartOffset);
+  }
+
+  /** Records (and checkpoints) that the log below `offset` is clean. */
+  setCleanerOffset(offset: number): void {
+    this._cleanerOffset = offset;
+    this.checkpoint();
+  }
+
+  /** A new segment for the cleaner to fill, in `<base>.log.cleaned` and its indexes. */
+  createCleanedSegment(baseOffset: number): LogSegment {
+    return LogSegment.create(this.dir, baseOffset, this._config, CLEANED_SUFFIX);
+  }
+
+  /**
+   * Puts a cleaned segment in place of the contiguous segments `old` (whose offsets it
+   * covers, keeping each kept batch's offsets), crash-safely as Kafka does: the cleaned files
+   * are fsynced and renamed `.swap` (the log last: that rename commits), the old segments
+   * renamed `.deleted`, the swap files given their final names, then the old files removed. A
+   * crash before the commit leaves the old segments (recovery drops the `.cleaned` files);
+   * after it, recovery completes the swap.
+   */
+  replaceSegments(cleaned: LogSegment, old: readonly LogSegment[]): void {
+    this.ensureOnline();
+    const first = this.segments.indexOf(old[0]);
+    if (
+      first < 0 ||
+      old.some((seg, i) => this.segments[first + i] !== seg) ||
+      first + old.length >= this.segments.length
+    ) {
+      throw new Error(`${this.name}: the segments to replace are not a run of inactive segments`);
+    }
+    try {
+      cleaned.onBecomeInactive();
+      cleaned.flush();
+      cleaned.changeFileSuffix(SWAP_SUFFIX);
+      fsyncDir(this.dir);
+      for (const seg of old) seg.changeFileSuffix(DELETED_SUFFIX);
+      cleaned.changeFileSuffix('');
+      fsyncDir(this.dir);
+      this.segments.splice(first, old.length, cleaned);
+      this._segmentsVersion++;
+      for (const seg of old) {
+        seg.delete();
+        if (seg.baseOffset !== cleaned.baseOffset) this.producers.deleteSnapshot(seg.baseOffset);
+      }
+    } catch (err) {
+      throw this.goOffline('segment swap', err);
+    }
+  }
+
+  // ---- producers -----------------------------------------------------------------------
+
+  /** What this partition knows of an idempotent producer. */
+  producerState(producerId: number): Readonly<ProducerEntry> | undefined {
+    return this.producers.entry(producerId);
+  }
+
+  /** The last offset of each known producer's latest batch. */
+  producerLastBatchOffsets(): Map<number, number> {
+    return this.producers.lastBatchOffsets();
+  }
+
+  /** Forgets producers whose latest batch is older than producer.id.expiration.ms; returns how many. */
+  removeExpiredProducers(now: number, expirationMs: number): number {
+    if (this.closed || this.failure !== null) return 0;
+    return this.producers.removeExpired(now, expirationMs);
   }
 
   // ---- durability ----------------------------------------------------------------------
@@ -856,7 +1107,7 @@ export class PartitionLog {
     const hw = this.highWatermarkFollowsLogEnd ? -1 : this._highWatermark;
     const text =
       `0\nlog-start-offset ${this._logStartOffset}\nhigh-watermark ${hw}\n` +
-      `recovery-point ${this._recoveryPoint}\n`;
+      `recovery-point ${this._recoveryPoint}\ncleaner-offset ${this._cleanerOffset}\n`;
     if (text === this.lastCheckpoint) return;
     writeFileAtomicSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
     this.lastCheckpoint = text;
@@ -872,6 +1123,7 @@ export class PartitionLog {
       if (this.failure === null) {
         this.active.onBecomeInactive();
         this.flush();
+        this.producers.takeSnapshot(this._logEndOffset, true);
         this.checkpoint();
         fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
         fsyncDir(this.dir);

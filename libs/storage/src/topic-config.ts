@@ -101,7 +101,7 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     default: 'delete',
     brokerKeys: [{ name: 'log.cleanup.policy' }],
     check: allOf('compact', 'delete'),
-    doc: 'delete: old segments are removed by retention.ms/retention.bytes; compact: the latest value per key is kept (compaction is not implemented yet: compact-only logs grow).',
+    doc: 'delete: old segments are removed by retention.ms/retention.bytes; compact: the log cleaner keeps the newest record per key at its offset; compact,delete: both of these.',
   }),
   def({
     name: 'compression.type',
@@ -331,12 +331,59 @@ export const LOG_MANAGER_CONFIGS: readonly ConfigDef[] = [
     doc: 'How often retention deletes old segments.',
   }),
   def({
+    name: 'log.cleaner.enable',
+    kind: 'boolean',
+    default: 'true',
+    brokerKeys: [],
+    doc: 'Run the log cleaner, which compacts topics with cleanup.policy=compact.',
+  }),
+  def({
+    name: 'log.cleaner.backoff.ms',
+    kind: 'long',
+    default: '15000',
+    brokerKeys: [],
+    check: atLeast(1),
+    doc: 'How long the log cleaner sleeps when no log needs cleaning.',
+  }),
+  def({
+    name: 'log.cleaner.dedupe.buffer.size',
+    kind: 'long',
+    default: '134217728',
+    brokerKeys: [],
+    check: atLeast(1024 * 1024),
+    doc: "Memory for one cleaning's map from key to latest offset; a log with more keys is cleaned in several passes.",
+  }),
+  def({
+    name: 'log.cleaner.io.buffer.size',
+    kind: 'int',
+    default: '524288',
+    brokerKeys: [],
+    check: atLeast(512),
+    doc: 'Bytes of log the cleaner reads per step; between steps the broker serves requests.',
+  }),
+  def({
     name: 'log.flush.scheduler.interval.ms',
     kind: 'long',
     default: '1000',
     brokerKeys: [],
     check: atLeast(1),
     doc: 'How often logs are checked against flush.ms.',
+  }),
+  def({
+    name: 'producer.id.expiration.ms',
+    kind: 'int',
+    default: '86400000',
+    brokerKeys: [],
+    check: atLeast(1),
+    doc: "How long a partition keeps an idempotent producer's state after its latest batch.",
+  }),
+  def({
+    name: 'producer.id.expiration.check.interval.ms',
+    kind: 'int',
+    default: '600000',
+    brokerKeys: [],
+    check: atLeast(1),
+    doc: 'How often expired producer ids are removed.',
   }),
   def({
     name: 'replica.high.watermark.checkpoint.interval.ms',
@@ -463,10 +510,19 @@ export function brokerLevelLogKeys(): ReadonlyMap<string, (value: string) => voi
 
 /** A LogManager setting from the broker config, or its default. Throws INVALID_CONFIG. */
 export function logManagerSetting(brokerConfig: Readonly<Record<string, string>>, name: string): number {
+  return logManagerValue(brokerConfig, name) as number;
+}
+
+/** A boolean LogManager setting (log.cleaner.enable). */
+export function logManagerFlag(brokerConfig: Readonly<Record<string, string>>, name: string): boolean {
+  return logManagerValue(brokerConfig, name) as boolean;
+}
+
+function logManagerValue(brokerConfig: Readonly<Record<string, string>>, name: string): Parsed {
   const d = LOG_MANAGER_CONFIGS.find((c) => c.name === name);
   if (d === undefined) throw new Error(`no log manager setting ${name}`);
   const raw = brokerConfig[name];
-  return parseChecked(d, name, raw ?? d.default) as number;
+  return parseChecked(d, name, raw ?? d.default);
 }
 
 export interface ConfigSynonym {
@@ -518,6 +574,7 @@ export class TopicConfig {
   readonly deleteRetentionMs: number;
   readonly minCompactionLagMs: number;
   readonly maxCompactionLagMs: number;
+  readonly minCleanableDirtyRatio: number;
 
   private constructor(
     /** The topic's explicit overrides. */
@@ -545,6 +602,7 @@ export class TopicConfig {
     this.deleteRetentionMs = num('delete.retention.ms');
     this.minCompactionLagMs = num('min.compaction.lag.ms');
     this.maxCompactionLagMs = num('max.compaction.lag.ms');
+    this.minCleanableDirtyRatio = num('min.cleanable.dirty.ratio');
   }
 
   /**
@@ -606,6 +664,11 @@ export class TopicConfig {
 
   get compactEnabled(): boolean {
     return this.cleanupPolicy.includes('compact');
+  }
+
+  /** Kafka's maxSegmentMs: a compacted log rolls by max.compaction.lag.ms too, as only inactive segments are cleaned. */
+  get maxSegmentMs(): number {
+    return this.compactEnabled ? Math.min(this.segmentMs, this.maxCompactionLagMs) : this.segmentMs;
   }
 
   /** The effective value of a topic config. */

@@ -5,6 +5,7 @@ import {
   Produce,
   validateProducedBatches,
 } from '@tributary/protocol';
+import { RecordValidationError } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
 import { FetchWaiters } from '../replica/fetch-waiters';
 import type { ApiHandler } from './handler';
@@ -12,7 +13,11 @@ import type { ApiHandler } from './handler';
 /**
  * Produce. Hot path: each partition's records are validated from their batch headers
  * (framing, magic, CRC-32C), offsets are assigned by rewriting headers in the log, and the
- * bytes are appended as they came; no record is decoded. With a lone broker the ISR is the
+ * bytes are appended as they came; no record is decoded. An idempotent producer's batches
+ * are checked against the partition's producer state, from the same headers: a retried
+ * batch is answered NONE with its original offset and not appended again. A compacted topic
+ * decodes the records for one check only: each must have a key (INVALID_RECORD, with
+ * recordErrors naming the records, as Kafka answers). With a lone broker the ISR is the
  * leader alone, so acks=1 and acks=-1 complete on the local append.
  */
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
@@ -41,7 +46,7 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
             validateProducedBatches(p.records);
             const leaderEpoch = ctx.cluster.leadership(topic.name, p.index).leaderEpoch;
             const appended = log.append(p.records, leaderEpoch);
-            ctx.waiters.notify(FetchWaiters.key(topic.name, p.index));
+            if (!appended.duplicate) ctx.waiters.notify(FetchWaiters.key(topic.name, p.index));
             return {
               ...base,
               errorCode: ErrorCode.NONE,
@@ -54,7 +59,14 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
               ctx.logger.error(`produce to ${topic.name}-${p.index} failed: ${(err as Error).stack}`);
             }
             const errorCode = errorCodeOf(err);
-            return { ...base, errorCode, errorMessage: (err as Error).message };
+            const recordErrors =
+              err instanceof RecordValidationError
+                ? err.recordErrors.map((e) => ({
+                    batchIndex: e.batchIndex,
+                    batchIndexErrorMessage: e.message,
+                  }))
+                : [];
+            return { ...base, errorCode, errorMessage: (err as Error).message, recordErrors };
           }
         }),
       }));
