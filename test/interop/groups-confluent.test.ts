@@ -45,10 +45,18 @@ class Member {
   constructor(
     readonly name: string,
     bootstrap: string,
-    extra: readonly string[] = [],
+    options: { topic?: string; group?: string; config?: readonly string[] } = {},
   ) {
     const script = path.join(PYTHON_DIR, 'group_member.py');
-    this.child = spawn(PYTHON, [script, bootstrap, TOPIC, GROUP, name, ...extra], {
+    const args = [
+      script,
+      bootstrap,
+      options.topic ?? TOPIC,
+      options.group ?? GROUP,
+      name,
+      ...(options.config ?? []),
+    ];
+    this.child = spawn(PYTHON, args, {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -125,6 +133,22 @@ class Member {
 
   diagnostics(): string {
     return `${this.name}: ${this.events.length} events; stderr:\n${this.stderr.slice(-2000)}`;
+  }
+}
+
+/** The members' ownership intervals of a partition never overlap. */
+function assertOneOwnerAtATime(members: readonly Member[], partition: number, end: number): void {
+  const spans = members.flatMap((m) =>
+    (m.intervals(end).get(partition) ?? []).map(([s, e]) => ({ member: m.name, s, e })),
+  );
+  for (const x of spans) {
+    for (const y of spans) {
+      if (x === y || x.s > y.s) continue;
+      assert.ok(
+        y.s >= x.e,
+        `partition ${partition}: ${y.member} owned it from ${y.s} while ${x.member} held it until ${x.e}`,
+      );
+    }
   }
 }
 
@@ -315,20 +339,8 @@ describe('a confluent-kafka consumer group against a broker process', () => {
     for (const m of members)
       assert.deepEqual(m.of('dropped'), [], `${m.name} saw records of partitions it did not own`);
 
-    // One owner at a time: the members' ownership intervals of a partition never overlap.
     for (let p = 0; p < PARTITIONS; p++) {
-      const spans = members.flatMap((m) =>
-        (m.intervals(stoppedAt).get(p) ?? []).map(([s, e]) => ({ member: m.name, s, e })),
-      );
-      for (const x of spans) {
-        for (const y of spans) {
-          if (x === y || x.s > y.s) continue;
-          assert.ok(
-            y.s >= x.e,
-            `partition ${p}: ${y.member} owned it from ${y.s} while ${x.member} held it until ${x.e}`,
-          );
-        }
-      }
+      assertOneOwnerAtATime(members, p, stoppedAt);
       // Every record came to a member while it owned the partition.
       for (const m of members) {
         const mine = m.intervals(stoppedAt).get(p) ?? [];
@@ -413,5 +425,51 @@ describe('a confluent-kafka consumer group against a broker process', () => {
     await waitFor('the member to continue after the broker restart', caughtUp, 45_000, diagnostics);
     assert.equal(await d.stop(), 0);
     assert.deepEqual(await committedOffsets(), produced);
+  });
+  test('cooperative-sticky members move only the partitions they must, one owner at a time', async () => {
+    const topic = 'coop-orders';
+    const created = await conn.request(CreateTopics, {
+      topics: [
+        { name: topic, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] },
+      ],
+      timeoutMs: 5000,
+    });
+    assert.equal(created.topics[0].errorCode, ErrorCode.NONE);
+    const options = {
+      topic,
+      group: 'coop-group',
+      config: ['partition.assignment.strategy=cooperative-sticky'],
+    };
+    const coop: Member[] = [];
+    const diagnostics = () => coop.map((m) => m.diagnostics()).join('\n');
+    const settled = (n: number) => () => {
+      const owned = coop.map((m) => m.owned());
+      return (
+        coop.length === n &&
+        owned.every((o) => o.size === PARTITIONS / n) &&
+        new Set(owned.flatMap((o) => [...o])).size === PARTITIONS
+      );
+    };
+    for (let n = 1; n <= 3; n++) {
+      const m = new Member(`coop-${n}`, broker.bootstrap, options);
+      coop.push(m);
+      members.push(m);
+      await waitFor(`${n} cooperative member(s) to settle`, settled(n), 30_000, diagnostics);
+    }
+    const final = coop.map((m) => m.owned());
+    const revoked = coop.map((m) => m.of('revoke').flatMap((e) => e.partitions ?? []));
+    for (const m of coop) assert.equal(await m.stop(), 0);
+    const stoppedAt = Date.now() / 1000;
+
+    // 1 -> 2 members moves three partitions, 2 -> 3 moves two: nothing else is revoked.
+    assert.equal(revoked.flat().length, 5, `revoked: ${JSON.stringify(revoked)}`);
+    coop.forEach((m, i) => {
+      for (const p of final[i])
+        assert.ok(!revoked[i].includes(p), `${m.name} had to give up ${p}, which it kept`);
+    });
+    // The first member never stopped consuming the partitions it kept.
+    const first = coop[0].intervals(stoppedAt);
+    for (const p of final[0]) assert.equal(first.get(p)?.length, 1, `coop-1 owned ${p} in one stretch`);
+    for (let p = 0; p < PARTITIONS; p++) assertOneOwnerAtATime(coop, p, stoppedAt);
   });
 });
