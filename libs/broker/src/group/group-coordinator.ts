@@ -154,6 +154,20 @@ export class GroupCoordinator {
     this.logger = options.logger;
   }
 
+  /**
+   * A timer's work: a background event must never throw out of the event loop (that would
+   * stop the broker); a failure is logged and the group waits for its clients' next request.
+   */
+  private onTimer(what: string, task: () => void): () => void {
+    return () => {
+      try {
+        task();
+      } catch (err) {
+        this.logger.error(`group coordinator: ${what} failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    };
+  }
+
   /** Reloads groups and offsets from __consumer_offsets and starts the offset expiry timer. */
   startup(): void {
     const now = Date.now();
@@ -167,7 +181,7 @@ export class GroupCoordinator {
     if (loaded.size > 0) this.logger.log(`loaded ${loaded.size} group(s) from __consumer_offsets`);
     this.active = true;
     this.expiryTimer = setInterval(
-      () => this.cleanupExpiredOffsets(Date.now()),
+      this.onTimer('removing expired offsets', () => this.cleanupExpiredOffsets(Date.now())),
       this.config.offsetsRetentionCheckIntervalMs,
     );
     this.expiryTimer.unref();
@@ -237,7 +251,16 @@ export class GroupCoordinator {
   // ---- JoinGroup ----------------------------------------------------------------------
 
   joinGroup(params: JoinGroupParams): Promise<JoinGroupResult> {
-    return new Promise((resolve) => this.handleJoinGroup(params, resolve));
+    return new Promise((resolve) => {
+      try {
+        this.handleJoinGroup(params, resolve);
+      } catch (err) {
+        this.logger.error(
+          `JoinGroup for group ${params.groupId} failed: ${(err as Error).stack ?? String(err)}`,
+        );
+        resolve(joinError(params.memberId, ErrorCode.UNKNOWN_SERVER_ERROR));
+      }
+    });
   }
 
   private handleJoinGroup(p: JoinGroupParams, respond: (r: JoinGroupResult) => void): void {
@@ -301,7 +324,10 @@ export class GroupCoordinator {
     }
     if (p.requireKnownMemberId) {
       // The member must come back with this id; until then it holds a place in the rebalance.
-      const timer = setTimeout(() => this.removePendingMember(group, newMemberId), p.sessionTimeoutMs);
+      const timer = setTimeout(
+        this.onTimer('expiring a pending member', () => this.removePendingMember(group, newMemberId)),
+        p.sessionTimeoutMs,
+      );
       timer.unref();
       group.pendingMembers.set(newMemberId, timer);
       return respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
@@ -543,18 +569,21 @@ export class GroupCoordinator {
   private scheduleInitialJoin(group: ConsumerGroup, delayMs: number, remainingMs: number): void {
     this.clearJoinTimer(group);
     group.initialDelayPending = true;
-    group.joinTimer = setTimeout(() => {
-      group.joinTimer = null;
-      if (!group.is('PreparingRebalance')) return;
-      if (group.newMemberAdded && remainingMs !== 0) {
-        group.newMemberAdded = false;
-        const delay = Math.min(this.config.initialRebalanceDelayMs, remainingMs);
-        this.scheduleInitialJoin(group, delay, Math.max(remainingMs - delayMs, 0));
-      } else {
-        group.initialDelayPending = false;
-        this.completeJoin(group);
-      }
-    }, delayMs);
+    group.joinTimer = setTimeout(
+      this.onTimer(`rebalancing group ${group.groupId}`, () => {
+        group.joinTimer = null;
+        if (!group.is('PreparingRebalance')) return;
+        if (group.newMemberAdded && remainingMs !== 0) {
+          group.newMemberAdded = false;
+          const delay = Math.min(this.config.initialRebalanceDelayMs, remainingMs);
+          this.scheduleInitialJoin(group, delay, Math.max(remainingMs - delayMs, 0));
+        } else {
+          group.initialDelayPending = false;
+          this.completeJoin(group);
+        }
+      }),
+      delayMs,
+    );
     group.joinTimer.unref();
   }
 
@@ -562,10 +591,13 @@ export class GroupCoordinator {
   private scheduleJoin(group: ConsumerGroup, timeoutMs: number): void {
     this.clearJoinTimer(group);
     group.initialDelayPending = false;
-    group.joinTimer = setTimeout(() => {
-      group.joinTimer = null;
-      if (group.is('PreparingRebalance')) this.completeJoin(group);
-    }, timeoutMs);
+    group.joinTimer = setTimeout(
+      this.onTimer(`rebalancing group ${group.groupId}`, () => {
+        group.joinTimer = null;
+        if (group.is('PreparingRebalance')) this.completeJoin(group);
+      }),
+      timeoutMs,
+    );
     group.joinTimer.unref();
   }
 
@@ -620,25 +652,37 @@ export class GroupCoordinator {
   private schedulePendingSync(group: ConsumerGroup): void {
     this.clearSyncTimer(group);
     const generationId = group.generationId;
-    group.syncTimer = setTimeout(() => {
-      group.syncTimer = null;
-      if (generationId !== group.generationId) return;
-      if (!group.is('CompletingRebalance') && !group.is('Stable')) return;
-      if (group.pendingSyncMembers.size === 0) return;
-      const missing = [...group.pendingSyncMembers];
-      for (const memberId of missing) {
-        const member = group.remove(memberId);
-        if (member !== undefined) this.cancelHeartbeat(member);
-      }
-      this.prepareRebalance(group, `members ${missing.join(', ')} did not send SyncGroup in time`);
-    }, group.rebalanceTimeoutMs);
+    group.syncTimer = setTimeout(
+      this.onTimer(`expiring SyncGroup of group ${group.groupId}`, () => {
+        group.syncTimer = null;
+        if (generationId !== group.generationId) return;
+        if (!group.is('CompletingRebalance') && !group.is('Stable')) return;
+        if (group.pendingSyncMembers.size === 0) return;
+        const missing = [...group.pendingSyncMembers];
+        for (const memberId of missing) {
+          const member = group.remove(memberId);
+          if (member !== undefined) this.cancelHeartbeat(member);
+        }
+        this.prepareRebalance(group, `members ${missing.join(', ')} did not send SyncGroup in time`);
+      }),
+      group.rebalanceTimeoutMs,
+    );
     group.syncTimer.unref();
   }
 
   // ---- SyncGroup ----------------------------------------------------------------------
 
   syncGroup(params: SyncGroupParams): Promise<SyncGroupResult> {
-    return new Promise((resolve) => this.handleSyncGroup(params, resolve));
+    return new Promise((resolve) => {
+      try {
+        this.handleSyncGroup(params, resolve);
+      } catch (err) {
+        this.logger.error(
+          `SyncGroup for group ${params.groupId} failed: ${(err as Error).stack ?? String(err)}`,
+        );
+        resolve(syncError(ErrorCode.UNKNOWN_SERVER_ERROR));
+      }
+    });
   }
 
   private handleSyncGroup(p: SyncGroupParams, respond: (r: SyncGroupResult) => void): void {
@@ -817,16 +861,19 @@ export class GroupCoordinator {
     timeoutMs = member.sessionTimeoutMs,
   ): void {
     this.cancelHeartbeat(member);
-    member.heartbeatTimer = setTimeout(() => {
-      member.heartbeatTimer = null;
-      if (group.is('Dead') || group.members.get(member.memberId) !== member) return;
-      // A member waiting in a JoinGroup or SyncGroup is alive; the rebalance bounds that wait.
-      if (!member.isNew && (member.isAwaitingJoin || member.isAwaitingSync)) return;
-      this.logger.log(
-        `member ${member.memberId} of group ${group.groupId} has failed (session expired): removed`,
-      );
-      this.removeMemberAndUpdateGroup(group, member, `member ${member.memberId} expired`);
-    }, timeoutMs);
+    member.heartbeatTimer = setTimeout(
+      this.onTimer(`expiring member ${member.memberId}`, () => {
+        member.heartbeatTimer = null;
+        if (group.is('Dead') || group.members.get(member.memberId) !== member) return;
+        // A member waiting in a JoinGroup or SyncGroup is alive; the rebalance bounds that wait.
+        if (!member.isNew && (member.isAwaitingJoin || member.isAwaitingSync)) return;
+        this.logger.log(
+          `member ${member.memberId} of group ${group.groupId} has failed (session expired): removed`,
+        );
+        this.removeMemberAndUpdateGroup(group, member, `member ${member.memberId} expired`);
+      }),
+      timeoutMs,
+    );
     member.heartbeatTimer.unref();
   }
 
