@@ -792,6 +792,20 @@ describe('group coordinator: offsets', () => {
     }
   });
 
+  test('the expiry check leaves an empty group whose member is between MEMBER_ID_REQUIRED and its join', async () => {
+    const h = Harness.create();
+    try {
+      const c = h.coordinator;
+      const first = await c.joinGroup(joinParams({ requireKnownMemberId: true }));
+      assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+      c.cleanupExpiredOffsets(Date.now());
+      const joined = await c.joinGroup(joinParams({ memberId: first.memberId, requireKnownMemberId: true }));
+      assert.equal(joined.errorCode, ErrorCode.NONE);
+    } finally {
+      h.close();
+    }
+  });
+
   test('an explicit retention of OffsetCommit v2-v4 expires the offset at its own time', () => {
     const h = Harness.create();
     try {

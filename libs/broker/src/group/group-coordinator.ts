@@ -1085,7 +1085,8 @@ export class GroupCoordinator {
 
   /**
    * Removes offsets chosen by `select` and writes their tombstones; a group left empty with no
-   * offsets is Dead and removed, with a tombstone for its metadata when it ever had a generation.
+   * offsets (and no member about to join) is Dead and removed, with a tombstone for its
+   * metadata when it ever had a generation.
    */
   private cleanupGroupMetadata(
     groups: readonly ConsumerGroup[],
@@ -1096,7 +1097,8 @@ export class GroupCoordinator {
     for (const group of groups) {
       const removed = select(group);
       removedCount += removed.length;
-      if (group.is('Empty') && group.offsets.size === 0) {
+      // A member holding an id from MEMBER_ID_REQUIRED is about to join: the group stays for it.
+      if (group.is('Empty') && group.offsets.size === 0 && group.pendingMembers.size === 0) {
         group.transitionTo('Dead', now);
         this.clearTimers(group);
       }
