@@ -7,6 +7,9 @@ import { adminHandlers } from './handlers/admin-handlers';
 import { describeClusterHandler } from './handlers/describe-cluster.handler';
 import { fetchHandler } from './handlers/fetch.handler';
 import { initProducerIdHandler } from './handlers/init-producer-id.handler';
+import { GroupCoordinator } from './group/group-coordinator';
+import { groupHandlers } from './group/group-handlers';
+import { GroupStore, OFFSETS_TOPIC } from './group/group-store';
 import { listOffsetsHandler } from './handlers/list-offsets.handler';
 import { metadataHandler } from './handlers/metadata.handler';
 import { produceHandler } from './handlers/produce.handler';
@@ -25,6 +28,7 @@ export class Broker {
   private readonly waiters = new FetchWaiters();
   private boundAddresses: ListenAddress[] = [];
   private context: BrokerContext | null = null;
+  private coordinator: GroupCoordinator | null = null;
 
   constructor(
     readonly config: BrokerConfig,
@@ -63,6 +67,16 @@ export class Broker {
       logger: this.logger,
     };
     this.context = ctx;
+    const store = new GroupStore({
+      logs,
+      config: config.group,
+      logger: this.logger,
+      leaderEpoch: (p) => ctx.cluster.leadership(OFFSETS_TOPIC, p).leaderEpoch,
+      onAppend: (p) => this.waiters.notify(FetchWaiters.key(OFFSETS_TOPIC, p)),
+    });
+    const coordinator = new GroupCoordinator({ config: config.group, store, logger: this.logger });
+    coordinator.startup();
+    this.coordinator = coordinator;
     const router = new RequestRouter(this.logger, this.observer);
     router
       .register(apiVersionsHandler(() => router.advertisedApis()))
@@ -73,6 +87,7 @@ export class Broker {
       .register(describeClusterHandler(ctx))
       .register(initProducerIdHandler(ctx, new LocalProducerIdManager(config.logDirs, config.nodeId)));
     for (const handler of adminHandlers(ctx)) router.register(handler);
+    for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes);
       this.boundAddresses.push(await server.listen({ host: listener.host, port: listener.port }));
@@ -84,6 +99,8 @@ export class Broker {
   /** Clean shutdown: stop accepting, answer in-flight requests, flush and close every segment. */
   async stop(): Promise<void> {
     this.waiters.close();
+    this.coordinator?.shutdown();
+    this.coordinator = null;
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers.length = 0;
     this.logs?.close();

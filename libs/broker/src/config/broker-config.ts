@@ -1,4 +1,5 @@
 import { ConfigSource, ConfigType as DescribedConfigType, type DescribedConfig } from '@tributary/storage';
+import { GROUP_CONFIG_KEYS, parseGroupConfig, type GroupConfig } from '../group/group-config';
 import { ConfigError } from './config-error';
 
 /**
@@ -46,6 +47,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
     'Largest request frame; a larger one closes the connection.',
   ),
   key('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
+  ...GROUP_CONFIG_KEYS,
 ];
 
 export interface Listener {
@@ -68,6 +70,8 @@ export interface BrokerConfig {
   readonly messageMaxBytes: number;
   readonly socketRequestMaxBytes: number;
   readonly retentionCheckIntervalMs: number;
+  /** The group coordinator's group.* and offsets.* settings. */
+  readonly group: GroupConfig;
   /** Every key as set, for the storage layer's log.* defaults and for DescribeConfigs. */
   readonly values: Readonly<Record<string, string>>;
 }
@@ -177,6 +181,10 @@ export function parseBrokerConfig(
     messageMaxBytes: int('message.max.bytes'),
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     retentionCheckIntervalMs: int('log.retention.check.interval.ms'),
+    group: parseGroupConfig(
+      (name) => get(name) as string,
+      (name) => origin[name] ?? 'default',
+    ),
     values,
   };
 }

@@ -1,0 +1,430 @@
+import {
+  DeleteGroups,
+  DescribeGroups,
+  ErrorCode,
+  FindCoordinator,
+  Heartbeat,
+  JoinGroup,
+  LeaveGroup,
+  ListGroups,
+  OffsetCommit,
+  OffsetDelete,
+  OffsetFetch,
+  SyncGroup,
+} from '@tributary/protocol';
+import type { BrokerContext } from '../broker-context';
+import type { ApiHandler } from '../handlers/handler';
+import type { Protocol } from './group';
+import type { FetchedOffset, GroupCoordinator, OffsetToCommit } from './group-coordinator';
+import type { GroupStore } from './group-store';
+
+/** FindCoordinator key types. */
+export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
+
+/** DescribeGroups' authorizedOperations without ACLs: READ (3), DELETE (6) and DESCRIBE (8) on a group. */
+const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Every group API, served by the coordinator. */
+export function groupHandlers(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+  store: GroupStore,
+): ApiHandler[] {
+  return [
+    findCoordinatorHandler(ctx, coordinator, store),
+    joinGroupHandler(coordinator),
+    syncGroupHandler(coordinator),
+    heartbeatHandler(coordinator),
+    leaveGroupHandler(coordinator),
+    offsetCommitHandler(ctx, coordinator),
+    offsetFetchHandler(coordinator),
+    listGroupsHandler(coordinator),
+    describeGroupsHandler(coordinator),
+    deleteGroupsHandler(coordinator),
+    offsetDeleteHandler(ctx, coordinator),
+  ] as ApiHandler[];
+}
+
+/** A lone broker coordinates every group; transactions have no coordinator here. */
+export function findCoordinatorHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+  store: GroupStore,
+): ApiHandler<typeof FindCoordinator> {
+  return {
+    api: FindCoordinator,
+    handle(request, { apiVersion, connection }) {
+      const self = ctx.cluster.brokers(connection).find((b) => b.nodeId === ctx.config.nodeId);
+      const find = (key: string) => {
+        const none = { key, nodeId: -1, host: '', port: -1 };
+        const fail = (errorCode: number, errorMessage: string) => ({ ...none, errorCode, errorMessage });
+        if (request.keyType === CoordinatorType.TRANSACTION) {
+          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported by this broker');
+        }
+        if (request.keyType !== CoordinatorType.GROUP) {
+          return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${request.keyType}`);
+        }
+        if (!coordinator.isActive || self === undefined) {
+          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
+        }
+        try {
+          store.ensureTopic();
+        } catch (err) {
+          ctx.logger.error(`creating __consumer_offsets failed: ${(err as Error).message}`);
+          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
+        }
+        return {
+          key,
+          nodeId: self.nodeId,
+          host: self.host,
+          port: self.port,
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+        };
+      };
+      if (apiVersion >= 4) return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map(find) };
+      const { nodeId, host, port, errorCode, errorMessage } = find(request.key);
+      return { throttleTimeMs: 0, errorCode, errorMessage, nodeId, host, port };
+    },
+  };
+}
+
+/** A protocol named twice counts once (its first metadata), so that votes stay one per member. */
+function distinctProtocols(protocols: readonly { name: string; metadata: Buffer }[]): Protocol[] {
+  const seen = new Set<string>();
+  const out: Protocol[] = [];
+  for (const p of protocols) {
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push({ name: p.name, metadata: Buffer.from(p.metadata) });
+  }
+  return out;
+}
+
+export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof JoinGroup> {
+  return {
+    api: JoinGroup,
+    async handle(request, { apiVersion, header, connection }) {
+      const result = await coordinator.joinGroup({
+        groupId: request.groupId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        clientId: header.clientId ?? '',
+        clientHost: `/${connection.remoteAddress.replace(/^::ffff:/, '')}`,
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        // v0 had one timeout for both.
+        rebalanceTimeoutMs: apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
+        protocolType: request.protocolType,
+        protocols: distinctProtocols(request.protocols),
+        requireKnownMemberId: apiVersion >= 4 && request.groupInstanceId === null,
+        supportSkippingAssignment: apiVersion >= 9,
+        reason: request.reason,
+      });
+      return {
+        throttleTimeMs: 0,
+        errorCode: result.errorCode,
+        generationId: result.generationId,
+        protocolType: result.protocolType,
+        // Not nullable before v7.
+        protocolName: apiVersion < 7 ? (result.protocolName ?? '') : result.protocolName,
+        leader: result.leaderId,
+        skipAssignment: result.skipAssignment,
+        memberId: result.memberId,
+        members: result.members.map((m) => ({ ...m })),
+      };
+    },
+  };
+}
+
+export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof SyncGroup> {
+  return {
+    api: SyncGroup,
+    async handle(request) {
+      const result = await coordinator.syncGroup({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        protocolType: request.protocolType,
+        protocolName: request.protocolName,
+        assignments: request.assignments,
+      });
+      return { throttleTimeMs: 0, ...result };
+    },
+  };
+}
+
+export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof Heartbeat> {
+  return {
+    api: Heartbeat,
+    handle(request) {
+      const errorCode = coordinator.heartbeat(
+        request.groupId,
+        request.memberId,
+        request.groupInstanceId,
+        request.generationId,
+      );
+      return { throttleTimeMs: 0, errorCode };
+    },
+  };
+}
+
+export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof LeaveGroup> {
+  return {
+    api: LeaveGroup,
+    handle(request, { apiVersion }) {
+      const leaving =
+        apiVersion >= 3
+          ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
+          : [{ memberId: request.memberId, groupInstanceId: null }];
+      if (apiVersion >= 3 && leaving.length === 0) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, members: [] };
+      }
+      const result = coordinator.leaveGroup(request.groupId, leaving);
+      if (apiVersion >= 3) return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members };
+      // One member before v3: its error is the answer's.
+      const errorCode =
+        result.errorCode !== ErrorCode.NONE
+          ? result.errorCode
+          : (result.members[0]?.errorCode ?? ErrorCode.NONE);
+      return { throttleTimeMs: 0, errorCode };
+    },
+  };
+}
+
+/** Groups partitions by topic, keeping the order in which topics first appear. */
+function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    let list = out.get(item.topic);
+    if (list === undefined) {
+      list = [];
+      out.set(item.topic, list);
+    }
+    list.push(item);
+  }
+  return out;
+}
+
+function partitionExists(ctx: BrokerContext, topic: string, partition: number): boolean {
+  const t = ctx.logs.topic(topic);
+  return t !== undefined && partition >= 0 && partition < t.numPartitions;
+}
+
+export function offsetCommitHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof OffsetCommit> {
+  const maxMetadata = coordinator.config.offsetMetadataMaxBytes;
+  return {
+    api: OffsetCommit,
+    handle(request, { apiVersion }) {
+      const errors = new Map<string, number>();
+      const valid: OffsetToCommit[] = [];
+      const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+      for (const t of request.topics) {
+        for (const p of t.partitions) {
+          const metadata = p.committedMetadata ?? '';
+          if (!partitionExists(ctx, t.name, p.partitionIndex)) {
+            errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          } else if (metadata.length > maxMetadata) {
+            errors.set(key(t.name, p.partitionIndex), ErrorCode.OFFSET_METADATA_TOO_LARGE);
+          } else {
+            valid.push({
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: p.committedOffset,
+              leaderEpoch: p.committedLeaderEpoch,
+              metadata,
+              commitTimestamp: apiVersion === 1 ? p.commitTimestamp : -1,
+            });
+          }
+        }
+      }
+      if (valid.length > 0) {
+        const code = coordinator.commitOffsets({
+          groupId: request.groupId,
+          memberId: request.memberId,
+          groupInstanceId: request.groupInstanceId,
+          generationId: request.generationIdOrMemberEpoch,
+          retentionTimeMs: apiVersion >= 2 && apiVersion <= 4 ? request.retentionTimeMs : -1,
+          offsets: valid,
+        });
+        for (const o of valid) errors.set(key(o.topic, o.partition), code);
+      }
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+          })),
+        })),
+      };
+    },
+  };
+}
+
+export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<typeof OffsetFetch> {
+  const fetchGroup = (
+    groupId: string,
+    topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+  ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } => {
+    const wanted: TopicPartition[] | null =
+      topics === null
+        ? null
+        : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
+    const { errorCode, offsets } = coordinator.fetchOffsets(groupId, wanted);
+    // A group-level error is every partition's error for the versions without a group-level field.
+    const listed: FetchedOffset[] =
+      errorCode === ErrorCode.NONE
+        ? offsets
+        : (wanted ?? []).map((tp) => ({ ...tp, offset: -1, leaderEpoch: -1, metadata: '', errorCode }));
+    return {
+      errorCode,
+      topics: [...byTopic(listed)].map(([name, partitions]) => ({ name, partitions })),
+    };
+  };
+  const partitionsOut = (partitions: readonly FetchedOffset[]) =>
+    partitions.map((p) => ({
+      partitionIndex: p.partition,
+      committedOffset: p.offset,
+      committedLeaderEpoch: p.leaderEpoch,
+      metadata: p.metadata,
+      errorCode: p.errorCode,
+    }));
+  return {
+    api: OffsetFetch,
+    handle(request, { apiVersion }) {
+      if (apiVersion >= 8) {
+        return {
+          throttleTimeMs: 0,
+          groups: request.groups.map((g) => {
+            const r = fetchGroup(g.groupId, g.topics);
+            return {
+              groupId: g.groupId,
+              errorCode: r.errorCode,
+              topics: r.topics.map((t) => ({ name: t.name, partitions: partitionsOut(t.partitions) })),
+            };
+          }),
+        };
+      }
+      // v0 and v1 have no "all topics" form: their topic list is never null.
+      const r = fetchGroup(request.groupId, request.topics);
+      return {
+        throttleTimeMs: 0,
+        errorCode: r.errorCode,
+        topics: r.topics.map((t) => ({ name: t.name, partitions: partitionsOut(t.partitions) })),
+      };
+    },
+  };
+}
+
+export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ListGroups> {
+  return {
+    api: ListGroups,
+    handle(request, { apiVersion }) {
+      const result = coordinator.listGroups(apiVersion >= 4 ? request.statesFilter : []);
+      return {
+        throttleTimeMs: 0,
+        errorCode: result.errorCode,
+        groups: result.groups.map((g) => ({
+          groupId: g.groupId,
+          protocolType: g.protocolType,
+          groupState: g.state,
+        })),
+      };
+    },
+  };
+}
+
+export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof DescribeGroups> {
+  return {
+    api: DescribeGroups,
+    handle(request) {
+      return {
+        throttleTimeMs: 0,
+        groups: request.groups.map((groupId) => {
+          const d = coordinator.describeGroup(groupId);
+          return {
+            errorCode: d.errorCode,
+            groupId: d.groupId,
+            groupState: d.state,
+            protocolType: d.protocolType,
+            protocolData: d.protocol,
+            members: d.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.groupInstanceId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              memberMetadata: m.metadata,
+              memberAssignment: m.assignment,
+            })),
+            authorizedOperations: request.includeAuthorizedOperations
+              ? GROUP_AUTHORIZED_OPERATIONS
+              : AUTHORIZED_OPERATIONS_OMITTED,
+          };
+        }),
+      };
+    },
+  };
+}
+
+export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof DeleteGroups> {
+  return {
+    api: DeleteGroups,
+    handle(request) {
+      const results = coordinator.deleteGroups(request.groupsNames);
+      return {
+        throttleTimeMs: 0,
+        results: request.groupsNames.map((groupId) => ({
+          groupId,
+          errorCode: results.get(groupId) ?? ErrorCode.NONE,
+        })),
+      };
+    },
+  };
+}
+
+export function offsetDeleteHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof OffsetDelete> {
+  return {
+    api: OffsetDelete,
+    handle(request) {
+      const errors = new Map<string, number>();
+      const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+      const known: TopicPartition[] = [];
+      for (const t of request.topics) {
+        for (const p of t.partitions) {
+          if (partitionExists(ctx, t.name, p.partitionIndex))
+            known.push({ topic: t.name, partition: p.partitionIndex });
+          else errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+      }
+      const result = coordinator.deleteOffsets(request.groupId, known);
+      if (result.errorCode !== ErrorCode.NONE)
+        return { errorCode: result.errorCode, throttleTimeMs: 0, topics: [] };
+      for (const p of result.partitions) errors.set(key(p.topic, p.partition), p.errorCode);
+      return {
+        errorCode: ErrorCode.NONE,
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+          })),
+        })),
+      };
+    },
+  };
+}
