@@ -68,6 +68,9 @@ export interface GroupDescription {
 
 export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
 
+/** Item errors that mean "ask again" (the controller moved), not "this item failed". */
+const ASK_AGAIN = new Set<number>([ErrorCode.NOT_CONTROLLER, ErrorCode.REQUEST_TIMED_OUT]);
+
 /** Throws Kafka's error for a failed item, naming what failed. */
 function check(errorCode: number, what: string, message?: string | null): void {
   if (errorCode !== ErrorCode.NONE)
@@ -91,37 +94,49 @@ export class Admin {
   // ---- topics ----------------------------------------------------------------------------
 
   async createTopics(topics: readonly NewTopic[], options: { validateOnly?: boolean } = {}): Promise<void> {
-    await this.cluster.retry('CreateTopics', async () => {
-      const conn = await this.cluster.controllerConnection();
-      const r = await conn.request(CreateTopics, {
-        topics: topics.map((t) => ({
-          name: t.name,
-          numPartitions: t.assignments ? -1 : (t.numPartitions ?? -1),
-          replicationFactor: t.assignments ? -1 : (t.replicationFactor ?? -1),
-          assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({
-            partitionIndex,
-            brokerIds: [...brokerIds],
+    await this.cluster
+      .retry('CreateTopics', async () => {
+        const conn = await this.cluster.controllerConnection();
+        const r = await conn.request(CreateTopics, {
+          topics: topics.map((t) => ({
+            name: t.name,
+            numPartitions: t.assignments ? -1 : (t.numPartitions ?? -1),
+            replicationFactor: t.assignments ? -1 : (t.replicationFactor ?? -1),
+            assignments: (t.assignments ?? []).map((brokerIds, partitionIndex) => ({
+              partitionIndex,
+              brokerIds: [...brokerIds],
+            })),
+            configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
           })),
-          configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
-        })),
-        timeoutMs: this.timeoutMs,
-        validateOnly: options.validateOnly ?? false,
+          timeoutMs: this.timeoutMs,
+          validateOnly: options.validateOnly ?? false,
+        });
+        for (const t of r.topics)
+          if (ASK_AGAIN.has(t.errorCode)) check(t.errorCode, `creating topic ${t.name}`);
+        return r;
+      })
+      .then((r) => {
+        for (const t of r.topics) check(t.errorCode, `creating topic ${t.name}`, t.errorMessage);
       });
-      for (const t of r.topics) check(t.errorCode, `creating topic ${t.name}`, t.errorMessage);
-    });
     this.cluster.want(topics.map((t) => t.name));
   }
 
   async deleteTopics(names: readonly string[]): Promise<void> {
-    await this.cluster.retry('DeleteTopics', async () => {
-      const conn = await this.cluster.controllerConnection();
-      const r = await conn.request(DeleteTopics, {
-        topicNames: [...names],
-        topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })),
-        timeoutMs: this.timeoutMs,
+    await this.cluster
+      .retry('DeleteTopics', async () => {
+        const conn = await this.cluster.controllerConnection();
+        const r = await conn.request(DeleteTopics, {
+          topicNames: [...names],
+          topics: names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })),
+          timeoutMs: this.timeoutMs,
+        });
+        for (const t of r.responses)
+          if (ASK_AGAIN.has(t.errorCode)) check(t.errorCode, `deleting topic ${t.name}`);
+        return r;
+      })
+      .then((r) => {
+        for (const t of r.responses) check(t.errorCode, `deleting topic ${t.name}`, t.errorMessage);
       });
-      for (const t of r.responses) check(t.errorCode, `deleting topic ${t.name}`, t.errorMessage);
-    });
   }
 
   /** Grows topics to `count` partitions each. */
@@ -129,15 +144,21 @@ export class Admin {
     topics: readonly { topic: string; count: number }[],
     options: { validateOnly?: boolean } = {},
   ): Promise<void> {
-    await this.cluster.retry('CreatePartitions', async () => {
-      const conn = await this.cluster.controllerConnection();
-      const r = await conn.request(CreatePartitions, {
-        topics: topics.map((t) => ({ name: t.topic, count: t.count, assignments: null })),
-        timeoutMs: this.timeoutMs,
-        validateOnly: options.validateOnly ?? false,
+    await this.cluster
+      .retry('CreatePartitions', async () => {
+        const conn = await this.cluster.controllerConnection();
+        const r = await conn.request(CreatePartitions, {
+          topics: topics.map((t) => ({ name: t.topic, count: t.count, assignments: null })),
+          timeoutMs: this.timeoutMs,
+          validateOnly: options.validateOnly ?? false,
+        });
+        for (const t of r.results)
+          if (ASK_AGAIN.has(t.errorCode)) check(t.errorCode, `adding partitions to ${t.name}`);
+        return r;
+      })
+      .then((r) => {
+        for (const t of r.results) check(t.errorCode, `adding partitions to ${t.name}`, t.errorMessage);
       });
-      for (const t of r.results) check(t.errorCode, `adding partitions to ${t.name}`, t.errorMessage);
-    });
   }
 
   async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {

@@ -275,7 +275,8 @@ export class Producer {
       this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
     }
     if (q.ready.length > 0 || this.lingerMs === 0) this.scheduleDrain();
-    else if (this.lingerTimer === null) {
+    // The open batch goes out after linger.ms at the latest, full or not.
+    if (q.open !== null && this.lingerMs > 0 && this.lingerTimer === null) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = null;
         this.closeAll();
@@ -329,6 +330,7 @@ export class Producer {
 
   /** Groups sendable batches by leader and sends one request per broker with room in flight. */
   private drain(): void {
+    if (this.lingerMs === 0) this.closeAll();
     const byNode = new Map<number, ReadyBatch[]>();
     const sizeByNode = new Map<number, number>();
     let needMetadata = false;
