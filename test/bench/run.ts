@@ -153,6 +153,77 @@ async function throughput(
   };
 }
 
+interface ClientRow {
+  case: string;
+  kcatProduceMBps: number;
+  oursProduceMBps: number;
+  produceRatio: number;
+  kcatConsumeMBps: number;
+  oursConsumeMBps: number;
+  consumeRatio: number;
+}
+
+/** Our client (libs/client) beside kcat, each in its own process, on the same records. */
+async function clientVsKcat(
+  broker: BrokerProcess,
+  client: Connection,
+  dir: string,
+  recordSize: number,
+): Promise<ClientRow> {
+  const count = Math.floor(TOTAL_BYTES / recordSize);
+  const file = inputFile(dir, recordSize, count);
+  const input = fs.readFileSync(file);
+  const worker = path.join(__dirname, 'client-worker.js');
+  const kp: number[] = [];
+  const op: number[] = [];
+  const kc: number[] = [];
+  const oc: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const theirs = await createTopic(client, 1);
+    kp.push(await timed('kcat', ['-b', broker.bootstrap, '-t', theirs, '-P', ...KCAT_PRODUCER], input));
+    kc.push(
+      await timed('kcat', [
+        '-b',
+        broker.bootstrap,
+        '-t',
+        theirs,
+        '-C',
+        '-o',
+        'beginning',
+        '-e',
+        '-q',
+        '-c',
+        String(count),
+        '-f',
+        '%s\\n',
+      ]),
+    );
+    const ours = await createTopic(client, 1);
+    op.push(
+      await workerSeconds(worker, ['produce', broker.bootstrap, ours, String(count), String(recordSize)]),
+    );
+    oc.push(await workerSeconds(worker, ['consume', broker.bootstrap, ours, String(count), '1']));
+    await client.request(DeleteTopics, { topicNames: [theirs, ours], timeoutMs: 10000 });
+  }
+  fs.rmSync(file);
+  const mb = (count * recordSize) / 1e6;
+  const mbps = (xs: number[]): number => +(mb / median(xs)).toFixed(1);
+  return {
+    case: `${recordSize} B x 1 partition`,
+    kcatProduceMBps: mbps(kp),
+    oursProduceMBps: mbps(op),
+    produceRatio: +(median(kp) / median(op)).toFixed(2),
+    kcatConsumeMBps: mbps(kc),
+    oursConsumeMBps: mbps(oc),
+    consumeRatio: +(median(kc) / median(oc)).toFixed(2),
+  };
+}
+
+/** Wall time of the whole worker process, start-up included, as kcat's is timed. */
+function workerSeconds(worker: string, args: string[]): Promise<number> {
+  return timed(process.execPath, [worker, ...args]);
+}
+
 /** Produce latency: one 1 KiB record per request, one request at a time, so nothing is batched away. */
 async function latency(
   client: Connection,
@@ -190,6 +261,13 @@ async function main(): Promise<void> {
       '\nThroughput (median). floor: the same bytes over loopback into a Node process appending to a file; ratio = produce / floor',
     );
     console.table(rows);
+    console.log(
+      '\nOur client (libs/client, separate process) beside kcat; ratio = ours / kcat (1.0 = as fast)',
+    );
+    console.table([
+      await clientVsKcat(broker, client, dir, 100),
+      await clientVsKcat(broker, client, dir, 1024),
+    ]);
     console.log('\nProduce latency, 1 KiB, one request in flight (ms)');
     console.table([await latency(client, 1), await latency(client, -1)]);
   } finally {

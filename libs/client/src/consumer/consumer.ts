@@ -448,7 +448,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   /** Starts a fetch for every broker that has fetchable partitions and nothing in flight or unread. */
   private startFetches(): void {
     const byNode = new Map<number, PartitionState[]>();
-    const waiting = new Set(this.completed.map((c) => c.node));
+    // One response per broker waits to be handled while the next is fetched.
+    const waiting = new Map<number, number>();
+    for (const c of this.completed) waiting.set(c.node, (waiting.get(c.node) ?? 0) + 1);
     for (const s of this.partitions.values()) {
       if (s.paused || s.fetchOffset < 0) continue;
       let node: number;
@@ -458,7 +460,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         this.cluster.refreshMetadata().catch(() => undefined);
         continue;
       }
-      if (this.inflight.has(node) || waiting.has(node)) continue;
+      if (this.inflight.has(node) || (waiting.get(node) ?? 0) >= 1) continue;
       byNode.set(node, [...(byNode.get(node) ?? []), s]);
     }
     for (const [node, states] of byNode) {
@@ -691,15 +693,15 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     }
   }
 
-  /** Stops, commits (with auto commit), leaves the group and closes its connections. */
+  /**
+   * Stops; as the Java client, the rebalance listener hears of the revocation and offsets are
+   * committed (with auto commit); then leaves the group and closes its connections.
+   */
   async close(): Promise<void> {
     await this.stop();
     if (this.member !== null) {
-      if (this.autoCommit && !this.member.needsRejoin) {
-        await this.commit().catch((err: unknown) =>
-          this.cluster.logger.warn(`final commit failed: ${(err as Error).message}`),
-        );
-      }
+      const owned = toList(this.ownedAssignment());
+      await this.dropPartitions(owned, this.member.lost ? 'lost' : 'revoked');
       await this.member.leave();
     }
     if (this.ownsCluster) await this.cluster.close();

@@ -51,6 +51,8 @@ export class Connection {
   private nextCorrelationId = 1;
   private buffered: Buffer[] = [];
   private bufferedLength = 0;
+  /** Bytes needed before the buffered reads hold a whole frame. */
+  private needed = 0;
   private versions = new Map<number, { min: number; max: number }>();
   private closedWith: Error | null = null;
   private readonly closeListeners: ((err: Error) => void)[] = [];
@@ -198,10 +200,12 @@ export class Connection {
     return this.socket;
   }
 
+  /** Hot path: a frame split over many reads is gathered and joined once, when complete. */
   private onData(data: Buffer): void {
     if (this.bufferedLength > 0) {
       this.buffered.push(data);
       this.bufferedLength += data.length;
+      if (this.bufferedLength < this.needed) return;
       data = Buffer.concat(this.buffered, this.bufferedLength);
       this.buffered = [];
       this.bufferedLength = 0;
@@ -216,8 +220,10 @@ export class Connection {
       at += 4 + size;
     }
     if (at < data.length) {
-      this.buffered = [data.subarray(at)];
-      this.bufferedLength = data.length - at;
+      const rest = data.subarray(at);
+      this.needed = rest.length >= 4 ? 4 + rest.readInt32BE(0) : 4;
+      this.buffered = [rest];
+      this.bufferedLength = rest.length;
     }
   }
 
