@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { ConfigError } from '@tributary/broker';
 import { parseArgs, UsageError } from './args';
 import { BROKER_USAGE, runBroker } from './commands/broker.command';
+import { MIRROR_USAGE, runMirror } from './commands/mirror.command';
+import { DEMO_USAGE, runDemo } from './commands/demo.command';
+import { MirrorConfigError } from '@tributary/mirror';
 
 const USAGE = `tributary: a Kafka-compatible streaming platform
 
@@ -9,6 +12,8 @@ Usage: tributary <command> [options]
 
 Commands:
   broker     run one broker (tributary broker --help)
+  mirror     run a replicator worker for the flows of a config file (tributary mirror --help)
+  demo       run the demo topology (dc1-a, dc1-b -> dc1-agg -> dc2) in one process
   help       show this help
 
 Examples:
@@ -20,6 +25,8 @@ const COMMANDS: Record<
   { usage: string; run: (args: ReturnType<typeof parseArgs>) => Promise<void> }
 > = {
   broker: { usage: BROKER_USAGE, run: runBroker },
+  mirror: { usage: MIRROR_USAGE, run: runMirror },
+  demo: { usage: DEMO_USAGE, run: runDemo },
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -38,7 +45,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof MirrorConfigError) {
     console.error(`tributary: ${err.message}`);
     process.exit(2);
   }

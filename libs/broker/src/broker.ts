@@ -7,6 +7,7 @@ import { adminHandlers } from './handlers/admin-handlers';
 import { describeClusterHandler } from './handlers/describe-cluster.handler';
 import { fetchHandler } from './handlers/fetch.handler';
 import { initProducerIdHandler } from './handlers/init-producer-id.handler';
+import { mirrorProduceHandler } from './handlers/mirror-produce.handler';
 import { GroupCoordinator } from './group/group-coordinator';
 import { groupHandlers } from './group/group-handlers';
 import { GroupStore, OFFSETS_TOPIC } from './group/group-store';
@@ -85,6 +86,7 @@ export class Broker {
       .register(fetchHandler(ctx))
       .register(listOffsetsHandler(ctx))
       .register(describeClusterHandler(ctx))
+      .register(mirrorProduceHandler(ctx))
       .register(initProducerIdHandler(ctx, new LocalProducerIdManager(config.logDirs, config.nodeId)));
     for (const handler of adminHandlers(ctx)) router.register(handler);
     for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);

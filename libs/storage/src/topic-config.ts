@@ -306,6 +306,20 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     doc: 'Age (by record timestamps) at which a new segment is rolled even if not full.',
   }),
   def({
+    name: 'tributary.mirror.of',
+    kind: 'string',
+    default: '',
+    brokerKeys: [],
+    doc: 'Set on a mirror topic to "<source cluster alias>:<source topic>": the replicator writes it with the source\'s offsets and producers are refused until the config is removed (promotion for failover).',
+  }),
+  def({
+    name: 'tributary.mirror.path',
+    kind: 'list',
+    default: '',
+    brokerKeys: [],
+    doc: 'The cluster aliases a mirror topic\'s records passed through, oldest first: the replicator never writes them back into one of these.',
+  }),
+  def({
     name: 'unclean.leader.election.enable',
     kind: 'boolean',
     default: 'false',
@@ -574,6 +588,8 @@ export class TopicConfig {
   readonly deleteRetentionMs: number;
   readonly minCompactionLagMs: number;
   readonly maxCompactionLagMs: number;
+  /** "<source alias>:<topic>" for a mirror topic written by the replicator, else "". */
+  readonly mirrorOf: string;
   readonly minCleanableDirtyRatio: number;
 
   private constructor(
@@ -602,6 +618,7 @@ export class TopicConfig {
     this.deleteRetentionMs = num('delete.retention.ms');
     this.minCompactionLagMs = num('min.compaction.lag.ms');
     this.maxCompactionLagMs = num('max.compaction.lag.ms');
+    this.mirrorOf = resolved.get('tributary.mirror.of')!.parsed as string;
     this.minCleanableDirtyRatio = num('min.cleanable.dirty.ratio');
   }
 

@@ -10,6 +10,15 @@ import type { BrokerContext } from '../broker-context';
 import { FetchWaiters } from '../replica/fetch-waiters';
 import type { ApiHandler } from './handler';
 
+/** Producers may not write into a mirror topic: the replicator owns its offsets until promotion. */
+export function mirrorTopicRefused(topic: string, mirrorOf: string): KafkaProtocolError {
+  return new KafkaProtocolError(
+    ErrorCode.POLICY_VIOLATION,
+    `${topic} is a mirror of ${mirrorOf}, written by the replicator with the source's offsets; ` +
+      'promote it (remove tributary.mirror.of) before producing to it',
+  );
+}
+
 /**
  * Produce. Hot path: each partition's records are validated from their batch headers
  * (framing, magic, CRC-32C), offsets are assigned by rewriting headers in the log, and the
@@ -43,6 +52,7 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
             if (p.records === null || p.records.length === 0) {
               throw KafkaProtocolError.corrupt('produce request without records');
             }
+            if (log.config.mirrorOf !== '') throw mirrorTopicRefused(topic.name, log.config.mirrorOf);
             validateProducedBatches(p.records);
             const leaderEpoch = ctx.cluster.leadership(topic.name, p.index).leaderEpoch;
             const appended = log.append(p.records, leaderEpoch);

@@ -36,8 +36,9 @@ import { DescribeAcls } from './describe-acls';
 import { DeleteAcls } from './delete-acls';
 import { DescribeUserScramCredentials } from './describe-user-scram-credentials';
 import { AlterUserScramCredentials } from './alter-user-scram-credentials';
+import { MirrorProduce } from './mirror-produce';
 
-export { ApiVersions, Produce };
+export { ApiVersions, Produce, MirrorProduce };
 // group coordination, transactions bootstrap, reassignment, log dirs, ACLs and SCRAM
 export {
   FindCoordinator,
@@ -118,6 +119,7 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   DeleteAcls,
   DescribeUserScramCredentials,
   AlterUserScramCredentials,
+  MirrorProduce,
 ];
 
 const BY_KEY = new Map<number, ApiDefinition>(ALL_APIS.map((api) => [api.apiKey, api]));

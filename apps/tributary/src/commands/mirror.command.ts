@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { MirrorConfigError, MirrorModule, parseMirrorConfig } from '@tributary/mirror';
+import { parse } from 'yaml';
+import { ParsedArgs, single, UsageError } from '../args';
+import { exitCleanlyOn } from './broker.command';
+
+export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage]
+
+Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's
+setting names; see config/mirror.yaml). Any number of workers on any number of machines
+share one Redis: each source partition is copied by one worker at a time, and a dead
+worker's partitions move to a live one within lock.duration.ms.
+
+  --config FILE   the clusters and flows (YAML)
+  --redis URL     Redis for BullMQ and the flows' state (else the file's "redis")
+  --no-manage     only copy; leave topic discovery, checkpoints and heartbeats to other workers`;
+
+const KNOWN = new Set(['config', 'redis', 'no-manage', 'help']);
+
+/** Reads and checks a mirror config file; errors name the file and the key. */
+export function loadMirrorConfig(file: string) {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MirrorConfigError(file, '(file)', `cannot be read: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new MirrorConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
+  }
+  return parseMirrorConfig(doc, file);
+}
+
+export async function runMirror(args: ParsedArgs): Promise<void> {
+  for (const name of args.flags.keys())
+    if (!KNOWN.has(name)) throw new UsageError(`unknown option --${name}`);
+  const file = single(args, 'config');
+  if (file === undefined) throw new UsageError(`--config is required\n\n${MIRROR_USAGE}`);
+  const config = loadMirrorConfig(file);
+  const redisUrl = single(args, 'redis') ?? config.redis;
+  if (redisUrl === null)
+    throw new MirrorConfigError(
+      file,
+      'redis',
+      'is required (or pass --redis URL): workers share their work through Redis',
+    );
+  if (config.flows.length === 0) throw new MirrorConfigError(file, 'flows', 'no flow is configured');
+  const app = await NestFactory.createApplicationContext(
+    MirrorModule.forRoot({ config, redisUrl, options: { manage: !args.flags.has('no-manage') } }),
+    { logger: ['log', 'warn', 'error'] },
+  );
+  await app.init();
+  exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
+}

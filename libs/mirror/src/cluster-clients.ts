@@ -1,0 +1,163 @@
+import { Admin, Cluster, ConnectionError, Producer } from '@tributary/client';
+import { BATCH, ErrorCode, Fetch, KafkaProtocolError, MirrorProduce } from '@tributary/protocol';
+import type { ClusterConfig } from './config';
+
+export interface RawFetch {
+  readonly errorCode: number;
+  /** Whole batches only (a batch cut by the byte limit is left for the next fetch). */
+  readonly records: Buffer;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+  /** The offset after the last whole batch, or the fetch offset when there is none. */
+  readonly nextOffset: number;
+}
+
+/** The clients the replicator keeps per cluster alias: metadata, admin, and a producer. */
+export class ClusterClients {
+  readonly cluster: Cluster;
+  readonly admin: Admin;
+  private producerInstance: Producer | null = null;
+
+  constructor(readonly config: ClusterConfig) {
+    this.cluster = new Cluster({
+      bootstrapServers: config.bootstrapServers,
+      clientId: config.clientId ?? `tributary-mirror-${config.alias}`,
+      requestTimeoutMs: config.requestTimeoutMs ?? undefined,
+    });
+    this.admin = new Admin({ bootstrapServers: config.bootstrapServers }, this.cluster);
+  }
+
+  /** One idempotent producer per cluster, shared by the units writing into it. */
+  producer(): Producer {
+    this.producerInstance ??= new Producer(
+      {
+        bootstrapServers: this.config.bootstrapServers,
+        lingerMs: 1,
+        batchSize: 1 << 20,
+        maxRequestSize: 4 << 20,
+      },
+      this.cluster,
+    );
+    return this.producerInstance;
+  }
+
+  /** Whether the cluster's brokers speak MirrorProduce (a Tributary cluster): offsets can be preserved. */
+  async supportsMirrorProduce(): Promise<boolean> {
+    const conn = await this.cluster.anyConnection();
+    try {
+      conn.versionFor(MirrorProduce);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async leader(topic: string, partition: number): Promise<number> {
+    await this.cluster.topicMetadata(topic, { allowAutoTopicCreation: false });
+    try {
+      return this.cluster.leaderFor(topic, partition);
+    } catch (err) {
+      await this.cluster.refreshMetadata({ allowAutoTopicCreation: false });
+      if (err instanceof KafkaProtocolError) return this.cluster.leaderFor(topic, partition);
+      throw err;
+    }
+  }
+
+  /**
+   * Fetches stored batches of one partition as they are (hot path: never decoded here).
+   * A partial batch at the end is cut off.
+   */
+  async fetchRaw(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+    maxWaitMs: number,
+  ): Promise<RawFetch> {
+    const leader = await this.leader(topic, partition);
+    const conn = await this.cluster.connection(leader);
+    const r = await conn.request(
+      Fetch,
+      {
+        replicaId: -1,
+        maxWaitMs,
+        minBytes: 1,
+        maxBytes,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic,
+            partitions: [
+              {
+                partition,
+                currentLeaderEpoch: -1,
+                fetchOffset: offset,
+                lastFetchedEpoch: -1,
+                logStartOffset: -1,
+                partitionMaxBytes: maxBytes,
+              },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+      { timeoutMs: (this.config.requestTimeoutMs ?? 30000) + maxWaitMs },
+    );
+    const p = r.responses[0]?.partitions[0];
+    if (p === undefined)
+      throw new KafkaProtocolError(
+        ErrorCode.UNKNOWN_SERVER_ERROR,
+        `no fetch answer for ${topic}-${partition}`,
+      );
+    const all = p.records ?? Buffer.alloc(0);
+    let at = 0;
+    let next = offset;
+    while (all.length - at >= BATCH.HEADER_SIZE) {
+      const size = all.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+      if (at + size > all.length) break;
+      next =
+        all.readInt32BE(at) * 4294967296 +
+        all.readUInt32BE(at + 4) +
+        all.readInt32BE(at + BATCH.LAST_OFFSET_DELTA) +
+        1;
+      at += size;
+    }
+    return {
+      errorCode: p.errorCode,
+      records: at === all.length ? all : all.subarray(0, at),
+      highWatermark: p.highWatermark,
+      logStartOffset: p.logStartOffset,
+      nextOffset: next,
+    };
+  }
+
+  /** MirrorProduce one partition's batches; returns the target's log end after it. */
+  async mirrorProduce(flow: string, topic: string, partition: number, records: Buffer): Promise<number> {
+    const leader = await this.leader(topic, partition);
+    const conn = await this.cluster.connection(leader);
+    const r = await conn.request(MirrorProduce, {
+      flow,
+      timeoutMs: this.config.requestTimeoutMs ?? 30000,
+      topics: [{ name: topic, partitions: [{ index: partition, records }] }],
+    });
+    const p = r.topics[0]?.partitions[0];
+    if (p === undefined)
+      throw new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, `no answer for ${topic}-${partition}`);
+    if (p.errorCode !== ErrorCode.NONE) {
+      throw new KafkaProtocolError(p.errorCode, p.errorMessage ?? `mirror produce to ${topic}-${partition}`);
+    }
+    return p.logEndOffset;
+  }
+
+  async close(): Promise<void> {
+    if (this.producerInstance !== null) await this.producerInstance.flush().catch(() => undefined);
+    await this.cluster.close();
+  }
+}
+
+export function isConnectionProblem(err: unknown): boolean {
+  return err instanceof ConnectionError || (err instanceof KafkaProtocolError && err.retriable);
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export type FlowState = 'running' | 'paused';
+
+/** One unit's progress as the console shows it. */
+export interface UnitStatus {
+  readonly flow: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly targetTopic: string;
+  readonly mode: 'preserve' | 'translate';
+  /** Next source offset to copy. */
+  readonly position: number;
+  /** The source partition's high watermark when last fetched. */
+  readonly sourceEnd: number;
+  readonly lagRecords: number;
+  /** Age of the newest record not yet copied, else 0. */
+  readonly lagSeconds: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly worker: string;
+  readonly updatedAt: number;
+  readonly error: string | null;
+}
+
+export interface FlowStatus {
+  readonly name: string;
+  readonly state: FlowState;
+  readonly throttleBytesPerSecond: number;
+  readonly units: UnitStatus[];
+  readonly lastCheckpointAt: number | null;
+  readonly errors: string[];
+  /** End-to-end replication latency from heartbeats (ms). */
+  readonly latencyMs: { p50: number; p99: number; samples: number } | null;
+}
+
+/** A translate-mode unit's last acknowledged write: a lower bound for where it resumes. */
+export interface UnitProgress {
+  readonly sourceOffset: number;
+  readonly targetOffset: number;
+}
+
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+/**
+ * The replicator's shared state in Redis: flow controls (pause, throttle), unit status and
+ * progress, the live workers, per-target-partition writer locks and latency samples. Keys
+ * live under `<namespace>:mirror:`.
+ */
+export class MirrorStore {
+  readonly workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    readonly redis: Redis,
+    private readonly namespace: string,
+  ) {}
+
+  private key(...parts: (string | number)[]): string {
+    return [this.namespace, 'mirror', ...parts].join(':');
+  }
+
+  // ---- flow controls ---------------------------------------------------------------------
+
+  async flowState(flow: string): Promise<FlowState> {
+    return ((await this.redis.hget(this.key('flow', flow), 'state')) as FlowState | null) ?? 'running';
+  }
+
+  async setFlowState(flow: string, state: FlowState): Promise<void> {
+    await this.redis.hset(this.key('flow', flow), 'state', state);
+  }
+
+  /** The throttle set at runtime, or null to use the configured one. */
+  async throttle(flow: string): Promise<number | null> {
+    const v = await this.redis.hget(this.key('flow', flow), 'throttle');
+    return v === null ? null : Number(v);
+  }
+
+  async setThrottle(flow: string, bytesPerSecond: number): Promise<void> {
+    await this.redis.hset(this.key('flow', flow), 'throttle', String(bytesPerSecond));
+  }
+
+  /**
+   * Token bucket shared by every worker of a flow, one window per second: returns how many ms
+   * to wait before sending `bytes` (0 to send now).
+   */
+  async throttleDelay(flow: string, bytes: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const second = Math.floor(Date.now() / 1000);
+    const k = this.key('throttle', flow, second);
+    const used = await this.redis.incrby(k, bytes);
+    if (used === bytes) await this.redis.pexpire(k, 5000);
+    if (used <= limit) return 0;
+    // Over this second's budget: wait as many seconds as the excess needs.
+    return (second + Math.ceil((used - limit) / limit)) * 1000 - Date.now();
+  }
+
+  async noteCheckpoint(flow: string): Promise<void> {
+    await this.redis.hset(this.key('flow', flow), 'lastCheckpointAt', String(Date.now()));
+  }
+
+  async recordError(flow: string, message: string): Promise<void> {
+    const k = this.key('errors', flow);
+    await this.redis.multi().lpush(k, `${new Date().toISOString()} ${message}`).ltrim(k, 0, 19).exec();
+  }
+
+  async clearErrors(flow: string): Promise<void> {
+    await this.redis.del(this.key('errors', flow));
+  }
+
+  // ---- units -----------------------------------------------------------------------------
+
+  async setUnitStatus(s: UnitStatus): Promise<void> {
+    await this.redis.hset(this.key('status', s.flow), `${s.topic}|${s.partition}`, JSON.stringify(s));
+  }
+
+  async removeUnitStatus(flow: string, topic: string, partition: number): Promise<void> {
+    await this.redis.hdel(this.key('status', flow), `${topic}|${partition}`);
+  }
+
+  async progress(flow: string, topic: string, partition: number): Promise<UnitProgress | null> {
+    const v = await this.redis.get(this.key('progress', flow, topic, partition));
+    return v === null ? null : (JSON.parse(v) as UnitProgress);
+  }
+
+  async setProgress(flow: string, topic: string, partition: number, p: UnitProgress): Promise<void> {
+    await this.redis.set(this.key('progress', flow, topic, partition), JSON.stringify(p));
+  }
+
+  async recordLatency(flow: string, ms: number): Promise<void> {
+    const k = this.key('latency', flow);
+    await this.redis
+      .multi()
+      .lpush(k, String(Math.max(0, Math.round(ms))))
+      .ltrim(k, 0, 999)
+      .exec();
+  }
+
+  async flowStatus(flow: string, configuredThrottle: number): Promise<FlowStatus> {
+    const [state, throttle, flowHash, units, errors, latencies] = await Promise.all([
+      this.flowState(flow),
+      this.throttle(flow),
+      this.redis.hgetall(this.key('flow', flow)),
+      this.redis.hgetall(this.key('status', flow)),
+      this.redis.lrange(this.key('errors', flow), 0, -1),
+      this.redis.lrange(this.key('latency', flow), 0, -1),
+    ]);
+    const sorted = latencies.map(Number).sort((a, b) => a - b);
+    const pick = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+    return {
+      name: flow,
+      state,
+      throttleBytesPerSecond: throttle ?? configuredThrottle,
+      units: Object.values(units)
+        .map((v) => JSON.parse(v) as UnitStatus)
+        .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)),
+      lastCheckpointAt: flowHash.lastCheckpointAt === undefined ? null : Number(flowHash.lastCheckpointAt),
+      errors,
+      latencyMs: sorted.length === 0 ? null : { p50: pick(0.5), p99: pick(0.99), samples: sorted.length },
+    };
+  }
+
+  // ---- workers ---------------------------------------------------------------------------
+
+  async heartbeatWorker(): Promise<void> {
+    await this.redis.zadd(this.key('workers'), Date.now(), this.workerId);
+  }
+
+  async removeWorker(): Promise<void> {
+    await this.redis.zrem(this.key('workers'), this.workerId);
+  }
+
+  /** Workers seen within `withinMs`. */
+  async liveWorkers(withinMs: number): Promise<number> {
+    const now = Date.now();
+    await this.redis.zremrangebyscore(this.key('workers'), 0, now - 10 * withinMs);
+    return Math.max(1, await this.redis.zcount(this.key('workers'), now - withinMs, '+inf'));
+  }
+
+  async setUnitCount(count: number): Promise<void> {
+    await this.redis.set(this.key('units'), String(count));
+  }
+
+  async unitCount(): Promise<number> {
+    return Number((await this.redis.get(this.key('units'))) ?? '0');
+  }
+
+  // ---- locks -----------------------------------------------------------------------------
+
+  /** A lease held by one owner at a time (one writer per target partition, one manager per flow). */
+  async acquire(name: string, ttlMs: number): Promise<string | null> {
+    const token = `${this.workerId}-${randomUUID().slice(0, 8)}`;
+    const ok = await this.redis.set(this.key('lock', name), token, 'PX', ttlMs, 'NX');
+    return ok === 'OK' ? token : null;
+  }
+
+  async renew(name: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(RENEW_LOCK, 1, this.key('lock', name), token, String(ttlMs))) === 1;
+  }
+
+  async release(name: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE_LOCK, 1, this.key('lock', name), token);
+  }
+}

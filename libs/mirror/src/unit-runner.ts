@@ -1,0 +1,364 @@
+import {
+  BATCH,
+  decodeRecordBatches,
+  ErrorCode,
+  KafkaProtocolError,
+  type RecordHeader,
+} from '@tributary/protocol';
+import { sleep } from './sleep';
+import type { ClusterClients, RawFetch } from './cluster-clients';
+import type { FlowConfig } from './config';
+import {
+  encodeOffsetSyncKey,
+  encodeOffsetSyncValue,
+  HEARTBEATS_TOPIC,
+  offsetSyncsTopic,
+} from './mm2-formats';
+import type { MirrorStore } from './mirror-store';
+import { targetTopic } from './policy';
+import { lastOrigin, originHeader, passedThrough } from './provenance';
+
+export interface UnitRef {
+  readonly flow: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface UnitContext {
+  readonly flow: FlowConfig;
+  readonly source: ClusterClients;
+  readonly target: ClusterClients;
+  readonly store: MirrorStore;
+  readonly logger: { warn(m: string): void; error(m: string): void; log(m: string): void };
+  /** True once the unit must stop: its slice is over, the worker is closing, or its lock was lost. */
+  readonly shouldStop: () => boolean;
+}
+
+export type UnitOutcome = 'yield' | 'paused' | 'busy';
+
+const FETCH_BYTES = 4 << 20;
+const FETCH_WAIT_MS = 500;
+const STATUS_EVERY_MS = 500;
+const LOCK_TTL_MS = 10_000;
+
+/**
+ * Copies one source partition of one flow into the target, until told to stop.
+ *
+ * preserve mode (a Tributary target, mirror topic marked tributary.mirror.of): batches go
+ * from the source's Fetch to the target's MirrorProduce as stored bytes (hot path: never
+ * decoded), keeping their offsets. Where to resume is the target's log end, so a unit that
+ * restarts or is taken over by another worker neither loses nor duplicates a record, and a
+ * zombie's late write is skipped by the broker.
+ *
+ * translate mode (a foreign target, or several sources merged by the identity policy):
+ * records are re-produced by an idempotent producer with a provenance header, while one
+ * writer per target partition holds a Redis lease. Where to resume is read back from the
+ * target: the newest record whose provenance is this source partition, found by scanning
+ * from the last acknowledged progress. Offset syncs go to MM2's offset-syncs topic.
+ */
+export class UnitRunner {
+  private position = -1;
+  private sourceEnd = -1;
+  private records = 0;
+  private bytes = 0;
+  private lastStatus = 0;
+  private lastError: string | null = null;
+  private newestPendingTimestamp = -1;
+  private readonly targetTopic: string;
+
+  constructor(
+    private readonly ctx: UnitContext,
+    private readonly unit: UnitRef,
+  ) {
+    this.targetTopic = targetTopic(ctx.flow, unit.topic);
+  }
+
+  async run(): Promise<UnitOutcome> {
+    const preserve = await this.preservesOffsets();
+    return preserve ? this.runPreserve() : this.runTranslate();
+  }
+
+  /** A mirror topic marked as this source topic's mirror takes MirrorProduce. */
+  private async preservesOffsets(): Promise<boolean> {
+    const [mirrorOf] = await this.ctx.target.admin.describeConfigs({ type: 2, name: this.targetTopic }, [
+      'tributary.mirror.of',
+    ]);
+    return mirrorOf?.value === `${this.ctx.flow.source}:${this.unit.topic}`;
+  }
+
+  private async paused(): Promise<boolean> {
+    return (await this.ctx.store.flowState(this.ctx.flow.name)) === 'paused';
+  }
+
+  private async throttle(bytes: number): Promise<void> {
+    const limit = (await this.ctx.store.throttle(this.ctx.flow.name)) ?? this.ctx.flow.throttleBytesPerSecond;
+    const wait = await this.ctx.store.throttleDelay(this.ctx.flow.name, bytes, limit);
+    if (wait > 0) await sleep(wait);
+  }
+
+  // ---- preserve --------------------------------------------------------------------------
+
+  private async runPreserve(): Promise<UnitOutcome> {
+    const { source, target, flow } = this.ctx;
+    const { topic, partition } = this.unit;
+    const [end] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'latest');
+    this.position = end.offset;
+    let pending: Promise<RawFetch> | null = null;
+    while (!this.ctx.shouldStop()) {
+      if (await this.paused()) return 'paused';
+      const fetched = await (pending ??
+        source.fetchRaw(topic, partition, this.position, FETCH_BYTES, FETCH_WAIT_MS));
+      pending = null;
+      if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        // The source deleted what was not yet copied (retention): the mirror continues after a gap.
+        const [start] = await source.admin.listOffsets([{ topic, partition }], 'earliest');
+        if (start.offset > this.position) {
+          this.ctx.logger.warn(
+            `${flow.name} ${topic}-${partition}: source starts at ${start.offset}, past ${this.position}: skipping the gap`,
+          );
+          this.position = start.offset;
+          continue;
+        }
+      }
+      if (fetched.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(fetched.errorCode, `fetch ${topic}-${partition}`);
+      this.sourceEnd = fetched.highWatermark;
+      if (fetched.records.length === 0) {
+        await this.reportStatus('preserve', false);
+        continue;
+      }
+      await this.throttle(fetched.records.length);
+      // Pipelined: the next fetch runs while this one is written.
+      pending = source.fetchRaw(topic, partition, fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
+      pending.catch(() => undefined);
+      this.newestPendingTimestamp = lastMaxTimestamp(fetched.records);
+      const logEnd = await target.mirrorProduce(flow.name, this.targetTopic, partition, fetched.records);
+      if (logEnd !== fetched.nextOffset) pending = null;
+      this.position = logEnd;
+      this.countCopied(fetched.records);
+      if (topic === HEARTBEATS_TOPIC) await this.recordHeartbeatLatency(fetched.records);
+      await this.reportStatus('preserve', false);
+    }
+    await this.reportStatus('preserve', true);
+    return 'yield';
+  }
+
+  // ---- translate -------------------------------------------------------------------------
+
+  private async runTranslate(): Promise<UnitOutcome> {
+    const { store, flow } = this.ctx;
+    const lockName = `target:${flow.target}:${this.targetTopic}:${this.unit.partition}`;
+    const token = await store.acquire(lockName, LOCK_TTL_MS);
+    if (token === null) return 'busy';
+    let lockLost = false;
+    const renewer = setInterval(() => {
+      store.renew(lockName, token, LOCK_TTL_MS).then(
+        (ok) => {
+          if (!ok) lockLost = true;
+        },
+        () => (lockLost = true),
+      );
+    }, LOCK_TTL_MS / 3);
+    try {
+      this.position = await this.recoverPosition();
+      return await this.translateLoop(() => lockLost);
+    } finally {
+      clearInterval(renewer);
+      await store.release(lockName, token).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Where this unit resumes: after the newest record in the target partition whose
+   * provenance is this source partition. The last acknowledged progress bounds the scan.
+   */
+  private async recoverPosition(): Promise<number> {
+    const { target, store, flow } = this.ctx;
+    const { topic, partition } = this.unit;
+    const progress = await store.progress(flow.name, topic, partition);
+    const [start] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'earliest');
+    const [end] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'latest');
+    let position = progress?.sourceOffset ?? -1;
+    let at = Math.max(start.offset, progress?.targetOffset ?? start.offset);
+    while (at < end.offset) {
+      const f = await target.fetchRaw(this.targetTopic, partition, at, FETCH_BYTES, 0);
+      if (f.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(f.errorCode, `scanning ${this.targetTopic}-${partition}`);
+      if (f.records.length === 0) break;
+      for (const batch of decodeRecordBatches(f.records)) {
+        for (const r of batch.records) {
+          const o = lastOrigin(r.headers);
+          if (
+            o !== null &&
+            o.cluster === flow.source &&
+            o.topic === topic &&
+            o.partition === partition &&
+            o.offset >= position
+          ) {
+            position = o.offset + 1;
+          }
+        }
+      }
+      at = f.nextOffset;
+    }
+    if (position >= 0) return position;
+    // Nothing of ours in the target yet: start from the source's beginning, as MM2 does.
+    const [earliest] = await this.ctx.source.admin.listOffsets([{ topic, partition }], 'earliest');
+    return earliest.offset;
+  }
+
+  private async translateLoop(lockLost: () => boolean): Promise<UnitOutcome> {
+    const { source, target, flow, store } = this.ctx;
+    const { topic, partition } = this.unit;
+    const producer = target.producer();
+    const syncs = source.producer();
+    let lastSync: { upstream: number; downstream: number } | null = null;
+    while (!this.ctx.shouldStop()) {
+      if (lockLost()) return 'busy';
+      if (await this.paused()) return 'paused';
+      const fetched = await source.fetchRaw(topic, partition, this.position, FETCH_BYTES, FETCH_WAIT_MS);
+      if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        const [start] = await source.admin.listOffsets([{ topic, partition }], 'earliest');
+        if (start.offset > this.position) {
+          this.position = start.offset;
+          continue;
+        }
+      }
+      if (fetched.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(fetched.errorCode, `fetch ${topic}-${partition}`);
+      this.sourceEnd = fetched.highWatermark;
+      if (fetched.records.length === 0) {
+        await this.reportStatus('translate', false);
+        continue;
+      }
+      await this.throttle(fetched.records.length);
+      const messages: {
+        key: Buffer | null;
+        value: Buffer | null;
+        headers: RecordHeader[];
+        timestamp: number;
+        partition: number;
+      }[] = [];
+      const upstream: number[] = [];
+      for (const batch of decodeRecordBatches(fetched.records)) {
+        if (batch.header.isControl) continue;
+        for (const r of batch.records) {
+          if (r.offset < this.position || passedThrough(r.headers).includes(flow.target)) continue;
+          messages.push({
+            key: r.key,
+            value: r.value,
+            headers: [
+              ...r.headers,
+              originHeader({ cluster: flow.source, topic, partition, offset: r.offset }),
+            ],
+            timestamp: r.timestamp,
+            partition,
+          });
+          upstream.push(r.offset);
+        }
+      }
+      if (messages.length > 0) {
+        this.newestPendingTimestamp = messages[messages.length - 1].timestamp;
+        const metas = await producer.send({ topic: this.targetTopic, messages });
+        const last = metas[metas.length - 1];
+        await store.setProgress(flow.name, topic, partition, {
+          sourceOffset: upstream[upstream.length - 1] + 1,
+          targetOffset: last.offset + 1,
+        });
+        // MM2's rule: a sync on the first record, at any upstream gap, and when downstream moved offset.lag.max past the last sync.
+        const first = { upstream: upstream[0], downstream: metas[0].offset };
+        const gap =
+          lastSync !== null &&
+          first.upstream !== lastSync.upstream + (first.downstream - lastSync.downstream);
+        if (lastSync === null || gap || first.downstream - lastSync.downstream >= flow.offsetLagMax) {
+          await syncs.send({
+            topic: offsetSyncsTopic(flow.target),
+            messages: [
+              {
+                key: encodeOffsetSyncKey({ topic, partition }),
+                value: encodeOffsetSyncValue({ upstreamOffset: first.upstream, offset: first.downstream }),
+                partition: 0,
+              },
+            ],
+          });
+          lastSync = first;
+        }
+        if (topic === HEARTBEATS_TOPIC) {
+          for (const m of messages) await store.recordLatency(flow.name, Date.now() - m.timestamp);
+        }
+      }
+      this.position = fetched.nextOffset;
+      this.countCopied(fetched.records, messages.length);
+      await this.reportStatus('translate', false);
+    }
+    await this.reportStatus('translate', true);
+    return 'yield';
+  }
+
+  // ---- status ----------------------------------------------------------------------------
+
+  private countCopied(records: Buffer, count?: number): void {
+    this.bytes += records.length;
+    if (count !== undefined) {
+      this.records += count;
+      return;
+    }
+    for (let at = 0; at < records.length;) {
+      this.records += records.readInt32BE(at + BATCH.RECORD_COUNT);
+      at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+    }
+  }
+
+  private async recordHeartbeatLatency(records: Buffer): Promise<void> {
+    const now = Date.now();
+    for (let at = 0; at < records.length;) {
+      const maxTimestamp =
+        records.readInt32BE(at + BATCH.MAX_TIMESTAMP) * 4294967296 +
+        records.readUInt32BE(at + BATCH.MAX_TIMESTAMP + 4);
+      await this.ctx.store.recordLatency(this.ctx.flow.name, now - maxTimestamp);
+      at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+    }
+  }
+
+  private async reportStatus(mode: 'preserve' | 'translate', force: boolean): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastStatus < STATUS_EVERY_MS) return;
+    this.lastStatus = now;
+    const lagRecords = Math.max(0, this.sourceEnd - this.position);
+    await this.ctx.store.setUnitStatus({
+      flow: this.ctx.flow.name,
+      topic: this.unit.topic,
+      partition: this.unit.partition,
+      targetTopic: this.targetTopic,
+      mode,
+      position: this.position,
+      sourceEnd: this.sourceEnd,
+      lagRecords,
+      lagSeconds:
+        lagRecords > 0 && this.newestPendingTimestamp > 0
+          ? Math.max(0, (now - this.newestPendingTimestamp) / 1000)
+          : 0,
+      records: this.records,
+      bytes: this.bytes,
+      worker: this.ctx.store.workerId,
+      updatedAt: now,
+      error: this.lastError,
+    });
+  }
+
+  noteError(message: string): void {
+    this.lastError = message;
+  }
+}
+
+/** The max timestamp of the last batch (for lag in seconds). */
+function lastMaxTimestamp(records: Buffer): number {
+  let ts = -1;
+  for (let at = 0; at < records.length;) {
+    ts =
+      records.readInt32BE(at + BATCH.MAX_TIMESTAMP) * 4294967296 +
+      records.readUInt32BE(at + BATCH.MAX_TIMESTAMP + 4);
+    at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+  }
+  return ts;
+}
