@@ -191,7 +191,7 @@ export class FlowManager {
       }
       units += partitions;
     }
-    await this.store.setUnitCount(units);
+    await this.store.setUnitCount(this.flow.name, units);
   }
 
   /** Creates the mirror topic, or follows the source's partitions and configs. Returns its mode. */

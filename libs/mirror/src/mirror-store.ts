@@ -178,12 +178,14 @@ export class MirrorStore {
     return Math.max(1, await this.redis.zcount(this.key('workers'), now - withinMs, '+inf'));
   }
 
-  async setUnitCount(count: number): Promise<void> {
-    await this.redis.set(this.key('units'), String(count));
+  async setUnitCount(flow: string, count: number): Promise<void> {
+    await this.redis.hset(this.key('units'), flow, String(count));
   }
 
+  /** Units of every flow: what the live workers share. */
   async unitCount(): Promise<number> {
-    return Number((await this.redis.get(this.key('units'))) ?? '0');
+    const perFlow = await this.redis.hvals(this.key('units'));
+    return perFlow.reduce((n, v) => n + Number(v), 0);
   }
 
   // ---- locks -----------------------------------------------------------------------------

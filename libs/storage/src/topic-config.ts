@@ -317,7 +317,7 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     kind: 'list',
     default: '',
     brokerKeys: [],
-    doc: 'The cluster aliases a mirror topic\'s records passed through, oldest first: the replicator never writes them back into one of these.',
+    doc: "The cluster aliases a mirror topic's records passed through, oldest first: the replicator never writes them back into one of these.",
   }),
   def({
     name: 'unclean.leader.election.enable',

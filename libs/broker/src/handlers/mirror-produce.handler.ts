@@ -1,4 +1,11 @@
-import { BATCH, BatchHeader, ErrorCode, errorCodeOf, KafkaProtocolError, MirrorProduce } from '@tributary/protocol';
+import {
+  BATCH,
+  BatchHeader,
+  ErrorCode,
+  errorCodeOf,
+  KafkaProtocolError,
+  MirrorProduce,
+} from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import { FetchWaiters } from '../replica/fetch-waiters';
 import type { ApiHandler } from './handler';
@@ -21,7 +28,12 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
           partitions: t.partitions.map((p) => {
             const log = ctx.logs.partition(t.name, p.index);
             if (log === undefined) {
-              return { index: p.index, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, logEndOffset: -1 };
+              return {
+                index: p.index,
+                errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                errorMessage: null,
+                logEndOffset: -1,
+              };
             }
             try {
               if (log.config.mirrorOf === '') {
@@ -38,7 +50,9 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
                 const h = new BatchHeader(records, at);
                 const size = h.sizeInBytes;
                 if (size < BATCH.HEADER_SIZE || at + size > records.length) {
-                  throw KafkaProtocolError.corrupt(`batch at byte ${at} claims ${size} bytes of ${records.length - at}`);
+                  throw KafkaProtocolError.corrupt(
+                    `batch at byte ${at} claims ${size} bytes of ${records.length - at}`,
+                  );
                 }
                 if (h.lastOffset < log.logEndOffset) from = at + size;
                 else if (h.baseOffset < log.logEndOffset) {
@@ -49,17 +63,30 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
                 } else h.setPartitionLeaderEpoch(leaderEpoch);
                 at += size;
               }
-              if (at !== records.length) throw KafkaProtocolError.corrupt(`${records.length - at} trailing bytes`);
+              if (at !== records.length)
+                throw KafkaProtocolError.corrupt(`${records.length - at} trailing bytes`);
               if (from < records.length) {
                 log.appendAsFollower(from === 0 ? records : records.subarray(from));
                 ctx.waiters.notify(FetchWaiters.key(t.name, p.index));
               }
-              return { index: p.index, errorCode: ErrorCode.NONE, errorMessage: null, logEndOffset: log.logEndOffset };
+              return {
+                index: p.index,
+                errorCode: ErrorCode.NONE,
+                errorMessage: null,
+                logEndOffset: log.logEndOffset,
+              };
             } catch (err) {
               if (!(err instanceof KafkaProtocolError)) {
-                ctx.logger.error(`mirror produce to ${t.name}-${p.index} for ${request.flow} failed: ${(err as Error).stack}`);
+                ctx.logger.error(
+                  `mirror produce to ${t.name}-${p.index} for ${request.flow} failed: ${(err as Error).stack}`,
+                );
               }
-              return { index: p.index, errorCode: errorCodeOf(err), errorMessage: (err as Error).message, logEndOffset: log.logEndOffset };
+              return {
+                index: p.index,
+                errorCode: errorCodeOf(err),
+                errorMessage: (err as Error).message,
+                logEndOffset: log.logEndOffset,
+              };
             }
           }),
         })),

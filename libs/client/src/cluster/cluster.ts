@@ -180,10 +180,13 @@ export class Cluster {
     this.wantAll = true;
   }
 
-  /** Refreshes the metadata (concurrent callers share one request). */
+  /**
+   * Refreshes the metadata (concurrent callers share one request). Topics are created on the
+   * way only when asked (a producer's first send): admin look-ups and retries never create one.
+   */
   refreshMetadata(options: { allowAutoTopicCreation?: boolean } = {}): Promise<void> {
     if (this.refreshing === null) {
-      this.refreshing = this.doRefresh(options.allowAutoTopicCreation ?? true).finally(() => {
+      this.refreshing = this.doRefresh(options.allowAutoTopicCreation ?? false).finally(() => {
         this.refreshing = null;
       });
     }

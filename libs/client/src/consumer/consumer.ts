@@ -540,6 +540,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   /** Hands one fetch's records to the application, dropping what a seek or pause made stale. */
   private async handle(result: FetchedPartition[], run: RunOptions): Promise<void> {
     for (const f of result) {
+      // stop() from a handler: what is not handed over yet stays unconsumed (and uncommitted).
+      if (this.stopRequested) return;
       const s = f.state;
       if (this.partitions.get(tpKey(s.topic, s.partition)) !== s || f.epoch !== s.epoch) continue;
       if (f.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -590,6 +592,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
           // A seek or pause inside the handler: stop here, the rest is stale.
           if (f.epoch !== s.epoch || this.partitions.get(tpKey(s.topic, s.partition)) !== s) break;
           s.position = m.offset + 1;
+          if (this.stopRequested) break;
         }
         if (f.epoch === s.epoch && s.position === messages[messages.length - 1].offset + 1) {
           s.position = Math.max(s.position, skippedTo);
