@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError } from '@tributary/broker';
 import { parseArgs, UsageError } from './args';
 import { BROKER_USAGE, runBroker } from './commands/broker.command';
+import { CLUSTER_USAGE, runCluster } from './commands/cluster.command';
 
 const USAGE = `tributary: a Kafka-compatible streaming platform
 
@@ -9,17 +10,21 @@ Usage: tributary <command> [options]
 
 Commands:
   broker     run one broker (tributary broker --help)
+  cluster    run several brokers of a replicated cluster in this process (tributary cluster --help)
   help       show this help
 
 Examples:
   npx tributary broker --node-id 1 --listen 127.0.0.1:9092 --data-dir ./var/b1
-  npx tributary broker --config config/single.yaml`;
+  npx tributary broker --config config/single.yaml
+  npx tributary broker --node-id 1 --cluster-id demo --redis redis://127.0.0.1:6379 --listen 127.0.0.1:9092 --data-dir ./var/c1
+  npx tributary cluster --config config/cluster.yaml`;
 
 const COMMANDS: Record<
   string,
   { usage: string; run: (args: ReturnType<typeof parseArgs>) => Promise<void> }
 > = {
   broker: { usage: BROKER_USAGE, run: runBroker },
+  cluster: { usage: CLUSTER_USAGE, run: runCluster },
 };
 
 async function main(argv: string[]): Promise<void> {

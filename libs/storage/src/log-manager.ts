@@ -111,6 +111,71 @@ export function validateTopicName(name: string): void {
   }
 }
 
+/**
+ * A topic's overrides after AlterConfigs (legacy: the alterations with a value become the
+ * whole set) or IncrementalAlterConfigs (each alteration SETs, DELETEs, or for list configs
+ * APPENDs / SUBTRACTs items of the current value). INVALID_CONFIG for an unknown key or
+ * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice. Values are checked
+ * when the result is resolved.
+ */
+export function applyConfigAlterations(
+  current: Readonly<Record<string, string>>,
+  resolved: TopicConfig,
+  alterations: readonly ConfigAlteration[],
+  incremental: boolean,
+): Record<string, string> {
+  const seen = new Set<string>();
+  for (const a of alterations) {
+    if (seen.has(a.name)) throw KafkaProtocolError.invalidRequest(`config ${a.name} is given more than once`);
+    seen.add(a.name);
+    if (!isTopicConfig(a.name)) {
+      throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${a.name}`);
+    }
+  }
+  const next: Record<string, string> = incremental ? { ...current } : {};
+  for (const a of alterations) {
+    const op = incremental ? (a.op ?? AlterConfigOp.SET) : AlterConfigOp.SET;
+    switch (op) {
+      case AlterConfigOp.SET:
+        if (a.value === null) {
+          if (incremental) {
+            throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Null value not supported for: ${a.name}`);
+          }
+        } else next[a.name] = a.value;
+        break;
+      case AlterConfigOp.DELETE:
+        delete next[a.name];
+        break;
+      case AlterConfigOp.APPEND:
+      case AlterConfigOp.SUBTRACT: {
+        if (topicConfigType(a.name) !== ConfigType.LIST) {
+          throw new KafkaProtocolError(
+            ErrorCode.INVALID_CONFIG,
+            `Config value ${op === AlterConfigOp.APPEND ? 'append' : 'subtract'} is not allowed for config key: ${a.name}`,
+          );
+        }
+        const present = (next[a.name] ?? resolved.value(a.name) ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+        const items = (a.value ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+        const result =
+          op === AlterConfigOp.APPEND
+            ? [...present, ...items.filter((i) => !present.includes(i))]
+            : present.filter((c) => !items.includes(c));
+        next[a.name] = result.join(',');
+        break;
+      }
+      default:
+        throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, `unknown config operation ${op as number}`);
+    }
+  }
+  return next;
+}
+
 const unknownTopic = (name: string) =>
   new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
 
@@ -640,59 +705,7 @@ export class LogManager {
     this.ensureOpen();
     const topic = this.state.get(name);
     if (topic === undefined) throw unknownTopic(name);
-    const seen = new Set<string>();
-    for (const a of alterations) {
-      if (seen.has(a.name))
-        throw KafkaProtocolError.invalidRequest(`config ${a.name} is given more than once`);
-      seen.add(a.name);
-      if (!isTopicConfig(a.name)) {
-        throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${a.name}`);
-      }
-    }
-    const next: Record<string, string> = options.incremental ? { ...topic.configs } : {};
-    for (const a of alterations) {
-      const op = options.incremental ? (a.op ?? AlterConfigOp.SET) : AlterConfigOp.SET;
-      switch (op) {
-        case AlterConfigOp.SET:
-          if (a.value === null) {
-            if (options.incremental) {
-              throw new KafkaProtocolError(
-                ErrorCode.INVALID_CONFIG,
-                `Null value not supported for: ${a.name}`,
-              );
-            }
-          } else next[a.name] = a.value;
-          break;
-        case AlterConfigOp.DELETE:
-          delete next[a.name];
-          break;
-        case AlterConfigOp.APPEND:
-        case AlterConfigOp.SUBTRACT: {
-          if (topicConfigType(a.name) !== ConfigType.LIST) {
-            throw new KafkaProtocolError(
-              ErrorCode.INVALID_CONFIG,
-              `Config value ${op === AlterConfigOp.APPEND ? 'append' : 'subtract'} is not allowed for config key: ${a.name}`,
-            );
-          }
-          const current = (next[a.name] ?? topic.config.value(a.name) ?? '')
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0);
-          const items = (a.value ?? '')
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0);
-          const result =
-            op === AlterConfigOp.APPEND
-              ? [...current, ...items.filter((i) => !current.includes(i))]
-              : current.filter((c) => !items.includes(c));
-          next[a.name] = result.join(',');
-          break;
-        }
-        default:
-          throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, `unknown config operation ${op as number}`);
-      }
-    }
+    const next = applyConfigAlterations(topic.configs, topic.config, alterations, options.incremental);
     const config = TopicConfig.resolve(next, this.brokerConfig);
     if (options.validateOnly) return { ...this.describe(topic), configs: next };
     const previous = topic.configs;

@@ -162,6 +162,13 @@ export function parseBrokerConfig(
   const listeners = parseListeners(get('listeners') as string, origin['listeners'] ?? 'default', 'listeners');
   if (listeners.length === 0)
     throw new ConfigError(origin['listeners'] ?? 'default', 'listeners', 'is empty');
+  if (get('redis.url') !== null && get('cluster.id') === null) {
+    throw new ConfigError(
+      origin['redis.url'] ?? 'config',
+      'cluster.id',
+      'is required with redis.url: every broker of a replicated cluster names the same cluster',
+    );
+  }
   const advertised = get('advertised.listeners');
   for (const positive of [
     'num.partitions',

@@ -57,7 +57,7 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
       const collect = () => {
         let remaining = maxBytes;
         let total = 0;
-        let errors = false;
+        let answerNow = false;
         const now = Date.now();
         const responses = request.topics.map((t) => ({
           topic: t.topic,
@@ -73,7 +73,7 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
             };
             const partition = ctx.replicas.get(t.topic, p.partition);
             if (partition === undefined) {
-              errors = true;
+              answerNow = true;
               return { ...base, errorCode: unknownPartitionCode(ctx, t.topic, p.partition) };
             }
             const log = partition.log;
@@ -96,12 +96,16 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
                 if (p.lastFetchedEpoch >= 0) {
                   const end = log.endOffsetForEpoch(p.lastFetchedEpoch);
                   if (end.leaderEpoch !== p.lastFetchedEpoch || end.endOffset < p.fetchOffset) {
-                    errors = true;
+                    answerNow = true;
                     return {
                       ...base,
                       ...offsets,
                       errorCode: ErrorCode.NONE,
-                      divergingEpoch: { epoch: end.leaderEpoch, endOffset: end.endOffset },
+                      // An epoch older than anything here: the follower keeps nothing past this log's start.
+                      divergingEpoch:
+                        end.leaderEpoch < 0
+                          ? { epoch: -1, endOffset: log.logStartOffset }
+                          : { epoch: end.leaderEpoch, endOffset: end.endOffset },
                     };
                   }
                 }
@@ -110,7 +114,7 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
               } else if (selectReplica && partition.isLeader) {
                 const preferred = preferredReadReplica(ctx, partition, rackId, p.fetchOffset);
                 if (preferred !== ctx.config.nodeId) {
-                  errors = true;
+                  answerNow = true;
                   return { ...base, ...offsets, errorCode: ErrorCode.NONE, preferredReadReplica: preferred };
                 }
               }
@@ -131,7 +135,7 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
                 records: read.records,
               };
             } catch (err) {
-              errors = true;
+              answerNow = true;
               if (!(err instanceof KafkaProtocolError)) {
                 ctx.logger.error(`fetch from ${t.topic}-${p.partition} failed: ${(err as Error).stack}`);
               }
@@ -140,16 +144,16 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
           }),
         }));
         firstPass = false;
-        return { responses, total, errors };
+        return { responses, total, answerNow };
       };
 
       let result = collect();
       const deadline = Date.now() + request.maxWaitMs;
-      if (result.total < request.minBytes && !result.errors && request.maxWaitMs > 0) {
+      if (result.total < request.minBytes && !result.answerNow && request.maxWaitMs > 0) {
         const keys = request.topics.flatMap((t) =>
           t.partitions.map((p) => FetchWaiters.key(t.topic, p.partition)),
         );
-        while (result.total < request.minBytes && !result.errors && !ctx.waiters.closed) {
+        while (result.total < request.minBytes && !result.answerNow && !ctx.waiters.closed) {
           const left = deadline - Date.now();
           if (left <= 0) break;
           await ctx.waiters.wait(keys, left);

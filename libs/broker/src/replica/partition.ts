@@ -115,7 +115,7 @@ export class Partition {
    * state of the same epoch only updates the ISR and replicas. Returns false for a stale state.
    */
   makeLeader(state: PartitionState, now: number): boolean {
-    if (state.leaderEpoch < this._state.leaderEpoch) return false;
+    if (this.isStale(state)) return false;
     const newEpoch = state.leaderEpoch > this._state.leaderEpoch || !this.isLeader;
     this._state = state;
     this.pendingIsr = null;
@@ -143,7 +143,7 @@ export class Partition {
 
   /** Follows `state.leaderId` (or no one, -1). Waiting acks=all produces fail: this broker no longer leads. */
   makeFollower(state: PartitionState): boolean {
-    if (state.leaderEpoch < this._state.leaderEpoch) return false;
+    if (this.isStale(state)) return false;
     this._state = state;
     this.pendingIsr = null;
     this.followers.clear();
@@ -156,6 +156,14 @@ export class Partition {
     this._state = NO_STATE;
     this.followers.clear();
     this.failPendingProduces(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  }
+
+  /** An older state than the one applied (a late notification): ignored. */
+  private isStale(state: PartitionState): boolean {
+    return (
+      state.leaderEpoch < this._state.leaderEpoch ||
+      (state.leaderEpoch === this._state.leaderEpoch && state.partitionEpoch < this._state.partitionEpoch)
+    );
   }
 
   // ---- leader ---------------------------------------------------------------------------
