@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Admin, ConfigResourceType, Consumer, murmur2Partition, Producer, type ConsumerMessage } from '@tributary/client';
+import {
+  Admin,
+  ConfigResourceType,
+  Consumer,
+  murmur2Partition,
+  Producer,
+  type ConsumerMessage,
+} from '@tributary/client';
 import { runAsync, startBroker, type BrokerProcess } from '../support/broker-process';
 
 /** Our client against a broker process, checked with kcat (librdkafka) both ways. */
@@ -30,7 +37,10 @@ describe('libs/client against a broker process', () => {
       { name: 'retention.ms', value: '200000' },
       { name: 'cleanup.policy', value: 'compact', op: 'append' },
     ]);
-    const configs = await admin.describeConfigs({ type: ConfigResourceType.TOPIC, name: 'adm' }, ['retention.ms', 'cleanup.policy']);
+    const configs = await admin.describeConfigs({ type: ConfigResourceType.TOPIC, name: 'adm' }, [
+      'retention.ms',
+      'cleanup.policy',
+    ]);
     assert.deepEqual(
       configs.map((c) => [c.name, c.value]),
       [
@@ -39,14 +49,19 @@ describe('libs/client against a broker process', () => {
       ],
     );
     await assert.rejects(
-      admin.alterConfigs({ type: ConfigResourceType.TOPIC, name: 'adm' }, [{ name: 'retention.ms', value: 'x' }]),
+      admin.alterConfigs({ type: ConfigResourceType.TOPIC, name: 'adm' }, [
+        { name: 'retention.ms', value: 'x' },
+      ]),
       /INVALID_CONFIG/,
     );
     await admin.createPartitions([{ topic: 'adm', count: 5 }]);
     assert.equal((await admin.describeTopics(['adm']))[0].partitions.length, 5);
     const cluster = await admin.describeCluster();
     assert.equal(cluster.controllerId, 1);
-    assert.deepEqual(cluster.brokers.map((b) => b.port), [broker.port]);
+    assert.deepEqual(
+      cluster.brokers.map((b) => b.port),
+      [broker.port],
+    );
     await admin.deleteTopics(['adm']);
     assert.deepEqual(await admin.listTopics(), []);
     await assert.rejects(admin.deleteTopics(['adm']), /UNKNOWN_TOPIC_OR_PARTITION/);
@@ -68,13 +83,28 @@ describe('libs/client against a broker process', () => {
       metas.forEach((m, i) => assert.equal(m.partition, murmur2Partition(Buffer.from(`key-${i}`), 4)));
       await producer.close();
     }
-    const r = await runAsync('kcat', ['-b', broker.bootstrap, '-t', 'ours', '-C', '-o', 'beginning', '-e', '-f', '%p %k %s %h\\n']);
+    const r = await runAsync('kcat', [
+      '-b',
+      broker.bootstrap,
+      '-t',
+      'ours',
+      '-C',
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%p %k %s %h\\n',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const rows = r.stdout.split('\n').filter((l) => l.length > 0);
     assert.equal(rows.length, 500);
     for (const row of rows) {
       const [p, key, value, header] = row.split(' ');
-      assert.equal(Number(p), murmur2Partition(Buffer.from(key), 4), `${key} in the partition the Java client picks`);
+      assert.equal(
+        Number(p),
+        murmur2Partition(Buffer.from(key), 4),
+        `${key} in the partition the Java client picks`,
+      );
       assert.equal(header, `codec=${value.split('-')[0]}`);
     }
     assert.equal(new Set(rows.map((r) => r.split(' ')[2])).size, 500, 'each record once');
@@ -82,11 +112,19 @@ describe('libs/client against a broker process', () => {
 
   test('kcat writes; our consumer (assigned partitions) reads every record in order, with seek and pause', async () => {
     const lines = Array.from({ length: 300 }, (_, i) => `k${i % 5}:v${i}`).join('\n') + '\n';
-    const produced = await runAsync('kcat', ['-b', broker.bootstrap, '-t', 'theirs', '-P', '-K:', '-p', '0', '-z', 'lz4'], {
-      input: lines,
-    });
+    const produced = await runAsync(
+      'kcat',
+      ['-b', broker.bootstrap, '-t', 'theirs', '-P', '-K:', '-p', '0', '-z', 'lz4'],
+      {
+        input: lines,
+      },
+    );
     assert.equal(produced.status, 0, produced.stderr);
-    const consumer = new Consumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'earliest', fetchMaxWaitMs: 100 });
+    const consumer = new Consumer({
+      bootstrapServers: broker.bootstrap,
+      autoOffsetReset: 'earliest',
+      fetchMaxWaitMs: 100,
+    });
     consumer.assign([{ topic: 'theirs', partition: 0 }]);
     const seen: ConsumerMessage[] = [];
     let sought = false;
@@ -113,7 +151,11 @@ describe('libs/client against a broker process', () => {
   test('for await iteration, and records produced while consuming arrive through the long poll', async () => {
     const producer = new Producer({ bootstrapServers: broker.bootstrap, lingerMs: 0 });
     await admin.createTopics([{ name: 'live', numPartitions: 1 }]);
-    const consumer = new Consumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'earliest', fetchMaxWaitMs: 5000 });
+    const consumer = new Consumer({
+      bootstrapServers: broker.bootstrap,
+      autoOffsetReset: 'earliest',
+      fetchMaxWaitMs: 5000,
+    });
     consumer.assign([{ topic: 'live', partition: 0 }]);
     const sender = (async () => {
       for (let i = 0; i < 20; i++) {
@@ -128,7 +170,10 @@ describe('libs/client against a broker process', () => {
       if (got.length === 20) break;
     }
     await sender;
-    assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => `m${i}`),
+    );
     assert.ok(Date.now() - started < 5000, 'records arrive as they are produced, not at max.wait.ms');
     await consumer.close();
     await producer.close();
@@ -138,28 +183,42 @@ describe('libs/client against a broker process', () => {
     await admin.createTopics([{ name: 'times', numPartitions: 1 }]);
     const producer = new Producer({ bootstrapServers: broker.bootstrap });
     const t0 = Date.now() - 100_000;
-    await producer.send({ topic: 'times', messages: Array.from({ length: 10 }, (_, i) => ({ value: `${i}`, timestamp: t0 + i * 1000 })) });
+    await producer.send({
+      topic: 'times',
+      messages: Array.from({ length: 10 }, (_, i) => ({ value: `${i}`, timestamp: t0 + i * 1000 })),
+    });
     await producer.close();
     const tp = [{ topic: 'times', partition: 0 }];
     assert.equal((await admin.listOffsets(tp, 'earliest'))[0].offset, 0);
     assert.equal((await admin.listOffsets(tp, 'latest'))[0].offset, 10);
     assert.equal((await admin.listOffsets(tp, { timestamp: t0 + 2500 }))[0].offset, 3);
     assert.equal((await admin.listOffsets(tp, { timestamp: t0 + 60_000 }))[0].offset, -1);
-    assert.deepEqual(await admin.deleteRecords([{ topic: 'times', partition: 0, offset: 4 }]), [{ topic: 'times', partition: 0, offset: 4 }]);
+    assert.deepEqual(await admin.deleteRecords([{ topic: 'times', partition: 0, offset: 4 }]), [
+      { topic: 'times', partition: 0, offset: 4 },
+    ]);
     assert.equal((await admin.listOffsets(tp, 'earliest'))[0].offset, 4);
-    await assert.rejects(admin.deleteRecords([{ topic: 'times', partition: 0, offset: 11 }]), /OFFSET_OUT_OF_RANGE/);
+    await assert.rejects(
+      admin.deleteRecords([{ topic: 'times', partition: 0, offset: 11 }]),
+      /OFFSET_OUT_OF_RANGE/,
+    );
   });
 
   test('acks=0 and acks=1 producers; a record larger than max.message.bytes fails with MESSAGE_TOO_LARGE', async () => {
     await admin.createTopics([{ name: 'acks', numPartitions: 1, configs: { 'max.message.bytes': '10000' } }]);
     const fireAndForget = new Producer({ bootstrapServers: broker.bootstrap, acks: 0, idempotent: false });
     const metas = await fireAndForget.send({ topic: 'acks', messages: [{ value: 'a' }, { value: 'b' }] });
-    assert.deepEqual(metas.map((m) => m.offset), [-1, -1]);
+    assert.deepEqual(
+      metas.map((m) => m.offset),
+      [-1, -1],
+    );
     await fireAndForget.close();
     const leader = new Producer({ bootstrapServers: broker.bootstrap, acks: 1, idempotent: false });
     const [m] = await leader.send({ topic: 'acks', messages: [{ value: 'c' }] });
     assert.equal(m.offset, 2, 'the two acks=0 records were written before it');
-    await assert.rejects(leader.send({ topic: 'acks', messages: [{ value: Buffer.alloc(20000) }] }), /MESSAGE_TOO_LARGE/);
+    await assert.rejects(
+      leader.send({ topic: 'acks', messages: [{ value: Buffer.alloc(20000) }] }),
+      /MESSAGE_TOO_LARGE/,
+    );
     await leader.close();
   });
 });

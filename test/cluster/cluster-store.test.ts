@@ -90,6 +90,13 @@ describe("the cluster's Lua scripts on a real Redis", () => {
 
   test('one controller holds the lease; each new controller has a higher epoch; a lapsed lease cannot be renewed', async () => {
     const store = await open();
+    assert.equal(
+      await store.acquireController(1, 300),
+      null,
+      'no controller before the cluster state exists',
+    );
+    assert.equal(await store.createMarker('m1'), true);
+    assert.equal(await store.createMarker('m2'), false);
     const first = await store.acquireController(1, 300);
     assert.equal(first, 1);
     assert.equal(await store.acquireController(2, 300), null, 'taken');
@@ -107,6 +114,11 @@ describe("the cluster's Lua scripts on a real Redis", () => {
 
   test('partition states change only by compare-and-set: on the partition epoch, fenced by the controller lease or the leader epoch', async () => {
     const store = await open();
+    await assert.rejects(
+      store.createTopic('t', 'AAAAAAAAAAAAAAAAAAAAAQ', {}, [state()]),
+      refusedWith(ErrorCode.COORDINATOR_NOT_AVAILABLE),
+    );
+    await store.createMarker('m');
     await store.createTopic('t', 'AAAAAAAAAAAAAAAAAAAAAQ', { 'retention.ms': '1000' }, [
       state(),
       state({ leaderId: 2 }),
@@ -184,6 +196,30 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     await assert.rejects(store.deleteTopic('t'), refusedWith(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
   });
 
+  test("a state Redis lost is restored from a broker's view once, the counters never going back", async () => {
+    const id = `restore-${Date.now()}`;
+    const a = await open(id);
+    const b = await open(id);
+    const topic = {
+      name: 'kept',
+      topicId: 'AAAAAAAAAAAAAAAAAAAABQ',
+      configs: { 'cleanup.policy': 'compact' },
+      configVersion: 4,
+      partitions: [state({ leaderEpoch: 7, partitionEpoch: 12 })],
+    };
+    await a.reserveProducerIds(1000);
+    const [first, second] = await Promise.all([
+      a.restoreState('m', [topic], 9, 5000),
+      b.restoreState('m', [topic], 3, 100),
+    ]);
+    assert.equal(Number(first) + Number(second), 1, 'exactly one restore wins');
+    assert.deepEqual(await a.readTopic('kept'), topic);
+    assert.equal(await a.readMarker(), 'm');
+    assert.ok((await a.readControllerEpoch()) >= 3);
+    assert.ok((await a.reserveProducerIds(1000)) >= 1100, 'producer ids continue past those handed out');
+    assert.equal(await a.restoreState('m', [], 1, 0), false, 'nothing to restore once the state is there');
+  });
+
   test('producer id blocks never overlap, across stores', async () => {
     const id = `pids-${Date.now()}`;
     const a = await open(id);
@@ -205,6 +241,7 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     const reader = await open(id);
     const seen: string[] = [];
     await reader.subscribe((c) => seen.push(JSON.stringify(c)));
+    await writer.createMarker('m');
     await writer.registerBroker(registration(5, 'p'), 5000);
     await writer.createTopic('news', 'AAAAAAAAAAAAAAAAAAAABA', {}, [state()]);
     const epoch = (await writer.acquireController(5, 5000)) as number;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@tributary/client';
@@ -130,5 +132,55 @@ describe('a cluster whose Redis restarts', { timeout: 120_000 }, () => {
         `broker ${n.nodeId} found its registration gone`,
       );
     }
+  });
+
+  test('a Redis that comes back empty (no persistence) gets the cluster state back from the brokers', async () => {
+    const redisCli = async (...args: string[]) =>
+      (await runAsync('redis-cli', ['-p', String(cluster.redis.port), ...args])).stdout.trim();
+    const key = (k: string) => `tributary:{${cluster.clusterId}}:${k}`;
+    const topicId = await redisCli('HGET', key('topics'), 'steady');
+    assert.match(topicId, /^[A-Za-z0-9_-]{22}$/);
+    const epochBefore = Number(await redisCli('GET', key('controller-epoch')));
+    const md = await cluster.metadata(['steady']);
+    const leaders = md.topics[0].partitions
+      .map((p) => [p.partitionIndex, p.leaderId, p.leaderEpoch].join(':'))
+      .sort();
+
+    await cluster.redis.kill9();
+    await produce(cluster.bootstrap, 'steady', ['d0', 'd1', 'd2']);
+    await cluster.redis.restart({ wipe: true });
+    await cluster.waitFor(
+      'the state restored into Redis',
+      async () => ((await redisCli('HGET', key('topics'), 'steady')) === topicId ? true : undefined),
+      15_000,
+    );
+    await cluster.waitFor(
+      'a controller with a higher epoch',
+      async () => {
+        const epoch = Number(await redisCli('GET', key('controller-epoch')));
+        return epoch > epochBefore && (await cluster.metadata()).controllerId > 0 ? true : undefined;
+      },
+      15_000,
+    );
+    await cluster.waitFor('three registrations', async () =>
+      (await redisCli('SMEMBERS', key('brokers'))).split('\n').length === 3 ? true : undefined,
+    );
+    assert.ok(
+      cluster.nodes.some((n) =>
+        /Redis had lost the cluster's state: restored \d+ topic\(s\)/.test(n.process.output()),
+      ),
+    );
+    await produce(cluster.bootstrap, 'steady', ['e0']);
+    const after = await cluster.metadata(['steady']);
+    assert.deepEqual(
+      after.topics[0].partitions.map((p) => [p.partitionIndex, p.leaderId, p.leaderEpoch].join(':')).sort(),
+      leaders,
+    );
+    const values = await consumeValues(cluster.bootstrap, 'steady');
+    for (const v of ['a0', 'b0', 'c0', 'd0', 'd1', 'd2', 'e0'])
+      assert.ok(values.includes(v), `${v} is there`);
+    assert.equal(values.length, 13);
+    for (const n of cluster.nodes)
+      assert.ok(fs.existsSync(path.join(n.dataDir, 'steady-0')), 'no log was deleted');
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { tempDir } from './broker-process';
 
 /** A port free right now on 127.0.0.1 (redis-server cannot be told to pick one itself). */
@@ -22,8 +24,8 @@ export interface RedisProcess {
   /** Clean stop (SIGTERM: the append-only file is flushed). */
   stop(): Promise<void>;
   kill9(): Promise<void>;
-  /** Starts it again on the same port and directory, with what it persisted. */
-  restart(): Promise<void>;
+  /** Starts it again on the same port and directory, with what it persisted (nothing with `wipe`). */
+  restart(options?: { wipe?: boolean }): Promise<void>;
 }
 
 /**
@@ -91,11 +93,13 @@ export async function startRedis(): Promise<RedisProcess> {
       child.kill('SIGKILL');
       await exited;
     },
-    async restart() {
+    async restart(options = {}) {
       if (running()) {
         child.kill('SIGTERM');
         await exited;
       }
+      if (options.wipe)
+        for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
       await launch();
     },
   };

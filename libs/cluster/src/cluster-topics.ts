@@ -43,7 +43,7 @@ export interface ClusterTopicsOptions {
   readonly logger: BrokerLogger;
   /** The topic was written to Redis by this broker: take it up at once, without waiting for the notification. */
   readonly onTopicChanged: (record: TopicRecord) => void;
-  readonly onTopicDeleted: (name: string) => void;
+  readonly onTopicDeleted: (name: string, topicId: string) => void;
 }
 
 const unknownTopic = (name: string) =>
@@ -111,8 +111,9 @@ export class ClusterTopics implements TopicAdmin {
   }
 
   async delete(name: string): Promise<void> {
+    const topicId = this.options.metadata.topic(name)?.topicId;
     await this.options.store.deleteTopic(name);
-    this.options.onTopicDeleted(name);
+    if (topicId !== undefined) this.options.onTopicDeleted(name, topicId);
   }
 
   async createPartitions(

@@ -16,6 +16,11 @@ export class RedisProducerIdManager implements ProducerIdManager {
     private readonly blockSize = PRODUCER_ID_BLOCK_SIZE,
   ) {}
 
+  /** The next id after every block this broker reserved (the least a restored counter must be). */
+  get reservedEnd(): number {
+    return this.end + 1;
+  }
+
   async generateProducerId(): Promise<number> {
     while (this.next > this.end) {
       this.reserving ??= this.reserve().finally(() => {

@@ -70,6 +70,11 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   private refreshAgain = false;
   private closed = false;
   private readonly strays = new Set<string>();
+  /** The marker of the cluster state this broker follows; null until it has read one. */
+  private marker: string | null = null;
+  /** Ids of deleted topics: the only topics whose local logs are deleted. */
+  private readonly deletedIds = new Set<string>();
+  private waitingForStateSince = 0;
 
   constructor(deps: MembershipDeps) {
     const { config, clusterId, logs, replicas, logger } = deps;
@@ -96,7 +101,10 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       metadata: this.view,
       logger,
       onTopicChanged: (record) => this.takeTopic(record),
-      onTopicDeleted: (name) => this.dropTopic(name),
+      onTopicDeleted: (name, topicId) => {
+        this.deletedIds.add(topicId);
+        this.dropTopic(name);
+      },
     });
     this.producerIds = new RedisProducerIdManager(this.store);
     this.fetchers = new FetcherManager({
@@ -206,8 +214,12 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         this.controller.poke();
         return;
       case 'topic':
-        void this.store.readTopic(change.topic).then(
-          (record) => (record === null ? this.dropTopic(change.topic) : this.takeTopic(record)),
+        void Promise.all([this.store.readTopic(change.topic), this.store.readDeletedTopics()]).then(
+          ([record, deleted]) => {
+            for (const id of deleted.keys()) this.deletedIds.add(id);
+            if (record !== null) this.takeTopic(record);
+            else this.topicGone(change.topic);
+          },
           () => this.refreshAll(),
         );
         this.controller.poke();
@@ -247,7 +259,8 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     this.refreshing = (async () => {
       do {
         this.refreshAgain = false;
-        const [brokers, controller, topics, deleted] = await Promise.all([
+        const [marker, brokers, controller, topics, deleted] = await Promise.all([
+          this.store.readMarker(),
           this.store.readBrokers(),
           this.store.readController(),
           this.store.readTopics(),
@@ -255,13 +268,28 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         ]);
         if (this.closed) return;
         this.view.setBrokers(brokers);
+        if (marker === null) {
+          if (await this.stateMissing()) this.refreshAgain = true;
+          continue;
+        }
+        if (this.marker !== null && marker !== this.marker) {
+          this.logger.error(
+            "the cluster's state in Redis was replaced by a new one (Redis lost it and it was not restored); topics not in it keep their local logs",
+          );
+        }
+        this.marker = marker;
         this.view.setController(controller);
+        for (const id of deleted.keys()) this.deletedIds.add(id);
         const names = new Set(topics.map((t) => t.name));
-        for (const t of this.view.records()) if (!names.has(t.name)) this.dropTopic(t.name);
+        for (const t of this.view.records()) {
+          if (names.has(t.name)) continue;
+          if (this.deletedIds.has(t.topicId)) this.dropTopic(t.name);
+          else this.view.removeTopic(t.name);
+        }
         for (const t of topics) this.takeTopic(t);
         for (const local of this.logs.topics()) {
           if (names.has(local.name)) continue;
-          if (deleted.has(local.topicId)) this.dropLocalTopic(local.name);
+          if (this.deletedIds.has(local.topicId)) this.dropLocalTopic(local.name);
           else if (!this.strays.has(local.name)) {
             this.strays.add(local.name);
             this.logger.warn(
@@ -276,6 +304,43 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     return this.refreshing;
   }
 
+  /**
+   * Redis has no state marker: a new cluster, or a Redis that lost its data (restarted
+   * without persistence). A broker that followed the state writes back its last view of it;
+   * a new broker with no logs starts a new state; a broker with logs but no view waits for
+   * one that has it, for two session timeouts, then starts a new state (its logs are kept).
+   * Returns whether the state should be read again.
+   */
+  private async stateMissing(): Promise<boolean> {
+    if (this.marker !== null) {
+      const restored = await this.store.restoreState(
+        this.marker,
+        this.view.records(),
+        this.view.controllerEpoch,
+        this.producerIds.reservedEnd,
+      );
+      if (restored) {
+        this.logger.warn(
+          `Redis had lost the cluster's state: restored ${this.view.records().length} topic(s) from this broker's view`,
+        );
+      }
+      return true;
+    }
+    const now = Date.now();
+    if (this.waitingForStateSince === 0) this.waitingForStateSince = now;
+    const patience = 2 * this.config.replication.brokerSessionTimeoutMs;
+    if (this.logs.topics().length > 0 && now - this.waitingForStateSince < patience) {
+      if (this.waitingForStateSince === now) {
+        this.logger.warn('Redis has no cluster state; waiting for a broker that knows it to restore it');
+      }
+      return false;
+    }
+    if (await this.store.createMarker(randomUUID())) {
+      this.logger.log(`started the state of cluster ${this.view.clusterId} in Redis`);
+    }
+    return true;
+  }
+
   /** A topic's state from Redis: into the view, and every partition's role applied. */
   private takeTopic(record: TopicRecord): void {
     if (this.closed) return;
@@ -283,7 +348,14 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     for (let p = 0; p < merged.partitions.length; p++) this.applyPartition(merged.name, p);
   }
 
-  /** The topic is gone from the cluster: out of the view, and its local logs deleted. */
+  /** The topic is gone from the cluster's state: its local logs are deleted if it was deleted. */
+  private topicGone(name: string): void {
+    const id = this.view.topic(name)?.topicId ?? this.logs.topic(name)?.topicId;
+    if (id !== undefined && this.deletedIds.has(id)) this.dropTopic(name);
+    else this.view.removeTopic(name);
+  }
+
+  /** The topic was deleted: out of the view, and its local logs deleted. */
   private dropTopic(name: string): void {
     this.view.removeTopic(name);
     this.dropLocalTopic(name);
@@ -351,6 +423,11 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     const name = record.name;
     let local = this.logs.topic(name);
     if (local !== undefined && local.topicId !== record.topicId) {
+      if (!this.deletedIds.has(local.topicId)) {
+        throw new Error(
+          `the local logs of ${name} belong to topic id ${local.topicId}, which was never deleted; leaving them, not taking up topic id ${record.topicId}`,
+        );
+      }
       this.logger.log(`topic ${name} was deleted and created again; replacing the local logs of the old one`);
       this.dropLocalTopic(name);
       local = undefined;

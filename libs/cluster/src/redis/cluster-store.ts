@@ -86,6 +86,7 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  * The cluster's state in Redis, the way classic Kafka kept it in ZooKeeper. Every key of a
  * cluster shares the hash tag {clusterId}, so a Redis Cluster keeps them on one shard:
  *
+ *   tributary:{id}:cluster                 marker of the cluster's state (a random id)
  *   tributary:{id}:brokers                 set of broker ids that registered
  *   tributary:{id}:broker:<n>              registration hash, expiring with the session
  *   tributary:{id}:controller              "<broker>:<epoch>", expiring with the lease
@@ -99,7 +100,9 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
  * the controller lease or the leader epoch. Commands fail fast while Redis is unreachable
- * (no offline queue); callers keep their last known state and retry.
+ * (no offline queue); callers keep their last known state and retry. The marker tells a
+ * Redis that lost its data (restarted without persistence) from a new cluster: until the
+ * state is restored, no controller is elected and no topic created.
  */
 export class ClusterStore {
   readonly prefix: string;
@@ -278,12 +281,14 @@ export class ClusterStore {
       return await this.script('acquireController', `broker ${id} becoming controller`, [
         this.key('controller'),
         this.key('controller-epoch'),
+        this.key('cluster'),
         id,
         leaseMs,
         this.channel,
       ]);
     } catch (err) {
       if (err instanceof ScriptRefusal && err.result === ScriptError.ControllerTaken) return null;
+      if (err instanceof ScriptRefusal && err.result === ScriptError.NoClusterState) return null;
       throw err;
     }
   }
@@ -313,6 +318,64 @@ export class ClusterStore {
 
   async readControllerEpoch(): Promise<number> {
     return Number((await this.redis.get(this.key('controller-epoch'))) ?? 0);
+  }
+
+  // ---- the state's marker ------------------------------------------------------------------
+
+  readMarker(): Promise<string | null> {
+    return this.redis.get(this.key('cluster'));
+  }
+
+  /** Marks a new cluster's state; false when one exists. */
+  async createMarker(marker: string): Promise<boolean> {
+    return (await this.redis.set(this.key('cluster'), marker, 'NX')) === 'OK';
+  }
+
+  /**
+   * Writes back a state Redis lost (from a broker's last view of it), all or nothing, unless
+   * another broker restored it first (an optimistic transaction on the marker). The counters
+   * only go up: the controller epoch and the producer ids past those this broker saw.
+   */
+  async restoreState(
+    marker: string,
+    topics: readonly TopicRecord[],
+    controllerEpoch: number,
+    producerIdsEnd: number,
+  ): Promise<boolean> {
+    const watcher = this.redis.duplicate({ enableOfflineQueue: true });
+    watcher.on('error', () => undefined);
+    try {
+      await watcher.watch(this.key('cluster'));
+      if ((await watcher.get(this.key('cluster'))) !== null) {
+        await watcher.unwatch();
+        return false;
+      }
+      const epoch = Number((await watcher.get(this.key('controller-epoch'))) ?? 0);
+      const ids = Number((await watcher.get(this.key('producer-ids'))) ?? 0);
+      const tx = watcher.multi();
+      tx.set(this.key('cluster'), marker);
+      tx.set(this.key('controller-epoch'), Math.max(epoch, controllerEpoch));
+      tx.set(this.key('producer-ids'), Math.max(ids, producerIdsEnd));
+      for (const t of topics) {
+        tx.hset(this.key('topics'), t.name, t.topicId);
+        tx.del(this.key(`topic:${t.name}`), this.key(`topic:${t.name}:partitions`));
+        tx.hset(this.key(`topic:${t.name}`), {
+          id: t.topicId,
+          partitions: t.partitions.length,
+          configs: JSON.stringify(t.configs),
+          config_version: t.configVersion,
+        });
+        t.partitions.forEach((p, i) =>
+          tx.hset(this.key(`topic:${t.name}:partitions`), String(i), encodeState(p)),
+        );
+      }
+      const result = await tx.exec();
+      if (result === null) return false;
+      for (const t of topics) await this.redis.publish(this.channel, `topic ${t.name}`);
+      return true;
+    } finally {
+      watcher.disconnect();
+    }
   }
 
   // ---- topics ----------------------------------------------------------------------------
@@ -384,6 +447,7 @@ export class ClusterStore {
       this.key('topics'),
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
+      this.key('cluster'),
       name,
       topicId,
       JSON.stringify(configs),

@@ -13,6 +13,7 @@ export const ScriptError = {
   IneligibleReplica: -7,
   TopicExists: -8,
   ControllerTaken: -9,
+  NoClusterState: -10,
 } as const;
 export type ScriptError = (typeof ScriptError)[keyof typeof ScriptError];
 
@@ -49,6 +50,10 @@ const KAFKA_CODES: Record<number, { code: number; message: string }> = {
   [ScriptError.ControllerTaken]: {
     code: ErrorCode.NOT_CONTROLLER,
     message: 'another broker is the controller',
+  },
+  [ScriptError.NoClusterState]: {
+    code: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    message: "Redis has lost the cluster's state and it is not restored yet",
   },
 };
 

@@ -4,6 +4,7 @@
   KEYS[1] topics                    hash: name -> topic id
   KEYS[2] topic:<name>              hash: id, partitions, configs (JSON), config_version
   KEYS[3] topic:<name>:partitions   hash: partition -> state JSON
+  KEYS[4] cluster                   the cluster state's marker
 
   ARGV[1] topic name
   ARGV[2] topic id
@@ -11,8 +12,11 @@
   ARGV[4] change channel
   ARGV[5..] the state JSON of partition 0, 1, ...
 
-  Returns 1, or -8 (TopicExists).
+  Returns 1, or -8 (TopicExists) or -10 (NoClusterState).
 ]]
+if redis.call('EXISTS', KEYS[4]) == 0 then
+  return -10
+end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   return -8
 end
