@@ -290,6 +290,32 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     await cluster.restart(old);
   });
 
+  test('a broker restarted before its session expired gives up its leaderships, then rejoins the ISRs', async () => {
+    await cluster.waitFor('all brokers in the ISRs', async () => {
+      const md = await cluster.metadata(['orders']);
+      return md.topics[0].partitions.every((p) => p.isrNodes.length === 3) ? true : undefined;
+    });
+    const p2 = await partitionOf('orders', 2);
+    const bounced = p2.leaderId;
+    await cluster.kill9(bounced);
+    await cluster.restart(bounced);
+    const moved = await cluster.waitFor('a new leader epoch for orders-2', async () => {
+      const p = await partitionOf('orders', 2);
+      return p.leaderEpoch > p2.leaderEpoch && p.leaderId >= 0 ? p : undefined;
+    });
+    assert.notEqual(
+      moved.leaderId,
+      bounced,
+      'the restarted broker does not keep leading from its previous run',
+    );
+    await cluster.waitFor(`broker ${bounced} back in the ISRs`, async () => {
+      const md = await cluster.metadata(['orders']);
+      return md.topics[0].partitions.every((p) => p.isrNodes.includes(bounced)) ? true : undefined;
+    });
+    const stored = await readTopic(cluster.bootstrap, 'orders');
+    assert.equal(new Set(stored.map((r) => r.v)).size, 12000);
+  });
+
   test('acks=all is refused with NOT_ENOUGH_REPLICAS once the ISR is below min.insync.replicas; acks=1 still works', async () => {
     await cluster.waitFor('all brokers in the ISRs', async () => {
       const md = await cluster.metadata(['orders']);

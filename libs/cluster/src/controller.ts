@@ -53,6 +53,8 @@ export class Controller implements ControllerAdmin {
   private running: Promise<void> | null = null;
   private again = false;
   private lastImbalanceCheck = 0;
+  /** Each broker's incarnation when last seen, to notice restarts within a session timeout. */
+  private readonly incarnations = new Map<number, string>();
   private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {}
@@ -165,13 +167,29 @@ export class Controller implements ControllerAdmin {
     });
   }
 
-  private async liveness(topics: readonly TopicRecord[]): Promise<BrokerLiveness> {
+  /**
+   * The brokers' liveness. A broker that registered again with a new incarnation since the
+   * last look restarted (bounced) and lost what it held in memory: for this pass it counts as
+   * dead, so it loses its leaderships and ISR places and earns them back as any returning
+   * broker does (Kafka's onBrokerFailure then onBrokerStartup).
+   */
+  private async liveness(topics: readonly TopicRecord[], detectBounces = false): Promise<BrokerLiveness> {
     const brokers = await this.options.store.readBrokers();
     this.options.metadata.setBrokers(brokers);
     const alive = new Set(brokers.map((b) => b.id));
     if (Date.now() - this.actingSince < this.options.config.brokerSessionTimeoutMs) {
       // Still in the grace period: a replica that has not registered (yet) is not taken for dead.
       for (const t of topics) for (const p of t.partitions) for (const r of p.replicas) alive.add(r);
+    }
+    if (detectBounces) {
+      for (const b of brokers) {
+        const before = this.incarnations.get(b.id);
+        this.incarnations.set(b.id, b.incarnation);
+        if (before !== undefined && before !== b.incarnation) {
+          this.options.logger.log(`controller: broker ${b.id} restarted; it gives up what it led`);
+          alive.delete(b.id);
+        }
+      }
     }
     return { alive, shuttingDown: new Set(brokers.filter((b) => b.shuttingDown).map((b) => b.id)) };
   }
@@ -189,7 +207,7 @@ export class Controller implements ControllerAdmin {
     if (!this.isController()) return;
     const lease = this.lease as ControllerLease;
     const topics = await this.options.store.readTopics();
-    const brokers = await this.liveness(topics);
+    const brokers = await this.liveness(topics, true);
     const rebalance =
       this.options.config.autoLeaderRebalanceEnable &&
       Date.now() - this.lastImbalanceCheck >= this.options.config.leaderImbalanceCheckIntervalMs;

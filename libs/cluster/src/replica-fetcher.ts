@@ -293,7 +293,10 @@ export class ReplicaFetcher {
       if (!RETRY_LATER.has(p.errorCode)) {
         this.deps.logger.warn(`fetching ${name} from broker ${this.leaderId}: error ${p.errorCode}`);
       }
-      entry.retryAt = Date.now() + this.deps.config.replicaFetchBackoffMs;
+      // The leader is only a moment behind in learning its new epoch: ask again soon.
+      const backoff = this.deps.config.replicaFetchBackoffMs;
+      entry.retryAt =
+        Date.now() + (p.errorCode === ErrorCode.UNKNOWN_LEADER_EPOCH ? Math.min(backoff, 50) : backoff);
     } catch (err) {
       this.deps.logger.error(
         `replicating ${name} from broker ${this.leaderId} failed: ${(err as Error).message}`,

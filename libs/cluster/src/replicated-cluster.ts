@@ -160,8 +160,12 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         { ...reg, shuttingDown: false },
         this.config.replication.brokerSessionTimeoutMs,
       );
-      if (!this.registered) this.logger.log(`registered as broker ${this.localId}`);
+      const first = !this.registered;
       this.registered = true;
+      if (first) {
+        this.logger.log(`registered as broker ${this.localId}`);
+        this.refreshAll();
+      }
       if (this.shuttingDown) await this.heartbeat();
       await this.refreshBrokers();
     } catch (err) {
@@ -394,6 +398,13 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         return;
       }
       const log = this.ensureLog(record, partition);
+      if (state.leaderId === self && !this.registered) {
+        // Restarted before the previous run's registration expired: the controller has not
+        // seen the restart yet. Lead nothing until registered (then the state is applied again).
+        this.fetchers.unfollow(topic, partition);
+        this.replicas.makeFollower(topic, partition, log, { ...state, leaderId: -1 });
+        return;
+      }
       if (state.leaderId === self) {
         this.fetchers.unfollow(topic, partition);
         this.replicas.makeLeader(topic, partition, log, state);
