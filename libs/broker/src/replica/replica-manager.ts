@@ -84,11 +84,6 @@ export class ReplicaManager implements PartitionHost {
     return lone;
   }
 
-  /** Every partition with a role, for the cluster and DescribeLogDirs. */
-  all(): Partition[] {
-    return [...this.partitions.values()];
-  }
-
   private ensure(topic: string, partition: number, log: PartitionLog): Partition {
     const k = key(topic, partition);
     let p = this.partitions.get(k);
