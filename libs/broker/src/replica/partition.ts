@@ -43,8 +43,8 @@ export interface FollowerState {
 
 interface PendingProduce {
   readonly requiredOffset: number;
+  readonly deadline: number;
   readonly done: (errorCode: number) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 const NO_STATE: PartitionState = {
@@ -70,7 +70,11 @@ export class Partition {
   /** The ISR proposed to the cluster and not yet answered (Kafka's pending AlterPartition). */
   private pendingIsr: readonly number[] | null = null;
   private readonly followers = new Map<number, FollowerState>();
+  /** acks=all produces waiting for the high watermark, by required offset (Kafka's produce purgatory). */
   private pendingProduces: PendingProduce[] = [];
+  /** One timer for the earliest deadline of the waiting produces. */
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private expiryAt = Infinity;
   /** The first offset of this leader's epoch: a follower must reach it to rejoin the ISR. */
   private leaderEpochStartOffset = 0;
 
@@ -206,16 +210,37 @@ export class Partition {
     const ready = this.replicationResult(requiredOffset);
     if (ready !== null) return Promise.resolve(ready);
     return new Promise((resolve) => {
-      const entry: PendingProduce = {
-        requiredOffset,
-        done: resolve,
-        timer: setTimeout(() => {
-          this.pendingProduces = this.pendingProduces.filter((p) => p !== entry);
-          resolve(ErrorCode.REQUEST_TIMED_OUT);
-        }, timeoutMs),
-      };
-      this.pendingProduces.push(entry);
+      const entry: PendingProduce = { requiredOffset, deadline: Date.now() + timeoutMs, done: resolve };
+      // Appends come in offset order, so this is nearly always a push.
+      const list = this.pendingProduces;
+      let at = list.length;
+      while (at > 0 && list[at - 1].requiredOffset > requiredOffset) at--;
+      list.splice(at, 0, entry);
+      if (entry.deadline < this.expiryAt) this.armExpiry(entry.deadline);
     });
+  }
+
+  private armExpiry(deadline: number): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryAt = deadline;
+    this.expiryTimer = setTimeout(() => this.expirePendingProduces(), Math.max(0, deadline - Date.now()));
+  }
+
+  private expirePendingProduces(): void {
+    this.expiryTimer = null;
+    this.expiryAt = Infinity;
+    const now = Date.now();
+    const waiting: PendingProduce[] = [];
+    let next = Infinity;
+    for (const p of this.pendingProduces) {
+      if (p.deadline <= now) p.done(ErrorCode.REQUEST_TIMED_OUT);
+      else {
+        waiting.push(p);
+        next = Math.min(next, p.deadline);
+      }
+    }
+    this.pendingProduces = waiting;
+    if (next < Infinity) this.armExpiry(next);
   }
 
   private replicationResult(requiredOffset: number): number | null {
@@ -226,25 +251,28 @@ export class Partition {
       : ErrorCode.NONE;
   }
 
+  /** The high watermark moved: the produces it passed are answered, oldest first. */
   private completePendingProduces(): void {
-    if (this.pendingProduces.length === 0) return;
-    const waiting: PendingProduce[] = [];
-    for (const p of this.pendingProduces) {
-      const result = this.replicationResult(p.requiredOffset);
-      if (result === null) waiting.push(p);
-      else {
-        clearTimeout(p.timer);
-        p.done(result);
-      }
+    const list = this.pendingProduces;
+    let done = 0;
+    while (done < list.length) {
+      const result = this.replicationResult(list[done].requiredOffset);
+      if (result === null) break;
+      list[done++].done(result);
     }
-    this.pendingProduces = waiting;
+    if (done > 0) list.splice(0, done);
+    if (list.length === 0 && this.expiryTimer !== null) {
+      clearTimeout(this.expiryTimer);
+      this.expiryTimer = null;
+      this.expiryAt = Infinity;
+    }
   }
 
   private failPendingProduces(errorCode: number): void {
-    for (const p of this.pendingProduces.splice(0)) {
-      clearTimeout(p.timer);
-      p.done(errorCode);
-    }
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    this.expiryAt = Infinity;
+    for (const p of this.pendingProduces.splice(0)) p.done(errorCode);
   }
 
   /**
@@ -298,11 +326,7 @@ export class Partition {
       if (isr.includes(id) || (f.logEndOffset >= 0 && this.isCaughtUp(f, now)))
         hw = Math.max(f.logEndOffset, 0);
     }
-    if (hw <= this.log.highWatermark) {
-      // Waiting produces may still complete (or fail) on an ISR change.
-      this.completePendingProduces();
-      return false;
-    }
+    if (hw <= this.log.highWatermark) return false;
     this.log.setHighWatermark(hw);
     this.completePendingProduces();
     return true;

@@ -51,6 +51,8 @@ export class Connection {
   private nextCorrelationId = 1;
   private buffered: Buffer[] = [];
   private bufferedLength = 0;
+  /** Bytes the buffered partial frame needs before it is whole (its size prefix included). */
+  private needed = 0;
   private versions = new Map<number, { min: number; max: number }>();
   private closedWith: Error | null = null;
   private readonly closeListeners: ((err: Error) => void)[] = [];
@@ -200,8 +202,10 @@ export class Connection {
 
   private onData(data: Buffer): void {
     if (this.bufferedLength > 0) {
+      // A large frame (a fetch response) arrives in many reads: gather them and join once.
       this.buffered.push(data);
       this.bufferedLength += data.length;
+      if (this.bufferedLength < this.needed) return;
       data = Buffer.concat(this.buffered, this.bufferedLength);
       this.buffered = [];
       this.bufferedLength = 0;
@@ -218,6 +222,7 @@ export class Connection {
     if (at < data.length) {
       this.buffered = [data.subarray(at)];
       this.bufferedLength = data.length - at;
+      this.needed = this.bufferedLength >= 4 ? 4 + data.readInt32BE(at) : 4;
     }
   }
 
