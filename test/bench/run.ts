@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Connection } from '@tributary/client';
 import { CreateTopics, DeleteTopics, encodeRecordBatch, ErrorCode, Produce } from '@tributary/protocol';
 import { runAsync, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
+import { startCluster } from '../support/cluster-process';
 
 /**
  * npm run bench: a broker process driven by kcat (librdkafka), beside the floor measured in
@@ -71,10 +72,15 @@ async function floorSeconds(file: string, dir: string): Promise<number> {
 }
 
 let topicSeq = 0;
-async function createTopic(client: Connection, partitions: number): Promise<string> {
+async function createTopic(
+  client: Connection,
+  partitions: number,
+  replicationFactor = 1,
+  configs: { name: string; value: string }[] = [],
+): Promise<string> {
   const name = `bench-${topicSeq++}`;
   const r = await client.request(CreateTopics, {
-    topics: [{ name, numPartitions: partitions, replicationFactor: 1 }],
+    topics: [{ name, numPartitions: partitions, replicationFactor, configs }],
     timeoutMs: 10000,
   });
   if (r.topics[0].errorCode !== ErrorCode.NONE)
@@ -228,8 +234,27 @@ function workerSeconds(worker: string, args: string[]): Promise<number> {
 async function latency(
   client: Connection,
   acks: number,
-): Promise<{ acks: number; p50: number; p99: number }> {
-  const topic = await createTopic(client, 1);
+  leaderAndFollowers: number[] | null = null,
+): Promise<{ acks: number; replicas: number; p50: number; p99: number }> {
+  let topic: string;
+  if (leaderAndFollowers === null) topic = await createTopic(client, 1);
+  else {
+    topic = `bench-${topicSeq++}`;
+    const r = await client.request(CreateTopics, {
+      topics: [
+        {
+          name: topic,
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [{ partitionIndex: 0, brokerIds: leaderAndFollowers }],
+        },
+      ],
+      timeoutMs: 10000,
+    });
+    if (r.topics[0].errorCode !== ErrorCode.NONE)
+      throw new Error(`create ${topic}: ${r.topics[0].errorMessage}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   const samples: number[] = [];
   for (let i = 0; i < 3000; i++) {
     const records = encodeRecordBatch({ records: [{ value: Buffer.alloc(1024, 'x') }] });
@@ -243,7 +268,72 @@ async function latency(
     if (r.responses[0].partitionResponses[0].errorCode !== ErrorCode.NONE) throw new Error('produce failed');
   }
   const warm = samples.slice(200);
-  return { acks, p50: +percentile(warm, 0.5).toFixed(3), p99: +percentile(warm, 0.99).toFixed(3) };
+  return {
+    acks,
+    replicas: leaderAndFollowers?.length ?? 1,
+    p50: +percentile(warm, 0.5).toFixed(3),
+    p99: +percentile(warm, 0.99).toFixed(3),
+  };
+}
+
+/**
+ * Replication: a cluster of three broker processes on one Redis, the same kcat producer into a
+ * topic with one replica and acks=1, and into one with three replicas (min.insync.replicas=2)
+ * and acks=all, which is answered only once both followers fetched the batch.
+ */
+async function replication(
+  dir: string,
+  latencies: { acks: number; replicas: number; p50: number; p99: number }[],
+): Promise<Row[]> {
+  const cluster = await startCluster({ brokers: 3 });
+  const client = await new Connection({ host: '127.0.0.1', port: cluster.node(1).port }).connect();
+  const recordSize = 1024;
+  const partitions = 8;
+  const count = Math.floor(TOTAL_BYTES / recordSize);
+  const file = inputFile(dir, recordSize, count);
+  const input = fs.readFileSync(file);
+  const producer = (acks: string) => KCAT_PRODUCER.map((a) => (a === 'acks=1' ? `acks=${acks}` : a));
+  const rows: Row[] = [];
+  try {
+    const runs = { one: [] as number[], three: [] as number[], floor: [] as number[] };
+    for (let i = 0; i < REPEATS; i++) {
+      runs.floor.push(await floorSeconds(file, dir));
+      const single = await createTopic(client, partitions, 1);
+      runs.one.push(
+        await timed('kcat', ['-b', cluster.bootstrap, '-t', single, '-P', ...producer('1')], input),
+      );
+      const replicated = await createTopic(client, partitions, 3, [
+        { name: 'min.insync.replicas', value: '2' },
+      ]);
+      runs.three.push(
+        await timed('kcat', ['-b', cluster.bootstrap, '-t', replicated, '-P', ...producer('all')], input),
+      );
+      await client.request(DeleteTopics, { topicNames: [single, replicated], timeoutMs: 10000 });
+    }
+    latencies.push(await latency(client, 1, [1]), await latency(client, -1, [1, 2, 3]));
+    const mb = (count * recordSize) / 1e6;
+    const f = median(runs.floor);
+    for (const [name, seconds] of [
+      ['RF=1 acks=1', median(runs.one)],
+      ['RF=3 acks=all', median(runs.three)],
+    ] as const) {
+      rows.push({
+        case: `${name}, ${recordSize} B x ${partitions} partitions, 3 brokers`,
+        records: count,
+        produceRps: Math.round(count / seconds),
+        produceMBps: +(mb / seconds).toFixed(1),
+        consumeRps: 0,
+        consumeMBps: 0,
+        floorMBps: +(mb / f).toFixed(1),
+        ratio: +(f / seconds).toFixed(2),
+      });
+    }
+  } finally {
+    fs.rmSync(file);
+    client.close();
+    await cluster.stop();
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -270,6 +360,15 @@ async function main(): Promise<void> {
     ]);
     console.log('\nProduce latency, 1 KiB, one request in flight (ms)');
     console.table([await latency(client, 1), await latency(client, -1)]);
+    console.log(
+      '\nReplicated produce (median), kcat into a cluster of three broker processes on one Redis; ratio = produce / floor',
+    );
+    const latencies: { acks: number; replicas: number; p50: number; p99: number }[] = [];
+    console.table(
+      (await replication(dir, latencies)).map(({ consumeRps: _r, consumeMBps: _m, ...row }) => row),
+    );
+    console.log('\nProduce latency in the cluster, 1 KiB, one request in flight (ms)');
+    console.table(latencies);
   } finally {
     client.close();
     await broker.stop();

@@ -23,6 +23,11 @@ export function readConfigFile(file: string): Record<string, unknown> {
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(file, '(top level)', 'must be a map of config keys to values');
   }
+  return flattenConfig(doc as Record<string, unknown>);
+}
+
+/** Nested maps become dotted keys ({log: {dirs: x}} is log.dirs); lists and scalars stay values. */
+export function flattenConfig(doc: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const flatten = (prefix: string, value: unknown): void => {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {

@@ -1,8 +1,10 @@
-import type { LogManager } from '@tributary/storage';
+import type { ConfigAlteration, DescribedConfig, LogManager } from '@tributary/storage';
 import type { BrokerConfig } from './config/broker-config';
 import type { Connection } from './network/connection';
+import type { ListenAddress } from './network/kafka-server';
+import type { ProducerIdManager } from './producer-id-manager';
 import type { FetchWaiters } from './replica/fetch-waiters';
-import type { TopicService } from './topic-service';
+import type { ReplicaManager } from './replica/replica-manager';
 
 export interface BrokerNode {
   readonly nodeId: number;
@@ -12,6 +14,7 @@ export interface BrokerNode {
 }
 
 export interface PartitionLeadership {
+  /** -1 when the partition has no leader (every replica of its ISR is down). */
   readonly leaderId: number;
   readonly leaderEpoch: number;
   readonly replicas: readonly number[];
@@ -19,12 +22,119 @@ export interface PartitionLeadership {
   readonly offlineReplicas: readonly number[];
 }
 
-/** Who is in the cluster and who leads what. A lone broker leads every partition it has. */
+export interface TopicMetadata {
+  readonly name: string;
+  readonly topicId: string;
+  readonly numPartitions: number;
+  /** The topic's config overrides. */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+/**
+ * Who is in the cluster, which topics it has and who leads what. A lone broker leads every
+ * partition it has; a broker of a replicated cluster answers from the state it follows.
+ */
 export interface ClusterView {
   readonly clusterId: string;
+  /** -1 while no broker is the controller. */
   readonly controllerId: number;
-  brokers(connection: Connection): BrokerNode[];
+  /** The live brokers, with the addresses clients should use (`connection`: the one asking). */
+  brokers(connection: Connection | null): BrokerNode[];
+  topics(): TopicMetadata[];
+  topic(name: string): TopicMetadata | undefined;
   leadership(topic: string, partition: number): PartitionLeadership;
+}
+
+export interface CreateTopicRequest {
+  readonly name: string;
+  /** -1: num.partitions. */
+  readonly numPartitions: number;
+  /** -1: default.replication.factor. */
+  readonly replicationFactor: number;
+  /** Explicit replicas per partition (CreateTopics' assignments); then both counts are -1. */
+  readonly assignments?: readonly (readonly number[])[];
+  readonly configs: Readonly<Record<string, string>>;
+  readonly validateOnly?: boolean;
+}
+
+export interface CreatedTopic {
+  readonly topicId: string | null;
+  readonly numPartitions: number;
+  readonly replicationFactor: number;
+}
+
+/**
+ * Topic life cycle for CreateTopics, auto-creation, DeleteTopics, CreatePartitions and topic
+ * configs: local on a lone broker, agreed through the cluster's coordination otherwise.
+ * Failures are KafkaProtocolErrors with Kafka's codes.
+ */
+export interface TopicAdmin {
+  create(req: CreateTopicRequest): Promise<CreatedTopic>;
+  delete(name: string): Promise<void>;
+  /** Grows a topic; `assignments`: replicas of each new partition. */
+  createPartitions(
+    name: string,
+    totalCount: number,
+    assignments: readonly (readonly number[])[] | null,
+    validateOnly: boolean,
+  ): Promise<void>;
+  alterConfigs(
+    name: string,
+    alterations: readonly ConfigAlteration[],
+    options: { incremental: boolean; validateOnly: boolean },
+  ): Promise<void>;
+  describeConfigs(
+    name: string,
+    keys: readonly string[] | null,
+    options: { includeSynonyms?: boolean; includeDocumentation?: boolean },
+  ): DescribedConfig[];
+  /** Creates a topic on first use when auto.create.topics.enable allows; false when it may not. */
+  autoCreate(name: string): Promise<boolean>;
+  /**
+   * An internal topic (__consumer_offsets) exists and can be used: true at once, or false
+   * while it is being created (the caller answers COORDINATOR_NOT_AVAILABLE, clients retry).
+   */
+  ensureInternalTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    configs: Readonly<Record<string, string>>,
+  ): boolean;
+}
+
+/** ElectLeaders' election types. */
+export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
+
+export interface PartitionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+export interface OngoingReassignment {
+  readonly topic: string;
+  readonly partition: number;
+  readonly replicas: readonly number[];
+  readonly addingReplicas: readonly number[];
+  readonly removingReplicas: readonly number[];
+}
+
+/** The controller's admin operations (Kafka sends these to the controller; others answer NOT_CONTROLLER). */
+export interface ControllerAdmin {
+  isController(): boolean;
+  electLeaders(
+    electionType: number,
+    partitions: readonly { topic: string; partition: number }[] | null,
+  ): Promise<PartitionResult[]>;
+  /** `replicas` null cancels the partition's ongoing reassignment. */
+  alterReassignments(
+    requests: readonly { topic: string; partition: number; replicas: readonly number[] | null }[],
+  ): Promise<PartitionResult[]>;
+  /** null: every ongoing reassignment. */
+  listReassignments(
+    partitions: readonly { topic: string; partition: number }[] | null,
+  ): OngoingReassignment[];
 }
 
 export interface BrokerLogger {
@@ -39,6 +149,36 @@ export interface BrokerContext {
   readonly logs: LogManager;
   readonly waiters: FetchWaiters;
   readonly cluster: ClusterView;
-  readonly topics: TopicService;
+  readonly replicas: ReplicaManager;
+  readonly topics: TopicAdmin;
+  readonly controller: ControllerAdmin;
   readonly logger: BrokerLogger;
 }
+
+/** What a cluster membership is built from. */
+export interface MembershipDeps {
+  readonly config: BrokerConfig;
+  readonly clusterId: string;
+  readonly logs: LogManager;
+  readonly replicas: ReplicaManager;
+  readonly logger: BrokerLogger;
+}
+
+/**
+ * How a broker takes part in its cluster: a lone broker's local membership, or a replicated
+ * cluster's (libs/cluster) with registration, controller election and replication.
+ */
+export interface ClusterMembership {
+  readonly view: ClusterView;
+  readonly topics: TopicAdmin;
+  readonly controller: ControllerAdmin;
+  readonly producerIds: ProducerIdManager;
+  /** Whether the broker's partitions are replicated (high watermarks follow the ISR, not the log end). */
+  readonly replicated: boolean;
+  /** After the listeners are bound: join the cluster and take up the partitions' roles. */
+  start(addresses: readonly ListenAddress[]): Promise<void>;
+  /** Before the listeners close: controlled shutdown (leadership moves away), then leave the cluster. */
+  shutdown(): Promise<void>;
+}
+
+export type MembershipFactory = (deps: MembershipDeps) => ClusterMembership;

@@ -8,42 +8,64 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Broker } from './broker';
+import type { MembershipFactory } from './broker-context';
 import type { BrokerConfig } from './config/broker-config';
 
-export const BROKER_CONFIG = Symbol('BROKER_CONFIG');
+export const BROKER_OPTIONS = Symbol('BROKER_OPTIONS');
 
-/** Hosts a Broker's life cycle in Nest: started at bootstrap, stopped cleanly on SIGTERM. */
+export interface BrokerModuleOptions {
+  /** One broker per process in production; several for a local cluster in one process. */
+  readonly brokers: readonly BrokerConfig[];
+  /** How a broker joins a replicated cluster (when its config has one); a lone broker otherwise. */
+  readonly membership?: (config: BrokerConfig) => MembershipFactory | undefined;
+}
+
+/**
+ * Hosts brokers' life cycles in Nest: started at bootstrap in order, stopped cleanly (in
+ * reverse) on SIGTERM. Each broker is the same Broker a one-broker process runs.
+ */
 @Injectable()
 export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
-  readonly broker: Broker;
-  private readonly logger: Logger;
+  readonly brokers: readonly Broker[];
+  private readonly loggers: Logger[];
 
-  constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
-    this.logger = new Logger(`broker-${config.nodeId}`);
-    this.broker = new Broker(config, this.logger);
+  constructor(@Inject(BROKER_OPTIONS) options: BrokerModuleOptions) {
+    this.loggers = options.brokers.map((config) => new Logger(`broker-${config.nodeId}`));
+    this.brokers = options.brokers.map(
+      (config, i) => new Broker(config, this.loggers[i], { membership: options.membership?.(config) }),
+    );
+  }
+
+  get broker(): Broker {
+    return this.brokers[0];
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const addresses = await this.broker.start();
-    for (const a of addresses) {
-      this.logger.log(
-        `node ${this.broker.config.nodeId} of cluster ${this.broker.clusterId} listening on ${a.host}:${a.port}`,
-      );
+    for (const [i, broker] of this.brokers.entries()) {
+      const addresses = await broker.start();
+      for (const a of addresses) {
+        this.loggers[i].log(
+          `node ${broker.config.nodeId} of cluster ${broker.clusterId} listening on ${a.host}:${a.port}`,
+        );
+      }
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.broker.stop();
-    this.logger.log('stopped: in-flight requests answered, segments flushed and closed');
+    for (const [i, broker] of [...this.brokers.entries()].reverse()) {
+      await broker.stop();
+      this.loggers[i].log('stopped: in-flight requests answered, segments flushed and closed');
+    }
   }
 }
 
 @Module({})
 export class BrokerModule {
-  static forRoot(config: BrokerConfig): DynamicModule {
+  static forRoot(options: BrokerConfig | BrokerModuleOptions): DynamicModule {
+    const normalized: BrokerModuleOptions = 'brokers' in options ? options : { brokers: [options] };
     return {
       module: BrokerModule,
-      providers: [{ provide: BROKER_CONFIG, useValue: config }, BrokerService],
+      providers: [{ provide: BROKER_OPTIONS, useValue: normalized }, BrokerService],
       exports: [BrokerService],
     };
   }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { LogManager } from '@tributary/storage';
-import type { BrokerContext, BrokerLogger } from './broker-context';
+import type { BrokerContext, BrokerLogger, ClusterMembership, MembershipFactory } from './broker-context';
 import type { BrokerConfig } from './config/broker-config';
 import { apiVersionsHandler } from './handlers/api-versions.handler';
 import { adminHandlers } from './handlers/admin-handlers';
+import { clusterAdminHandlers } from './handlers/cluster-admin-handlers';
 import { describeClusterHandler } from './handlers/describe-cluster.handler';
 import { fetchHandler } from './handlers/fetch.handler';
 import { initProducerIdHandler } from './handlers/init-producer-id.handler';
@@ -13,14 +14,20 @@ import { groupHandlers } from './group/group-handlers';
 import { GroupStore, OFFSETS_TOPIC } from './group/group-store';
 import { listOffsetsHandler } from './handlers/list-offsets.handler';
 import { metadataHandler } from './handlers/metadata.handler';
+import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.handler';
 import { produceHandler } from './handlers/produce.handler';
-import { LocalCluster } from './local-cluster';
+import { localMembership } from './local-cluster';
 import { loadOrCreateMetaProperties } from './meta-properties';
-import { LocalProducerIdManager } from './producer-id-manager';
 import { KafkaServer, type ListenAddress } from './network/kafka-server';
 import { RequestRouter, type RequestObserver } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
-import { TopicService } from './topic-service';
+import { ReplicaManager } from './replica/replica-manager';
+
+export interface BrokerOptions {
+  readonly observer?: RequestObserver;
+  /** How the broker joins a replicated cluster (libs/cluster); a lone broker when left out. */
+  readonly membership?: MembershipFactory;
+}
 
 /** One broker: its logs, its Kafka listeners and the handlers behind them. */
 export class Broker {
@@ -30,11 +37,13 @@ export class Broker {
   private boundAddresses: ListenAddress[] = [];
   private context: BrokerContext | null = null;
   private coordinator: GroupCoordinator | null = null;
+  private replicas: ReplicaManager | null = null;
+  private membership: ClusterMembership | null = null;
 
   constructor(
     readonly config: BrokerConfig,
     private readonly logger: BrokerLogger,
-    private readonly observer?: RequestObserver,
+    private readonly options: BrokerOptions = {},
   ) {}
 
   get addresses(): readonly ListenAddress[] {
@@ -46,25 +55,43 @@ export class Broker {
     return this.context.cluster.clusterId;
   }
 
+  /** The handlers' shared context, once started (tests and tools look inside). */
+  get ctx(): BrokerContext | null {
+    return this.context;
+  }
+
   async start(): Promise<readonly ListenAddress[]> {
     const config = this.config;
     fs.mkdirSync(config.logDirs, { recursive: true });
     const { clusterId } = loadOrCreateMetaProperties(config.logDirs, config.nodeId, config.clusterId);
+    const factory = this.options.membership ?? localMembership;
     const logs = new LogManager({
       dataDir: config.logDirs,
       brokerConfig: config.values,
       retentionCheckIntervalMs: config.retentionCheckIntervalMs,
       logger: this.logger,
+      highWatermarkFollowsLogEnd: this.options.membership === undefined,
     });
     logs.open();
     this.logs = logs;
-    const cluster = new LocalCluster(config, clusterId);
+    const replicas = new ReplicaManager({
+      localId: config.nodeId,
+      logs,
+      waiters: this.waiters,
+      logger: this.logger,
+      replicaLagTimeMaxMs: config.replication.replicaLagTimeMaxMs,
+    });
+    this.replicas = replicas;
+    const membership = factory({ config, clusterId, logs, replicas, logger: this.logger });
+    this.membership = membership;
     const ctx: BrokerContext = {
       config,
       logs,
       waiters: this.waiters,
-      cluster,
-      topics: new TopicService(config, logs, () => [config.nodeId]),
+      cluster: membership.view,
+      replicas,
+      topics: membership.topics,
+      controller: membership.controller,
       logger: this.logger,
     };
     this.context = ctx;
@@ -72,37 +99,68 @@ export class Broker {
       logs,
       config: config.group,
       logger: this.logger,
-      leaderEpoch: (p) => ctx.cluster.leadership(OFFSETS_TOPIC, p).leaderEpoch,
+      numPartitions: () => ctx.cluster.topic(OFFSETS_TOPIC)?.numPartitions,
+      ensureTopic: () =>
+        ctx.topics.ensureInternalTopic(
+          OFFSETS_TOPIC,
+          config.group.offsetsTopicNumPartitions,
+          config.group.offsetsTopicReplicationFactor,
+          GroupStore.topicConfigs(config.group),
+        ),
+      leaderEpoch: (p) => replicas.get(OFFSETS_TOPIC, p)?.leaderEpoch ?? -1,
       onAppend: (p) => this.waiters.notify(FetchWaiters.key(OFFSETS_TOPIC, p)),
     });
     const coordinator = new GroupCoordinator({ config: config.group, store, logger: this.logger });
-    coordinator.startup();
+    // A lone broker coordinates every group; a cluster's broker those of the partitions it leads.
+    coordinator.startup({ ownAllPartitions: !membership.replicated });
+    replicas.onLeadershipChange((topic, partition, isLeader) => {
+      if (topic !== OFFSETS_TOPIC) return;
+      if (isLeader) coordinator.onElection(partition);
+      else coordinator.onResignation(partition);
+    });
     this.coordinator = coordinator;
-    const router = new RequestRouter(this.logger, this.observer);
+    const router = new RequestRouter(this.logger, this.options.observer);
     router
       .register(apiVersionsHandler(() => router.advertisedApis()))
       .register(metadataHandler(ctx))
       .register(produceHandler(ctx))
       .register(fetchHandler(ctx))
       .register(listOffsetsHandler(ctx))
+      .register(offsetForLeaderEpochHandler(ctx))
       .register(describeClusterHandler(ctx))
       .register(mirrorProduceHandler(ctx))
-      .register(initProducerIdHandler(ctx, new LocalProducerIdManager(config.logDirs, config.nodeId)));
+      .register(initProducerIdHandler(ctx, membership.producerIds));
     for (const handler of adminHandlers(ctx)) router.register(handler);
+    for (const handler of clusterAdminHandlers(ctx)) router.register(handler);
     for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes);
       this.boundAddresses.push(await server.listen({ host: listener.host, port: listener.port }));
       this.servers.push(server);
     }
+    await membership.start(this.boundAddresses);
     return this.boundAddresses;
   }
 
-  /** Clean shutdown: stop accepting, answer in-flight requests, flush and close every segment. */
+  /**
+   * Clean shutdown: leadership moves away first (controlled shutdown, in a cluster), then the
+   * listeners stop accepting, in-flight requests are answered, every segment is flushed and closed.
+   */
   async stop(): Promise<void> {
+    const membership = this.membership;
+    this.membership = null;
+    if (membership !== null) {
+      try {
+        await membership.shutdown();
+      } catch (err) {
+        this.logger.error(`leaving the cluster failed: ${(err as Error).stack ?? err}`);
+      }
+    }
     this.waiters.close();
     this.coordinator?.shutdown();
     this.coordinator = null;
+    this.replicas?.close();
+    this.replicas = null;
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers.length = 0;
     this.logs?.close();

@@ -3,4 +3,17 @@ export * from './broker.module';
 export * from './broker-context';
 export * from './config/broker-config';
 export * from './config/config-error';
+export * from './config/replication-config';
 export * from './network/kafka-server';
+export { advertisedAddress } from './local-cluster';
+export {
+  LocalProducerIdManager,
+  PRODUCER_ID_BLOCK_SIZE,
+  type ProducerIdManager,
+} from './producer-id-manager';
+export { checkAssignments, mayAutoCreate, resolveTopicShape } from './topic-service';
+export { GroupStore, OFFSETS_TOPIC } from './group/group-store';
+export { FetchWaiters } from './replica/fetch-waiters';
+export { Partition, type IsrProposal, type PartitionState, type FollowerState } from './replica/partition';
+export { ReplicaManager, type PartitionStateChannel } from './replica/replica-manager';
+export type { Connection as BrokerConnection } from './network/connection';

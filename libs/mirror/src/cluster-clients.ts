@@ -134,14 +134,25 @@ export class ClusterClients {
     };
   }
 
-  /** MirrorProduce one partition's batches; returns the target's log end after it. */
-  async mirrorProduce(flow: string, topic: string, partition: number, records: Buffer): Promise<number> {
+  /**
+   * MirrorProduce one partition's batches, fetched from the source at `fetchedFrom`; returns
+   * the target's log end after it (the ISR has the batches by then).
+   */
+  async mirrorProduce(
+    flow: string,
+    topic: string,
+    partition: number,
+    fetchedFrom: number,
+    records: Buffer,
+  ): Promise<number> {
     const leader = await this.leader(topic, partition);
     const conn = await this.cluster.connection(leader);
     const r = await conn.request(MirrorProduce, {
       flow,
       timeoutMs: this.config.requestTimeoutMs ?? 30000,
-      topics: [{ name: topic, partitions: [{ index: partition, records }] }],
+      topics: [
+        { name: topic, partitions: [{ index: partition, expectedLogEndOffset: fetchedFrom, records }] },
+      ],
     });
     const p = r.topics[0]?.partitions[0];
     if (p === undefined)

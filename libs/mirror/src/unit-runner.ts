@@ -132,7 +132,13 @@ export class UnitRunner {
       pending = source.fetchRaw(topic, partition, fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
       pending.catch(() => undefined);
       this.newestPendingTimestamp = lastMaxTimestamp(fetched.records);
-      const logEnd = await target.mirrorProduce(flow.name, this.targetTopic, partition, fetched.records);
+      const logEnd = await target.mirrorProduce(
+        flow.name,
+        this.targetTopic,
+        partition,
+        this.position,
+        fetched.records,
+      );
       if (logEnd !== fetched.nextOffset) pending = null;
       this.position = logEnd;
       this.countCopied(fetched.records);

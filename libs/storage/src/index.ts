@@ -14,6 +14,7 @@ export type { ProducerBatch, ProducerEntry } from './producer-state';
 export {
   LogManager,
   AlterConfigOp,
+  applyConfigAlterations,
   newTopicId,
   validateTopicName,
   type LogManagerOptions,

@@ -292,3 +292,31 @@ test('a topic with a 249-character name can be deleted (its directory is renamed
   assert.ok(!m.lines.some((l) => l.startsWith('error:')), m.lines.join('\n'));
   assert.ok(!fs.existsSync(path.join(dir, `${name}-10`)));
 });
+
+test('a broker of a replicated cluster holds some partitions of a topic; replicas are added and removed', async () => {
+  const dir = dataDir();
+  let m = openManager(dir);
+  m.createTopic('spread', 4, {}, undefined, [1, 3]);
+  assert.equal(m.topic('spread')!.numPartitions, 4);
+  assert.deepEqual([...m.partitions('spread').keys()], [1, 3]);
+  assert.equal(m.partition('spread', 0), undefined);
+  assert.ok(!fs.existsSync(path.join(dir, 'spread-0')));
+  assert.throws(() => m.createTopic('bad', 2, {}, undefined, [2]), fails(ErrorCode.INVALID_REQUEST));
+  m.partition('spread', 3)!.append(simpleBatch(2), 0);
+  m.addPartition('spread', 0).append(simpleBatch(1), 0);
+  assert.throws(() => m.addPartition('spread', 4), fails(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+  m.createPartitions('spread', 6, { hosted: [5] });
+  assert.deepEqual([...m.partitions('spread').keys()].sort(), [0, 1, 3, 5]);
+  m.close();
+
+  m = openManager(dir);
+  assert.deepEqual([...m.partitions('spread').keys()].sort(), [0, 1, 3, 5]);
+  assert.equal(m.partition('spread', 3)!.logEndOffset, 2);
+  assert.ok(!m.lines.some((l) => /belongs to no known topic/.test(l)), m.lines.join('\n'));
+  m.removePartition('spread', 3);
+  assert.equal(m.partition('spread', 3), undefined);
+  for (let i = 0; i < 50 && fs.existsSync(path.join(dir, 'spread-3')); i++) await sleep(10);
+  assert.ok(!fs.existsSync(path.join(dir, 'spread-3')));
+  for (const p of [0, 1, 5]) m.removePartition('spread', p);
+  assert.equal(m.topic('spread'), undefined, 'a topic with no replica left here is gone');
+});

@@ -67,12 +67,20 @@ interface TopicState {
   numPartitions: number;
   configs: Record<string, string>;
   config: TopicConfig;
-  partitions: PartitionLog[];
+  /** The partitions this broker holds a replica of, by index: all of them on a lone broker. */
+  partitions: Map<number, PartitionLog>;
 }
 
 interface TopicsFile {
   version: 1;
-  topics: { name: string; topicId: string; numPartitions: number; configs: Record<string, string> }[];
+  topics: {
+    name: string;
+    topicId: string;
+    numPartitions: number;
+    configs: Record<string, string>;
+    /** The partitions held here when not all of them (a broker of a replicated cluster). */
+    hosted?: number[];
+  }[];
 }
 
 /** A random (version 4) topic id in base64url, never starting with '-' as Kafka's never do. */
@@ -101,6 +109,71 @@ export function validateTopicName(name: string): void {
       `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`,
     );
   }
+}
+
+/**
+ * A topic's overrides after AlterConfigs (legacy: the alterations with a value become the
+ * whole set) or IncrementalAlterConfigs (each alteration SETs, DELETEs, or for list configs
+ * APPENDs / SUBTRACTs items of the current value). INVALID_CONFIG for an unknown key or
+ * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice. Values are checked
+ * when the result is resolved.
+ */
+export function applyConfigAlterations(
+  current: Readonly<Record<string, string>>,
+  resolved: TopicConfig,
+  alterations: readonly ConfigAlteration[],
+  incremental: boolean,
+): Record<string, string> {
+  const seen = new Set<string>();
+  for (const a of alterations) {
+    if (seen.has(a.name)) throw KafkaProtocolError.invalidRequest(`config ${a.name} is given more than once`);
+    seen.add(a.name);
+    if (!isTopicConfig(a.name)) {
+      throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${a.name}`);
+    }
+  }
+  const next: Record<string, string> = incremental ? { ...current } : {};
+  for (const a of alterations) {
+    const op = incremental ? (a.op ?? AlterConfigOp.SET) : AlterConfigOp.SET;
+    switch (op) {
+      case AlterConfigOp.SET:
+        if (a.value === null) {
+          if (incremental) {
+            throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Null value not supported for: ${a.name}`);
+          }
+        } else next[a.name] = a.value;
+        break;
+      case AlterConfigOp.DELETE:
+        delete next[a.name];
+        break;
+      case AlterConfigOp.APPEND:
+      case AlterConfigOp.SUBTRACT: {
+        if (topicConfigType(a.name) !== ConfigType.LIST) {
+          throw new KafkaProtocolError(
+            ErrorCode.INVALID_CONFIG,
+            `Config value ${op === AlterConfigOp.APPEND ? 'append' : 'subtract'} is not allowed for config key: ${a.name}`,
+          );
+        }
+        const present = (next[a.name] ?? resolved.value(a.name) ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+        const items = (a.value ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+        const result =
+          op === AlterConfigOp.APPEND
+            ? [...present, ...items.filter((i) => !present.includes(i))]
+            : present.filter((c) => !items.includes(c));
+        next[a.name] = result.join(',');
+        break;
+      }
+      default:
+        throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, `unknown config operation ${op as number}`);
+    }
+  }
+  return next;
 }
 
 const unknownTopic = (name: string) =>
@@ -193,17 +266,18 @@ export class LogManager {
           numPartitions: t.numPartitions,
           configs,
           config,
-          partitions: [],
+          partitions: new Map(),
         };
         this.state.set(t.name, topic);
-        for (let p = 0; p < t.numPartitions; p++) topic.partitions.push(this.openPartition(topic, p));
+        const hosted = t.hosted ?? Array.from({ length: t.numPartitions }, (_, p) => p);
+        for (const p of hosted) topic.partitions.set(p, this.openPartition(topic, p));
       }
     } catch (err) {
       this.closeLogs();
       throw err;
     }
     this.cleanDataDir();
-    const partitions = saved.topics.reduce((n, t) => n + t.numPartitions, 0);
+    const partitions = [...this.state.values()].reduce((n, t) => n + t.partitions.size, 0);
     this.logger.log(
       `loaded ${this.state.size} topic(s), ${partitions} partition(s) from ${this.dataDir} in ${Date.now() - started} ms`,
     );
@@ -250,7 +324,7 @@ export class LogManager {
       const m = /^(.+)-(\d+)$/.exec(entry.name);
       if (m === null) continue;
       const topic = this.state.get(m[1]);
-      if (topic === undefined || Number(m[2]) >= topic.numPartitions) {
+      if (topic === undefined || !topic.partitions.has(Number(m[2]))) {
         this.logger.warn(`${full} belongs to no known topic; left as it is`);
       }
     }
@@ -276,7 +350,7 @@ export class LogManager {
   }
 
   private *allLogs(): Generator<PartitionLog> {
-    for (const topic of this.state.values()) yield* topic.partitions;
+    for (const topic of this.state.values()) yield* topic.partitions.values();
   }
 
   private scheduleCleaner(delayMs: number): void {
@@ -312,7 +386,7 @@ export class LogManager {
   /** Applies `task` to every log, logging (never throwing) what fails. */
   private forEachLog(what: string, task: (log: PartitionLog) => void): void {
     for (const topic of this.state.values()) {
-      for (const log of topic.partitions) {
+      for (const log of topic.partitions.values()) {
         try {
           task(log);
         } catch (err) {
@@ -388,12 +462,12 @@ export class LogManager {
   }
 
   partition(topic: string, index: number): PartitionLog | undefined {
-    return this.state.get(topic)?.partitions[index];
+    return this.state.get(topic)?.partitions.get(index);
   }
 
-  /** Every log of a topic, by partition index; empty for an unknown topic. */
-  partitions(topic: string): readonly PartitionLog[] {
-    return this.state.get(topic)?.partitions ?? [];
+  /** The logs of a topic held here, by partition index; empty for an unknown topic. */
+  partitions(topic: string): ReadonlyMap<number, PartitionLog> {
+    return this.state.get(topic)?.partitions ?? new Map();
   }
 
   /**
@@ -428,12 +502,16 @@ export class LogManager {
     return TopicConfig.resolve(configs, this.brokerConfig);
   }
 
-  /** Creates a topic and its partition logs; its metadata is persisted last, as the commit. */
+  /**
+   * Creates a topic and its partition logs (all of them, or the `hosted` ones: the replicas a
+   * broker of a replicated cluster holds); its metadata is persisted last, as the commit.
+   */
   createTopic(
     name: string,
     numPartitions: number,
     configs: Readonly<Record<string, string>> = {},
     topicId?: string,
+    hosted?: readonly number[],
   ): TopicDescription {
     this.ensureOpen();
     const config = this.validateNewTopic(name, numPartitions, configs);
@@ -446,15 +524,20 @@ export class LogManager {
       numPartitions,
       configs: { ...configs },
       config,
-      partitions: [],
+      partitions: new Map(),
     };
     try {
-      for (let p = 0; p < numPartitions; p++) topic.partitions.push(this.openFreshPartition(topic, p));
+      for (const p of hosted ?? Array.from({ length: numPartitions }, (_, i) => i)) {
+        if (!Number.isInteger(p) || p < 0 || p >= numPartitions) {
+          throw KafkaProtocolError.invalidRequest(`partition ${p} is not one of ${name}'s ${numPartitions}`);
+        }
+        topic.partitions.set(p, this.openFreshPartition(topic, p));
+      }
       this.state.set(name, topic);
       this.persist();
     } catch (err) {
       this.state.delete(name);
-      for (const log of topic.partitions) {
+      for (const log of topic.partitions.values()) {
         log.closeForDeletion();
         fs.rmSync(log.dir, { recursive: true, force: true });
       }
@@ -490,25 +573,87 @@ export class LogManager {
       throw this.storageError(`deleting topic ${name}`, err);
     }
     const stamp = `${Date.now().toString(36)}${crypto.randomBytes(4).toString('hex')}`;
-    topic.partitions.forEach((log, partition) => {
-      log.closeForDeletion();
-      // Kafka's "<topic>-<partition>.<id>-delete", the topic cut to stay within 255 bytes.
-      const aside = path.join(this.dataDir, `${name.slice(0, 200)}-${partition}.${stamp}${DELETE_SUFFIX}`);
-      try {
-        fs.renameSync(log.dir, aside);
-        this.removeInBackground(aside);
-      } catch (err) {
-        this.logger.error(`could not move ${log.dir} aside for deletion: ${(err as Error).message}`);
-      }
-    });
+    topic.partitions.forEach((log, partition) => this.removeLogDir(name, partition, log, stamp));
     this.logger.log(`deleted topic ${name}`);
+  }
+
+  /** Closes a deleted log and moves its directory aside, to be removed in the background. */
+  private removeLogDir(name: string, partition: number, log: PartitionLog, stamp: string): void {
+    log.closeForDeletion();
+    // Kafka's "<topic>-<partition>.<id>-delete", the topic cut to stay within 255 bytes.
+    const aside = path.join(this.dataDir, `${name.slice(0, 200)}-${partition}.${stamp}${DELETE_SUFFIX}`);
+    try {
+      fs.renameSync(log.dir, aside);
+      this.removeInBackground(aside);
+    } catch (err) {
+      this.logger.error(`could not move ${log.dir} aside for deletion: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Starts holding a replica of an existing topic's partition (a broker of a replicated
+   * cluster that was assigned it): a fresh, empty log, filled by replication.
+   */
+  addPartition(name: string, partition: number): PartitionLog {
+    this.ensureOpen();
+    const topic = this.state.get(name);
+    if (topic === undefined) throw unknownTopic(name);
+    const existing = topic.partitions.get(partition);
+    if (existing !== undefined) return existing;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= topic.numPartitions) {
+      throw new KafkaProtocolError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `${name} has no partition ${partition}`,
+      );
+    }
+    const log = this.openFreshPartition(topic, partition);
+    topic.partitions.set(partition, log);
+    try {
+      this.persist();
+    } catch (err) {
+      topic.partitions.delete(partition);
+      log.closeForDeletion();
+      fs.rmSync(log.dir, { recursive: true, force: true });
+      throw this.storageError(`adding ${name}-${partition}`, err);
+    }
+    this.logger.log(`now holding a replica of ${name}-${partition}`);
+    return log;
+  }
+
+  /**
+   * Stops holding a replica of a partition (it was moved to other brokers): the log is closed
+   * and deleted; the topic stays while this broker holds another of its partitions.
+   */
+  removePartition(name: string, partition: number): void {
+    this.ensureOpen();
+    const topic = this.state.get(name);
+    const log = topic?.partitions.get(partition);
+    if (topic === undefined || log === undefined) return;
+    if (topic.partitions.size === 1) {
+      this.deleteTopic(name);
+      return;
+    }
+    topic.partitions.delete(partition);
+    try {
+      this.persist();
+    } catch (err) {
+      topic.partitions.set(partition, log);
+      throw this.storageError(`removing ${name}-${partition}`, err);
+    }
+    this.removeLogDir(
+      name,
+      partition,
+      log,
+      `${Date.now().toString(36)}${crypto.randomBytes(4).toString('hex')}`,
+    );
+    this.logger.log(`deleted the replica of ${name}-${partition}`);
   }
 
   /** Grows a topic to `totalCount` partitions; INVALID_PARTITIONS unless that is more than now. */
   createPartitions(
     name: string,
     totalCount: number,
-    options: { validateOnly?: boolean } = {},
+    options: { validateOnly?: boolean; hosted?: readonly number[] } = {},
   ): TopicDescription {
     this.ensureOpen();
     const topic = this.state.get(name);
@@ -523,12 +668,18 @@ export class LogManager {
     }
     if (options.validateOnly) return this.describe(topic);
     const before = topic.numPartitions;
+    const added = (
+      options.hosted ?? Array.from({ length: totalCount - before }, (_, i) => before + i)
+    ).filter((p) => p >= before && p < totalCount);
     try {
-      for (let p = before; p < totalCount; p++) topic.partitions.push(this.openFreshPartition(topic, p));
+      for (const p of added) topic.partitions.set(p, this.openFreshPartition(topic, p));
       topic.numPartitions = totalCount;
       this.persist();
     } catch (err) {
-      for (const log of topic.partitions.splice(before)) {
+      for (const p of added) {
+        const log = topic.partitions.get(p);
+        if (log === undefined) continue;
+        topic.partitions.delete(p);
         log.closeForDeletion();
         fs.rmSync(log.dir, { recursive: true, force: true });
       }
@@ -554,59 +705,7 @@ export class LogManager {
     this.ensureOpen();
     const topic = this.state.get(name);
     if (topic === undefined) throw unknownTopic(name);
-    const seen = new Set<string>();
-    for (const a of alterations) {
-      if (seen.has(a.name))
-        throw KafkaProtocolError.invalidRequest(`config ${a.name} is given more than once`);
-      seen.add(a.name);
-      if (!isTopicConfig(a.name)) {
-        throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${a.name}`);
-      }
-    }
-    const next: Record<string, string> = options.incremental ? { ...topic.configs } : {};
-    for (const a of alterations) {
-      const op = options.incremental ? (a.op ?? AlterConfigOp.SET) : AlterConfigOp.SET;
-      switch (op) {
-        case AlterConfigOp.SET:
-          if (a.value === null) {
-            if (options.incremental) {
-              throw new KafkaProtocolError(
-                ErrorCode.INVALID_CONFIG,
-                `Null value not supported for: ${a.name}`,
-              );
-            }
-          } else next[a.name] = a.value;
-          break;
-        case AlterConfigOp.DELETE:
-          delete next[a.name];
-          break;
-        case AlterConfigOp.APPEND:
-        case AlterConfigOp.SUBTRACT: {
-          if (topicConfigType(a.name) !== ConfigType.LIST) {
-            throw new KafkaProtocolError(
-              ErrorCode.INVALID_CONFIG,
-              `Config value ${op === AlterConfigOp.APPEND ? 'append' : 'subtract'} is not allowed for config key: ${a.name}`,
-            );
-          }
-          const current = (next[a.name] ?? topic.config.value(a.name) ?? '')
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0);
-          const items = (a.value ?? '')
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0);
-          const result =
-            op === AlterConfigOp.APPEND
-              ? [...current, ...items.filter((i) => !current.includes(i))]
-              : current.filter((c) => !items.includes(c));
-          next[a.name] = result.join(',');
-          break;
-        }
-        default:
-          throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, `unknown config operation ${op as number}`);
-      }
-    }
+    const next = applyConfigAlterations(topic.configs, topic.config, alterations, options.incremental);
     const config = TopicConfig.resolve(next, this.brokerConfig);
     if (options.validateOnly) return { ...this.describe(topic), configs: next };
     const previous = topic.configs;
@@ -620,7 +719,7 @@ export class LogManager {
       topic.config = previousConfig;
       throw this.storageError(`altering configs of ${name}`, err);
     }
-    for (const log of topic.partitions) log.updateConfig(config);
+    for (const log of topic.partitions.values()) log.updateConfig(config);
     this.logger.log(`topic ${name} configs are now ${JSON.stringify(next)}`);
     return this.describe(topic);
   }
@@ -633,6 +732,9 @@ export class LogManager {
         topicId: t.topicId,
         numPartitions: t.numPartitions,
         configs: t.configs,
+        ...(t.partitions.size === t.numPartitions
+          ? {}
+          : { hosted: [...t.partitions.keys()].sort((a, b) => a - b) }),
       })),
     };
     writeFileAtomicSync(path.join(this.dataDir, TOPICS_FILE), JSON.stringify(file, null, 2) + '\n');
@@ -667,7 +769,7 @@ export class LogManager {
   private closeLogs(): unknown {
     let first: unknown = null;
     for (const topic of this.state.values()) {
-      for (const log of topic.partitions) {
+      for (const log of topic.partitions.values()) {
         try {
           log.close();
         } catch (err) {

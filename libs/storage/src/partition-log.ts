@@ -936,7 +936,12 @@ export class PartitionLog {
   truncateTo(offset: number): boolean {
     this.ensureOnline();
     if (offset < 0) throw KafkaProtocolError.invalidRequest(`cannot truncate ${this.name} to ${offset}`);
-    if (offset >= this._logEndOffset) return false;
+    if (offset >= this._logEndOffset) {
+      // An epoch this replica began as leader without appending may still start at the log
+      // end; a follower that diverged there must forget it, as Kafka does.
+      this.epochs.truncateFromEnd(offset);
+      return false;
+    }
     if (this.segments[0].baseOffset > offset) {
       this.truncateFullyAndStartAt(offset);
       return true;

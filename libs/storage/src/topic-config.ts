@@ -148,7 +148,7 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     kind: 'list',
     default: '',
     brokerKeys: [],
-    doc: 'Accepted for compatibility; replication is not throttled.',
+    doc: 'Accepted for compatibility; replicas a reassignment adds are throttled by the broker setting follower.replication.throttled.rate.',
   }),
   def({
     name: 'index.interval.bytes',
@@ -163,7 +163,7 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     kind: 'list',
     default: '',
     brokerKeys: [],
-    doc: 'Accepted for compatibility; replication is not throttled.',
+    doc: 'Accepted for compatibility; replicas a reassignment adds are throttled by the broker setting follower.replication.throttled.rate.',
   }),
   def({
     name: 'max.compaction.lag.ms',

@@ -1,6 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BrokerModule, ConfigLayer, parseBrokerConfig } from '@tributary/broker';
+import {
+  BrokerModule,
+  ConfigLayer,
+  parseBrokerConfig,
+  type BrokerConfig,
+  type MembershipFactory,
+} from '@tributary/broker';
+import { replicatedMembership } from '@tributary/cluster';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { readConfigFile } from '../config-file';
 import { ParsedArgs, single, UsageError } from '../args';
@@ -14,9 +21,20 @@ Starts one broker. Settings use Kafka's names; flags win over the file.
   --listen HOST:PORT   listeners=PLAINTEXT://HOST:PORT
   --data-dir DIR       log.dirs
   --cluster-id ID      cluster.id
+  --redis URL          redis.url: join a replicated cluster coordinated through Redis
+                       (redis://HOST:PORT); without it the broker is a cluster of one
   --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)`;
 
-const KNOWN_FLAGS = new Set(['config', 'node-id', 'listen', 'data-dir', 'cluster-id', 'set', 'help']);
+const KNOWN_FLAGS = new Set([
+  'config',
+  'node-id',
+  'listen',
+  'data-dir',
+  'cluster-id',
+  'redis',
+  'set',
+  'help',
+]);
 
 /** The config layers of a broker command: the file, then the flags. */
 export function brokerConfigLayers(args: ParsedArgs): ConfigLayer[] {
@@ -35,20 +53,35 @@ export function brokerConfigLayers(args: ParsedArgs): ConfigLayer[] {
   if (dataDir !== undefined) flags['log.dirs'] = dataDir;
   const clusterId = single(args, 'cluster-id');
   if (clusterId !== undefined) flags['cluster.id'] = clusterId;
+  Object.assign(flags, commonFlags(args));
+  layers.push({ source: 'command line', values: flags });
+  return layers;
+}
+
+/** The flags every broker of a command shares: --redis and --set. */
+export function commonFlags(args: ParsedArgs): Record<string, string> {
+  const flags: Record<string, string> = {};
+  const redis = single(args, 'redis');
+  if (redis !== undefined) flags['redis.url'] = redis;
   for (const kv of args.flags.get('set') ?? []) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${kv}: expected KEY=VALUE`);
     flags[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  layers.push({ source: 'command line', values: flags });
-  return layers;
+  return flags;
+}
+
+/** A broker with redis.url joins a replicated cluster; one without is a cluster of one. */
+export function membershipFor(config: BrokerConfig): MembershipFactory | undefined {
+  return config.replication.redisUrl === null ? undefined : replicatedMembership;
 }
 
 export async function runBroker(args: ParsedArgs): Promise<void> {
   const config = parseBrokerConfig(brokerConfigLayers(args), brokerLevelLogKeys());
-  const app = await NestFactory.createApplicationContext(BrokerModule.forRoot(config), {
-    logger: ['log', 'warn', 'error'],
-  });
+  const app = await NestFactory.createApplicationContext(
+    BrokerModule.forRoot({ brokers: [config], membership: membershipFor }),
+    { logger: ['log', 'warn', 'error'] },
+  );
   await app.init();
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
 }

@@ -1,6 +1,11 @@
 import { ConfigSource, ConfigType as DescribedConfigType, type DescribedConfig } from '@tributary/storage';
 import { GROUP_CONFIG_KEYS, parseGroupConfig, type GroupConfig } from '../group/group-config';
 import { ConfigError } from './config-error';
+import {
+  parseReplicationConfig,
+  REPLICATION_CONFIG_KEYS,
+  type ReplicationConfig,
+} from './replication-config';
 
 /**
  * The broker's settings under Kafka's names. Values come in layers (a YAML file, then
@@ -48,6 +53,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
   ),
   key('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   ...GROUP_CONFIG_KEYS,
+  ...REPLICATION_CONFIG_KEYS,
 ];
 
 export interface Listener {
@@ -72,6 +78,8 @@ export interface BrokerConfig {
   readonly retentionCheckIntervalMs: number;
   /** The group coordinator's group.* and offsets.* settings. */
   readonly group: GroupConfig;
+  /** A replicated cluster's settings (redis.url, replica.*, controller). */
+  readonly replication: ReplicationConfig;
   /** Every key as set, for the storage layer's log.* defaults and for DescribeConfigs. */
   readonly values: Readonly<Record<string, string>>;
 }
@@ -154,6 +162,13 @@ export function parseBrokerConfig(
   const listeners = parseListeners(get('listeners') as string, origin['listeners'] ?? 'default', 'listeners');
   if (listeners.length === 0)
     throw new ConfigError(origin['listeners'] ?? 'default', 'listeners', 'is empty');
+  if (get('redis.url') !== null && get('cluster.id') === null) {
+    throw new ConfigError(
+      origin['redis.url'] ?? 'config',
+      'cluster.id',
+      'is required with redis.url: every broker of a replicated cluster names the same cluster',
+    );
+  }
   const advertised = get('advertised.listeners');
   for (const positive of [
     'num.partitions',
@@ -185,6 +200,7 @@ export function parseBrokerConfig(
       (name) => get(name) as string,
       (name) => origin[name] ?? 'default',
     ),
+    replication: parseReplicationConfig(get, (name) => origin[name] ?? 'default'),
     values,
   };
 }

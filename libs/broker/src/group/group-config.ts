@@ -8,6 +8,7 @@ export interface GroupConfig {
   readonly initialRebalanceDelayMs: number;
   readonly maxSize: number;
   readonly offsetsTopicNumPartitions: number;
+  readonly offsetsTopicReplicationFactor: number;
   readonly offsetsTopicSegmentBytes: number;
   readonly offsetsRetentionMs: number;
   readonly offsetsRetentionCheckIntervalMs: number;
@@ -32,6 +33,12 @@ export const GROUP_CONFIG_KEYS: readonly ConfigKeyDef[] = [
   ),
   key('group.max.size', 'int', '2147483647', 'Most members a group may have.'),
   key('offsets.topic.num.partitions', 'int', '50', 'Partitions of __consumer_offsets when it is created.'),
+  key(
+    'offsets.topic.replication.factor',
+    'int',
+    '3',
+    'Replication factor of __consumer_offsets; a smaller cluster uses all its brokers.',
+  ),
   key('offsets.topic.segment.bytes', 'int', '104857600', 'segment.bytes of __consumer_offsets.'),
   key(
     'offsets.retention.minutes',
@@ -59,6 +66,7 @@ export function parseGroupConfig(
     initialRebalanceDelayMs: atLeast('group.initial.rebalance.delay.ms', 0),
     maxSize: atLeast('group.max.size', 1),
     offsetsTopicNumPartitions: atLeast('offsets.topic.num.partitions', 1),
+    offsetsTopicReplicationFactor: atLeast('offsets.topic.replication.factor', 1),
     offsetsTopicSegmentBytes: atLeast('offsets.topic.segment.bytes', 1),
     offsetsRetentionMs: atLeast('offsets.retention.minutes', 1) * 60_000,
     offsetsRetentionCheckIntervalMs: atLeast('offsets.retention.check.interval.ms', 1),

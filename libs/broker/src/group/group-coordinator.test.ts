@@ -26,6 +26,7 @@ function groupConfig(overrides: Partial<GroupConfig> = {}): GroupConfig {
     initialRebalanceDelayMs: 0,
     maxSize: 1000,
     offsetsTopicNumPartitions: 3,
+    offsetsTopicReplicationFactor: 1,
     offsetsTopicSegmentBytes: 1 << 20,
     offsetsRetentionMs: 7 * 24 * 3600 * 1000,
     offsetsRetentionCheckIntervalMs: 600_000,

@@ -146,6 +146,8 @@ export class GroupCoordinator {
   private readonly store: GroupStore;
   private readonly logger: BrokerLogger;
   private active = false;
+  /** The partitions of __consumer_offsets whose groups this broker coordinates; null: all (a lone broker). */
+  private owned: Set<number> | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: GroupCoordinatorOptions) {
@@ -168,17 +170,15 @@ export class GroupCoordinator {
     };
   }
 
-  /** Reloads groups and offsets from __consumer_offsets and starts the offset expiry timer. */
-  startup(): void {
-    const now = Date.now();
-    const loaded = this.store.load();
-    for (const [groupId, stored] of loaded) {
-      const group = this.groupFromStored(groupId, stored.metadata, now);
-      for (const [k, o] of stored.offsets) group.offsets.set(k, o);
-      this.groups.set(groupId, group);
-      for (const member of group.members.values()) this.scheduleHeartbeat(group, member);
-    }
-    if (loaded.size > 0) this.logger.log(`loaded ${loaded.size} group(s) from __consumer_offsets`);
+  /**
+   * Starts the offset expiry timer and, on a lone broker (ownAllPartitions), reloads every
+   * group from __consumer_offsets. In a replicated cluster groups are loaded partition by
+   * partition as this broker becomes the leader of __consumer_offsets partitions (onElection).
+   */
+  startup(options: { ownAllPartitions?: boolean } = {}): void {
+    const ownAll = options.ownAllPartitions ?? true;
+    this.owned = ownAll ? null : new Set();
+    if (ownAll) this.loadGroups(undefined);
     this.active = true;
     this.expiryTimer = setInterval(
       this.onTimer('removing expired offsets', () => this.cleanupExpiredOffsets(Date.now())),
@@ -187,18 +187,66 @@ export class GroupCoordinator {
     this.expiryTimer.unref();
   }
 
+  private loadGroups(partitions: readonly number[] | undefined): void {
+    const now = Date.now();
+    const loaded = this.store.load(partitions);
+    for (const [groupId, stored] of loaded) {
+      const previous = this.groups.get(groupId);
+      if (previous !== undefined) this.unloadGroup(previous);
+      const group = this.groupFromStored(groupId, stored.metadata, now);
+      for (const [k, o] of stored.offsets) group.offsets.set(k, o);
+      this.groups.set(groupId, group);
+      for (const member of group.members.values()) this.scheduleHeartbeat(group, member);
+    }
+    const where = partitions === undefined ? '' : ` partition ${partitions.join(', ')} of`;
+    if (loaded.size > 0) this.logger.log(`loaded ${loaded.size} group(s) from${where} __consumer_offsets`);
+  }
+
+  /** This broker now leads a partition of __consumer_offsets: it coordinates the partition's groups (Kafka's onElection). */
+  onElection(partition: number): void {
+    if (this.owned === null || this.owned.has(partition)) return;
+    try {
+      this.loadGroups([partition]);
+      this.owned.add(partition);
+    } catch (err) {
+      this.logger.error(
+        `loading groups of __consumer_offsets-${partition} failed: ${(err as Error).stack ?? err}`,
+      );
+    }
+  }
+
+  /** This broker no longer leads the partition: its groups go, their waiting members answered NOT_COORDINATOR. */
+  onResignation(partition: number): void {
+    if (this.owned === null || !this.owned.delete(partition)) return;
+    let unloaded = 0;
+    for (const group of [...this.groups.values()]) {
+      if (this.store.partitionFor(group.groupId) !== partition) continue;
+      this.unloadGroup(group);
+      this.groups.delete(group.groupId);
+      unloaded++;
+    }
+    if (unloaded > 0) this.logger.log(`unloaded ${unloaded} group(s) of __consumer_offsets-${partition}`);
+  }
+
+  /** Whether this broker coordinates the group: it leads the group's partition of __consumer_offsets. */
+  isCoordinatorFor(groupId: string): boolean {
+    return this.owned === null || this.owned.has(this.store.partitionFor(groupId));
+  }
+
+  private unloadGroup(group: ConsumerGroup): void {
+    for (const member of group.members.values()) {
+      this.invokeJoin(member, joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
+      this.invokeSync(member, syncError(ErrorCode.NOT_COORDINATOR));
+    }
+    this.clearTimers(group);
+  }
+
   /** Stops: waiting requests are answered NOT_COORDINATOR so that clients look for the coordinator again. */
   shutdown(): void {
     this.active = false;
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
-    for (const group of this.groups.values()) {
-      for (const member of group.members.values()) {
-        this.invokeJoin(member, joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
-        this.invokeSync(member, syncError(ErrorCode.NOT_COORDINATOR));
-      }
-      this.clearTimers(group);
-    }
+    for (const group of this.groups.values()) this.unloadGroup(group);
     this.groups.clear();
   }
 
@@ -233,10 +281,14 @@ export class GroupCoordinator {
 
   // ---- checks -----------------------------------------------------------------------
 
-  /** COORDINATOR_NOT_AVAILABLE when stopped, INVALID_GROUP_ID for an empty id where one is needed. */
+  /**
+   * COORDINATOR_NOT_AVAILABLE when stopped, INVALID_GROUP_ID for an empty id where one is
+   * needed, NOT_COORDINATOR for a group of a partition another broker leads.
+   */
   private validateGroupStatus(groupId: string, allowEmptyId: boolean): number {
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (!allowEmptyId && groupId.length === 0) return ErrorCode.INVALID_GROUP_ID;
+    if (!this.isCoordinatorFor(groupId)) return ErrorCode.NOT_COORDINATOR;
     return ErrorCode.NONE;
   }
 

@@ -16,7 +16,10 @@ import type { BrokerContext } from '../broker-context';
 import type { ApiHandler } from '../handlers/handler';
 import type { Protocol } from './group';
 import type { FetchedOffset, GroupCoordinator, OffsetToCommit } from './group-coordinator';
-import type { GroupStore } from './group-store';
+import { OFFSETS_TOPIC, type GroupStore } from './group-store';
+
+/** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR. */
+const OFFSET_COMMIT_TIMEOUT_MS = 5000;
 
 /** FindCoordinator key types. */
 export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
@@ -42,7 +45,7 @@ export function groupHandlers(
     syncGroupHandler(coordinator),
     heartbeatHandler(coordinator),
     leaveGroupHandler(coordinator),
-    offsetCommitHandler(ctx, coordinator),
+    offsetCommitHandler(ctx, coordinator, store),
     offsetFetchHandler(coordinator),
     listGroupsHandler(coordinator),
     describeGroupsHandler(coordinator),
@@ -51,7 +54,12 @@ export function groupHandlers(
   ] as ApiHandler[];
 }
 
-/** A lone broker coordinates every group; transactions have no coordinator here. */
+/**
+ * A group's coordinator is the leader of its partition of __consumer_offsets (a lone broker
+ * leads them all). The topic is created on first use, with
+ * min(offsets.topic.replication.factor, brokers) replicas in a cluster; until it has leaders
+ * the answer is COORDINATOR_NOT_AVAILABLE, which clients retry. Transactions have no coordinator here.
+ */
 export function findCoordinatorHandler(
   ctx: BrokerContext,
   coordinator: GroupCoordinator,
@@ -60,7 +68,7 @@ export function findCoordinatorHandler(
   return {
     api: FindCoordinator,
     handle(request, { apiVersion, connection }) {
-      const self = ctx.cluster.brokers(connection).find((b) => b.nodeId === ctx.config.nodeId);
+      const brokers = ctx.cluster.brokers(connection);
       const find = (key: string) => {
         const none = { key, nodeId: -1, host: '', port: -1 };
         const fail = (errorCode: number, errorMessage: string) => ({ ...none, errorCode, errorMessage });
@@ -70,20 +78,23 @@ export function findCoordinatorHandler(
         if (request.keyType !== CoordinatorType.GROUP) {
           return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${request.keyType}`);
         }
-        if (!coordinator.isActive || self === undefined) {
-          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
-        }
+        const unavailable = () =>
+          fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
+        if (!coordinator.isActive) return unavailable();
         try {
-          store.ensureTopic();
+          if (!store.ensureTopic()) return unavailable();
         } catch (err) {
           ctx.logger.error(`creating __consumer_offsets failed: ${(err as Error).message}`);
-          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
+          return unavailable();
         }
+        const leader = ctx.cluster.leadership(OFFSETS_TOPIC, store.partitionFor(key)).leaderId;
+        const node = brokers.find((b) => b.nodeId === leader);
+        if (node === undefined) return unavailable();
         return {
           key,
-          nodeId: self.nodeId,
-          host: self.host,
-          port: self.port,
+          nodeId: node.nodeId,
+          host: node.host,
+          port: node.port,
           errorCode: ErrorCode.NONE,
           errorMessage: null,
         };
@@ -212,19 +223,41 @@ function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, 
   return out;
 }
 
+/** Waits until the ISR of the group's partition has everything appended so far; the commit's error code. */
+async function waitForReplication(ctx: BrokerContext, store: GroupStore, groupId: string): Promise<number> {
+  if (!ctx.replicas.replicated) return ErrorCode.NONE;
+  const partition = ctx.replicas.get(OFFSETS_TOPIC, store.partitionFor(groupId));
+  if (partition === undefined) return ErrorCode.NOT_COORDINATOR;
+  const code = await partition.waitForReplication(partition.log.logEndOffset, OFFSET_COMMIT_TIMEOUT_MS);
+  switch (code) {
+    case ErrorCode.NONE:
+      return ErrorCode.NONE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+      return ErrorCode.NOT_COORDINATOR;
+    default:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+}
+
 function partitionExists(ctx: BrokerContext, topic: string, partition: number): boolean {
-  const t = ctx.logs.topic(topic);
+  const t = ctx.cluster.topic(topic);
   return t !== undefined && partition >= 0 && partition < t.numPartitions;
 }
 
+/**
+ * OffsetCommit. In a replicated cluster the commit is answered once the ISR of its
+ * __consumer_offsets partition has it (Kafka appends commits with acks=all), so a committed
+ * offset survives the coordinator's failover.
+ */
 export function offsetCommitHandler(
   ctx: BrokerContext,
   coordinator: GroupCoordinator,
+  store: GroupStore,
 ): ApiHandler<typeof OffsetCommit> {
   const maxMetadata = coordinator.config.offsetMetadataMaxBytes;
   return {
     api: OffsetCommit,
-    handle(request, { apiVersion }) {
+    async handle(request, { apiVersion }) {
       const errors = new Map<string, number>();
       const valid: OffsetToCommit[] = [];
       const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -256,7 +289,9 @@ export function offsetCommitHandler(
           retentionTimeMs: apiVersion >= 2 && apiVersion <= 4 ? request.retentionTimeMs : -1,
           offsets: valid,
         });
-        for (const o of valid) errors.set(key(o.topic, o.partition), code);
+        const replicated =
+          code === ErrorCode.NONE ? await waitForReplication(ctx, store, request.groupId) : code;
+        for (const o of valid) errors.set(key(o.topic, o.partition), replicated);
       }
       return {
         throttleTimeMs: 0,

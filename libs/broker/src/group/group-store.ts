@@ -45,6 +45,13 @@ export interface GroupStoreOptions {
   readonly logger: BrokerLogger;
   /** The leader epoch to stamp on appends to a partition of the topic. */
   readonly leaderEpoch: (partition: number) => number;
+  /** Partitions of the topic as the cluster knows it (a broker may hold only some); the local topic's when left out. */
+  readonly numPartitions?: () => number | undefined;
+  /**
+   * Makes sure the topic exists (through the cluster when there is one): true when it can be
+   * used now, false while it is being created. Created locally when left out.
+   */
+  readonly ensureTopic?: () => boolean;
   /** Called after each append (to wake fetches of the topic). */
   readonly onAppend?: (partition: number) => void;
 }
@@ -63,7 +70,9 @@ export class GroupStore {
   /** Partitions of the topic: as created, or offsets.topic.num.partitions before it exists. */
   get numPartitions(): number {
     return (
-      this.options.logs.topic(OFFSETS_TOPIC)?.numPartitions ?? this.options.config.offsetsTopicNumPartitions
+      this.options.numPartitions?.() ??
+      this.options.logs.topic(OFFSETS_TOPIC)?.numPartitions ??
+      this.options.config.offsetsTopicNumPartitions
     );
   }
 
@@ -71,15 +80,22 @@ export class GroupStore {
     return offsetsPartitionFor(groupId, this.numPartitions);
   }
 
-  /** Creates __consumer_offsets when it does not exist yet. */
-  ensureTopic(): void {
-    const { logs, config } = this.options;
-    if (logs.topic(OFFSETS_TOPIC) !== undefined) return;
-    logs.createTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions, {
+  /** The configs __consumer_offsets is created with. */
+  static topicConfigs(config: GroupConfig): Record<string, string> {
+    return {
       'cleanup.policy': 'compact',
       'compression.type': 'producer',
       'segment.bytes': String(config.offsetsTopicSegmentBytes),
-    });
+    };
+  }
+
+  /** Creates __consumer_offsets when it does not exist yet; false while a cluster is still creating it. */
+  ensureTopic(): boolean {
+    if (this.options.ensureTopic !== undefined) return this.options.ensureTopic();
+    const { logs, config } = this.options;
+    if (logs.topic(OFFSETS_TOPIC) !== undefined) return true;
+    logs.createTopic(OFFSETS_TOPIC, config.offsetsTopicNumPartitions, GroupStore.topicConfigs(config));
+    return true;
   }
 
   storeGroup(groupId: string, value: GroupMetadataValue, now: number): void {
@@ -131,13 +147,16 @@ export class GroupStore {
   }
 
   /**
-   * Reads every partition of the topic to its end: later records win, a null value deletes.
+   * Reads every partition of the topic held here (or those given) to its end: later records win, a null value deletes.
    * A record that cannot be decoded is skipped with a warning rather than stopping the broker.
    */
-  load(): Map<string, LoadedGroup> {
+  load(partitions?: readonly number[]): Map<string, LoadedGroup> {
     const groups = new Map<string, LoadedGroup>();
     const logs = this.options.logs.partitions(OFFSETS_TOPIC);
-    logs.forEach((log, partition) => this.loadPartition(log, partition, groups));
+    for (const [partition, log] of logs) {
+      if (partitions === undefined || partitions.includes(partition))
+        this.loadPartition(log, partition, groups);
+    }
     for (const [groupId, g] of groups) {
       if (g.metadata === null && g.offsets.size === 0) groups.delete(groupId);
     }

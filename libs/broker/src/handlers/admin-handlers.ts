@@ -14,6 +14,7 @@ import { AlterConfigOp, type ConfigAlteration, type DescribedConfig } from '@tri
 import type { BrokerContext } from '../broker-context';
 import { describeBrokerConfigs } from '../config/broker-config';
 import type { ApiHandler } from './handler';
+import { unknownPartitionCode } from './produce.handler';
 
 /** DescribeConfigs / AlterConfigs resource types. */
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
@@ -47,12 +48,11 @@ function configMap(configs: readonly { name: string; value: string | null }[]): 
 export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof CreateTopics> {
   return {
     api: CreateTopics,
-    handle(request) {
+    async handle(request) {
       const seen = new Map<string, number>();
       for (const t of request.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
-      return {
-        throttleTimeMs: 0,
-        topics: request.topics.map((t) => {
+      const topics = await Promise.all(
+        request.topics.map(async (t) => {
           const base = {
             name: t.name,
             topicId: NULL_TOPIC_ID,
@@ -66,30 +66,18 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
                 `Create topics request from client contains topic ${t.name} more than once`,
               );
             }
-            let numPartitions = t.numPartitions;
-            let replicationFactor = t.replicationFactor;
-            if (t.assignments.length > 0) {
-              if (numPartitions !== -1 || replicationFactor !== -1) {
-                throw KafkaProtocolError.invalidRequest(
-                  'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
-                );
-              }
-              ctx.topics.checkAssignments(t.assignments);
-              numPartitions = t.assignments.length;
-              replicationFactor = t.assignments[0].brokerIds.length;
-            }
-            const created = ctx.topics.create({
+            const created = await ctx.topics.create({
               name: t.name,
-              numPartitions,
-              replicationFactor,
+              numPartitions: t.numPartitions,
+              replicationFactor: t.replicationFactor,
+              assignments: t.assignments.map((a) => a.brokerIds),
               configs: configMap(t.configs),
               validateOnly: request.validateOnly,
             });
-            const topic = ctx.logs.topic(t.name);
-            const described = request.validateOnly ? [] : ctx.logs.describeTopicConfigs(t.name);
+            const described = request.validateOnly ? [] : ctx.topics.describeConfigs(t.name, null, {});
             return {
               ...base,
-              topicId: topic?.topicId ?? NULL_TOPIC_ID,
+              topicId: created.topicId ?? NULL_TOPIC_ID,
               errorCode: ErrorCode.NONE,
               errorMessage: null,
               numPartitions: created.numPartitions,
@@ -106,7 +94,8 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
             return { ...base, ...failure(err, ctx, `creating topic ${t.name}`) };
           }
         }),
-      };
+      );
+      return { throttleTimeMs: 0, topics };
     },
   };
 }
@@ -114,17 +103,16 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
 export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof DeleteTopics> {
   return {
     api: DeleteTopics,
-    handle(request, { apiVersion }) {
+    async handle(request, { apiVersion }) {
       const byName =
         apiVersion >= 6
           ? request.topics
           : request.topicNames.map((name) => ({ name, topicId: NULL_TOPIC_ID }));
-      return {
-        throttleTimeMs: 0,
-        responses: byName.map((t) => {
+      const responses = await Promise.all(
+        byName.map(async (t) => {
           let name = t.name;
-          if (name === null) name = ctx.logs.topics().find((d) => d.topicId === t.topicId)?.name ?? null;
-          const topicId = name === null ? t.topicId : (ctx.logs.topic(name)?.topicId ?? NULL_TOPIC_ID);
+          if (name === null) name = ctx.cluster.topics().find((d) => d.topicId === t.topicId)?.name ?? null;
+          const topicId = name === null ? t.topicId : (ctx.cluster.topic(name)?.topicId ?? NULL_TOPIC_ID);
           try {
             if (name === null)
               throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${t.topicId}`);
@@ -134,13 +122,14 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
                 'Topic deletion is disabled (delete.topic.enable=false)',
               );
             }
-            ctx.topics.delete(name);
+            await ctx.topics.delete(name);
             return { name, topicId, errorCode: ErrorCode.NONE, errorMessage: null };
           } catch (err) {
             return { name, topicId, ...failure(err, ctx, `deleting topic ${name}`) };
           }
         }),
-      };
+      );
+      return { throttleTimeMs: 0, responses };
     },
   };
 }
@@ -148,28 +137,23 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
 export function createPartitionsHandler(ctx: BrokerContext): ApiHandler<typeof CreatePartitions> {
   return {
     api: CreatePartitions,
-    handle(request) {
-      return {
-        throttleTimeMs: 0,
-        results: request.topics.map((t) => {
+    async handle(request) {
+      const results = await Promise.all(
+        request.topics.map(async (t) => {
           try {
-            if (t.assignments !== null) {
-              const existing = ctx.logs.topic(t.name)?.numPartitions ?? 0;
-              if (t.assignments.length !== t.count - existing) {
-                throw new KafkaProtocolError(
-                  ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-                  `Increasing the number of partitions by ${t.count - existing} but ${t.assignments.length} assignments provided.`,
-                );
-              }
-              ctx.topics.checkAssignments(t.assignments);
-            }
-            ctx.topics.createPartitions(t.name, t.count, request.validateOnly);
+            await ctx.topics.createPartitions(
+              t.name,
+              t.count,
+              t.assignments === null ? null : t.assignments.map((a) => a.brokerIds),
+              request.validateOnly,
+            );
             return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
           } catch (err) {
             return { name: t.name, ...failure(err, ctx, `adding partitions to ${t.name}`) };
           }
         }),
-      };
+      );
+      return { throttleTimeMs: 0, results };
     },
   };
 }
@@ -189,7 +173,7 @@ export function describeConfigsHandler(ctx: BrokerContext): ApiHandler<typeof De
           try {
             let configs: DescribedConfig[];
             if (r.resourceType === ResourceType.TOPIC) {
-              configs = ctx.logs.describeTopicConfigs(r.resourceName, r.configurationKeys, options);
+              configs = ctx.topics.describeConfigs(r.resourceName, r.configurationKeys, options);
             } else if (r.resourceType === ResourceType.BROKER) {
               checkBrokerResource(ctx, r.resourceName);
               configs = describeBrokerConfigs(ctx.config, r.configurationKeys, options);
@@ -213,15 +197,15 @@ function checkBrokerResource(ctx: BrokerContext, name: string): void {
 }
 
 /** Broker settings are static (read from the file and flags at start); only topic configs change at runtime. */
-function alterResource(
+async function alterResource(
   ctx: BrokerContext,
   resourceType: number,
   resourceName: string,
   alterations: readonly ConfigAlteration[],
   options: { incremental: boolean; validateOnly: boolean },
-): void {
+): Promise<void> {
   if (resourceType === ResourceType.TOPIC) {
-    ctx.logs.alterTopicConfigs(resourceName, alterations, options);
+    await ctx.topics.alterConfigs(resourceName, alterations, options);
     return;
   }
   if (resourceType === ResourceType.BROKER) {
@@ -237,13 +221,12 @@ function alterResource(
 export function alterConfigsHandler(ctx: BrokerContext): ApiHandler<typeof AlterConfigs> {
   return {
     api: AlterConfigs,
-    handle(request) {
-      return {
-        throttleTimeMs: 0,
-        responses: request.resources.map((r) => {
+    async handle(request) {
+      const responses = await Promise.all(
+        request.resources.map(async (r) => {
           const base = { resourceType: r.resourceType, resourceName: r.resourceName };
           try {
-            alterResource(ctx, r.resourceType, r.resourceName, r.configs, {
+            await alterResource(ctx, r.resourceType, r.resourceName, r.configs, {
               incremental: false,
               validateOnly: request.validateOnly,
             });
@@ -252,7 +235,8 @@ export function alterConfigsHandler(ctx: BrokerContext): ApiHandler<typeof Alter
             return { ...base, ...failure(err, ctx, `altering configs of ${r.resourceName}`) };
           }
         }),
-      };
+      );
+      return { throttleTimeMs: 0, responses };
     },
   };
 }
@@ -262,10 +246,9 @@ export function incrementalAlterConfigsHandler(
 ): ApiHandler<typeof IncrementalAlterConfigs> {
   return {
     api: IncrementalAlterConfigs,
-    handle(request) {
-      return {
-        throttleTimeMs: 0,
-        responses: request.resources.map((r) => {
+    async handle(request) {
+      const responses = await Promise.all(
+        request.resources.map(async (r) => {
           const base = { resourceType: r.resourceType, resourceName: r.resourceName };
           try {
             const alterations = r.configs.map((c) => {
@@ -276,7 +259,7 @@ export function incrementalAlterConfigsHandler(
               }
               return { name: c.name, value: c.value, op: c.configOperation as AlterConfigOp };
             });
-            alterResource(ctx, r.resourceType, r.resourceName, alterations, {
+            await alterResource(ctx, r.resourceType, r.resourceName, alterations, {
               incremental: true,
               validateOnly: request.validateOnly,
             });
@@ -285,7 +268,8 @@ export function incrementalAlterConfigsHandler(
             return { ...base, ...failure(err, ctx, `altering configs of ${r.resourceName}`) };
           }
         }),
-      };
+      );
+      return { throttleTimeMs: 0, responses };
     },
   };
 }
@@ -299,16 +283,19 @@ export function deleteRecordsHandler(ctx: BrokerContext): ApiHandler<typeof Dele
         topics: request.topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => {
-            const log = ctx.logs.partition(t.name, p.partitionIndex);
-            if (log === undefined) {
+            const partition = ctx.replicas.get(t.name, p.partitionIndex);
+            if (partition === undefined || !partition.isLeader) {
               return {
                 partitionIndex: p.partitionIndex,
                 lowWatermark: -1,
-                errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                errorCode:
+                  partition === undefined
+                    ? unknownPartitionCode(ctx, t.name, p.partitionIndex)
+                    : ErrorCode.NOT_LEADER_OR_FOLLOWER,
               };
             }
             try {
-              const lowWatermark = log.deleteRecordsBefore(p.offset);
+              const lowWatermark = partition.log.deleteRecordsBefore(p.offset);
               return { partitionIndex: p.partitionIndex, lowWatermark, errorCode: ErrorCode.NONE };
             } catch (err) {
               return {

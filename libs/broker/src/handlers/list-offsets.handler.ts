@@ -1,12 +1,18 @@
 import { ErrorCode, errorCodeOf, KafkaProtocolError, ListOffsets } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
+import { leaderEpochError } from './fetch.handler';
 import type { ApiHandler } from './handler';
+import { unknownPartitionCode } from './produce.handler';
 
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 
-/** ListOffsets: earliest, latest (the high watermark for consumers), by timestamp, max timestamp (v7). */
+/**
+ * ListOffsets: earliest, latest (the high watermark for consumers, the log end for
+ * followers), by timestamp, max timestamp (v7). Answered by the leader only, with the
+ * currentLeaderEpoch check of v4+.
+ */
 export function listOffsetsHandler(ctx: BrokerContext): ApiHandler<typeof ListOffsets> {
   return {
     api: ListOffsets,
@@ -18,11 +24,25 @@ export function listOffsetsHandler(ctx: BrokerContext): ApiHandler<typeof ListOf
           name: t.name,
           partitions: t.partitions.map((p) => {
             const base = { partitionIndex: p.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
-            const log = ctx.logs.partition(t.name, p.partitionIndex);
-            if (log === undefined)
-              return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, oldStyleOffsets: [] };
+            const partition = ctx.replicas.get(t.name, p.partitionIndex);
+            if (partition === undefined)
+              return {
+                ...base,
+                errorCode: unknownPartitionCode(ctx, t.name, p.partitionIndex),
+                oldStyleOffsets: [],
+              };
+            const log = partition.log;
             try {
-              const leaderEpoch = ctx.cluster.leadership(t.name, p.partitionIndex).leaderEpoch;
+              const epochError = leaderEpochError(partition, p.currentLeaderEpoch);
+              if (epochError !== ErrorCode.NONE)
+                throw new KafkaProtocolError(epochError, `${t.name}-${p.partitionIndex}`);
+              if (!partition.isLeader) {
+                throw new KafkaProtocolError(
+                  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                  `this broker does not lead ${t.name}-${p.partitionIndex}`,
+                );
+              }
+              const leaderEpoch = partition.leaderEpoch;
               let found: { offset: number; timestamp: number } | null;
               if (p.timestamp === LATEST) {
                 found = { offset: isFollower ? log.logEndOffset : log.highWatermark, timestamp: -1 };

@@ -3,47 +3,43 @@ import type { BrokerContext } from '../broker-context';
 import type { ApiHandler } from './handler';
 
 /**
- * Metadata: brokers, controller and partition leadership. A null topic list means every
- * topic, an empty one none; unknown topics are created when auto-creation is allowed.
+ * Metadata: brokers, controller and partition leadership, as the cluster knows them. A null
+ * topic list means every topic, an empty one none; unknown topics are created when
+ * auto-creation is allowed. A partition without a leader is LEADER_NOT_AVAILABLE.
  */
 export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata> {
   return {
     api: Metadata,
-    handle(request, { apiVersion, connection }) {
+    async handle(request, { apiVersion, connection }) {
       const requested = request.topics;
       // v0 has no null: an empty list meant every topic.
       const all = requested === null || (apiVersion === 0 && requested.length === 0);
-      const names = all ? ctx.logs.topics().map((t) => t.name) : requested.map((t) => t.name ?? '');
+      const names = all ? ctx.cluster.topics().map((t) => t.name) : requested.map((t) => t.name ?? '');
       const allowAutoCreate = apiVersion < 4 || request.allowAutoTopicCreation;
-      const topics = names.map((name) => {
-        let topic = ctx.logs.topic(name);
-        let errorCode: number = ErrorCode.NONE;
-        if (topic === undefined && !all) {
+      const topics = [];
+      for (const name of names) {
+        let topic = ctx.cluster.topic(name);
+        let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (topic === undefined && !all && allowAutoCreate) {
           try {
-            if (allowAutoCreate && ctx.topics.autoCreate(name)) {
-              topic = ctx.logs.topic(name);
-              errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
-            } else {
-              errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            }
+            if (await ctx.topics.autoCreate(name)) topic = ctx.cluster.topic(name);
           } catch (err) {
             errorCode = errorCodeOf(err);
           }
         }
         if (topic === undefined) {
-          return { errorCode: errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [] };
+          topics.push({ errorCode, name, partitions: [] });
+          continue;
         }
-        // A freshly created topic is served at once on a lone broker.
-        if (errorCode === ErrorCode.LEADER_NOT_AVAILABLE) errorCode = ErrorCode.NONE;
-        return {
-          errorCode,
+        topics.push({
+          errorCode: ErrorCode.NONE,
           name,
           topicId: topic.topicId,
           isInternal: name.startsWith('__'),
           partitions: Array.from({ length: topic.numPartitions }, (_, partitionIndex) => {
             const l = ctx.cluster.leadership(name, partitionIndex);
             return {
-              errorCode: ErrorCode.NONE,
+              errorCode: l.leaderId < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
               partitionIndex,
               leaderId: l.leaderId,
               leaderEpoch: l.leaderEpoch,
@@ -52,8 +48,8 @@ export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata>
               offlineReplicas: [...l.offlineReplicas],
             };
           }),
-        };
-      });
+        });
+      }
       return {
         throttleTimeMs: 0,
         brokers: ctx.cluster.brokers(connection),

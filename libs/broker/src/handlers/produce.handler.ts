@@ -7,7 +7,6 @@ import {
 } from '@tributary/protocol';
 import { RecordValidationError } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
-import { FetchWaiters } from '../replica/fetch-waiters';
 import type { ApiHandler } from './handler';
 
 /** Producers may not write into a mirror topic: the replicator owns its offsets until promotion. */
@@ -26,8 +25,13 @@ export function mirrorTopicRefused(topic: string, mirrorOf: string): KafkaProtoc
  * are checked against the partition's producer state, from the same headers: a retried
  * batch is answered NONE with its original offset and not appended again. A compacted topic
  * decodes the records for one check only: each must have a key (INVALID_RECORD, with
- * recordErrors naming the records, as Kafka answers). With a lone broker the ISR is the
- * leader alone, so acks=1 and acks=-1 complete on the local append.
+ * recordErrors naming the records, as Kafka answers).
+ *
+ * Only the leader appends (NOT_LEADER_OR_FOLLOWER elsewhere). acks=1 is answered after the
+ * leader's append; acks=-1 needs min.insync.replicas in the ISR before appending
+ * (NOT_ENOUGH_REPLICAS) and is answered once the high watermark passed the batch, that is
+ * once every ISR member has it (Kafka's produce purgatory), or REQUEST_TIMED_OUT after
+ * timeoutMs. On a lone broker the ISR is the broker, so acks=-1 completes on the append.
  */
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
@@ -35,13 +39,16 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
     handle(request) {
       const acks = request.acks;
       const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
+      const now = Date.now();
+      let waiting: Promise<void>[] | null = null;
       const responses = request.topicData.map((topic) => ({
         name: topic.name,
         partitionResponses: topic.partitionData.map((p) => {
           const base = { index: p.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
           if (invalidAcks) return { ...base, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
-          const log = ctx.logs.partition(topic.name, p.index);
-          if (log === undefined) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          const partition = ctx.replicas.get(topic.name, p.index);
+          if (partition === undefined)
+            return { ...base, errorCode: unknownPartitionCode(ctx, topic.name, p.index) };
           try {
             if (request.transactionalId !== null) {
               throw new KafkaProtocolError(
@@ -52,18 +59,26 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
             if (p.records === null || p.records.length === 0) {
               throw KafkaProtocolError.corrupt('produce request without records');
             }
-            if (log.config.mirrorOf !== '') throw mirrorTopicRefused(topic.name, log.config.mirrorOf);
+            const mirrorOf = partition.log.config.mirrorOf;
+            if (mirrorOf !== '') throw mirrorTopicRefused(topic.name, mirrorOf);
             validateProducedBatches(p.records);
-            const leaderEpoch = ctx.cluster.leadership(topic.name, p.index).leaderEpoch;
-            const appended = log.append(p.records, leaderEpoch);
-            if (!appended.duplicate) ctx.waiters.notify(FetchWaiters.key(topic.name, p.index));
-            return {
+            const appended = partition.appendAsLeader(p.records, acks, now);
+            const response = {
               ...base,
-              errorCode: ErrorCode.NONE,
+              errorCode: ErrorCode.NONE as number,
               baseOffset: appended.baseOffset,
               logAppendTimeMs: appended.logAppendTime,
-              logStartOffset: log.logStartOffset,
+              logStartOffset: partition.log.logStartOffset,
             };
+            if (acks === -1 && partition.highWatermark <= appended.lastOffset) {
+              (waiting ??= []).push(
+                partition.waitForReplication(appended.lastOffset + 1, request.timeoutMs).then((code) => {
+                  response.errorCode = code;
+                  if (code !== ErrorCode.NONE) response.baseOffset = -1;
+                }),
+              );
+            }
+            return response;
           } catch (err) {
             if (!(err instanceof KafkaProtocolError)) {
               ctx.logger.error(`produce to ${topic.name}-${p.index} failed: ${(err as Error).stack}`);
@@ -80,7 +95,21 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
           }
         }),
       }));
-      return acks === 0 ? null : { responses, throttleTimeMs: 0 };
+      if (acks === 0) return null;
+      const response = { responses, throttleTimeMs: 0 };
+      if (waiting === null) return response;
+      return Promise.all(waiting as Promise<void>[]).then(() => response);
     },
   };
+}
+
+/**
+ * A partition this broker holds no replica of: NOT_LEADER_OR_FOLLOWER when the cluster has
+ * it (the client's metadata is stale), UNKNOWN_TOPIC_OR_PARTITION when nobody does.
+ */
+export function unknownPartitionCode(ctx: BrokerContext, topic: string, partition: number): number {
+  const t = ctx.cluster.topic(topic);
+  return t !== undefined && partition >= 0 && partition < t.numPartitions
+    ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+    : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 }

@@ -51,7 +51,7 @@ export class Connection {
   private nextCorrelationId = 1;
   private buffered: Buffer[] = [];
   private bufferedLength = 0;
-  /** Bytes needed before the buffered reads hold a whole frame. */
+  /** Bytes the buffered partial frame needs before it is whole (its size prefix included). */
   private needed = 0;
   private versions = new Map<number, { min: number; max: number }>();
   private closedWith: Error | null = null;
@@ -203,6 +203,7 @@ export class Connection {
   /** Hot path: a frame split over many reads is gathered and joined once, when complete. */
   private onData(data: Buffer): void {
     if (this.bufferedLength > 0) {
+      // A large frame (a fetch response) arrives in many reads: gather them and join once.
       this.buffered.push(data);
       this.bufferedLength += data.length;
       if (this.bufferedLength < this.needed) return;
@@ -220,10 +221,9 @@ export class Connection {
       at += 4 + size;
     }
     if (at < data.length) {
-      const rest = data.subarray(at);
-      this.needed = rest.length >= 4 ? 4 + rest.readInt32BE(0) : 4;
-      this.buffered = [rest];
-      this.bufferedLength = rest.length;
+      this.buffered = [data.subarray(at)];
+      this.bufferedLength = data.length - at;
+      this.needed = this.bufferedLength >= 4 ? 4 + data.readInt32BE(at) : 4;
     }
   }
 

@@ -25,6 +25,8 @@ export const MirrorProduce = defineApi({
           type: 'struct[]',
           fields: {
             index: 'int32',
+            /** Where the replicator believes the log ends (the offset it fetched the source from); -1: unchecked. */
+            expectedLogEndOffset: 'int64',
             records: { type: 'records', nullable: '0+' },
           },
         },

@@ -1,0 +1,191 @@
+import { errorCodeOf, ErrorCode } from '@tributary/protocol';
+import type { LogManager, PartitionLog } from '@tributary/storage';
+import type { BrokerLogger } from '../broker-context';
+import { FetchWaiters } from './fetch-waiters';
+import { Partition, type IsrProposal, type PartitionHost, type PartitionState } from './partition';
+
+/** Where ISR proposals go: the cluster's coordination (Kafka's AlterPartition to the controller). */
+export interface PartitionStateChannel {
+  /** Resolves with the committed state; rejects with a KafkaProtocolError when refused (stale version, fenced epoch). */
+  alterPartition(topic: string, partition: number, proposal: IsrProposal): Promise<PartitionState>;
+}
+
+export type LeadershipListener = (topic: string, partition: number, isLeader: boolean) => void;
+
+export interface ReplicaManagerOptions {
+  readonly localId: number;
+  readonly logs: LogManager;
+  readonly waiters: FetchWaiters;
+  readonly logger: BrokerLogger;
+  readonly replicaLagTimeMaxMs: number;
+}
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * The partitions this broker holds and their roles (Kafka's ReplicaManager). A lone broker's
+ * partitions are all leaders of an ISR of one, made on first use; in a replicated cluster the
+ * cluster makes each partition leader or follower as its state says, and a timer shrinks the
+ * ISRs of led partitions whose followers fell behind.
+ */
+export class ReplicaManager implements PartitionHost {
+  readonly localId: number;
+  readonly replicaLagTimeMaxMs: number;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly listeners: LeadershipListener[] = [];
+  private channel: PartitionStateChannel | null = null;
+  private shrinkTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: ReplicaManagerOptions) {
+    this.localId = options.localId;
+    this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs;
+  }
+
+  /** A replicated cluster: partitions get their roles from the cluster, ISR changes go through `channel`. */
+  useStateChannel(channel: PartitionStateChannel): void {
+    this.channel = channel;
+    this.shrinkTimer = setInterval(() => this.shrinkIsrs(), Math.max(10, this.replicaLagTimeMaxMs / 2));
+    this.shrinkTimer.unref();
+  }
+
+  get replicated(): boolean {
+    return this.channel !== null;
+  }
+
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * The partition if this broker holds it. Hot path: one map look-up (and on a lone broker a
+   * check that the log is still the same, so a deleted and re-created topic starts afresh).
+   */
+  get(topic: string, partition: number): Partition | undefined {
+    const log = this.options.logs.partition(topic, partition);
+    if (log === undefined) return undefined;
+    const k = key(topic, partition);
+    const p = this.partitions.get(k);
+    if (p !== undefined && p.log === log) return p;
+    if (this.channel !== null) return undefined;
+    const lone = new Partition(topic, partition, log, this);
+    lone.makeLeader(
+      {
+        leaderId: this.localId,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+        replicas: [this.localId],
+        isr: [this.localId],
+        addingReplicas: [],
+        removingReplicas: [],
+      },
+      Date.now(),
+    );
+    this.partitions.set(k, lone);
+    return lone;
+  }
+
+  private ensure(topic: string, partition: number, log: PartitionLog): Partition {
+    const k = key(topic, partition);
+    let p = this.partitions.get(k);
+    if (p === undefined || p.log !== log) {
+      p?.stop();
+      p = new Partition(topic, partition, log, this);
+      this.partitions.set(k, p);
+    }
+    return p;
+  }
+
+  /** Kafka's makeLeaders for one partition. */
+  makeLeader(topic: string, partition: number, log: PartitionLog, state: PartitionState): void {
+    const p = this.ensure(topic, partition, log);
+    const wasLeader = p.isLeader;
+    if (!p.makeLeader(state, Date.now())) return;
+    if (!wasLeader) {
+      this.options.logger.log(
+        `leading ${topic}-${partition} in epoch ${state.leaderEpoch}, ISR [${state.isr}]`,
+      );
+      this.emit(topic, partition, true);
+    }
+    this.wake(p);
+  }
+
+  /** Kafka's makeFollowers for one partition; fetching from the leader is the cluster's part. */
+  makeFollower(topic: string, partition: number, log: PartitionLog, state: PartitionState): void {
+    const p = this.ensure(topic, partition, log);
+    const wasLeader = p.isLeader;
+    const before = p.state.leaderId;
+    if (!p.makeFollower(state)) return;
+    if (wasLeader) this.emit(topic, partition, false);
+    if (before !== state.leaderId || wasLeader) {
+      this.options.logger.log(
+        `following ${state.leaderId < 0 ? 'no leader' : `broker ${state.leaderId}`} for ${topic}-${partition} in epoch ${state.leaderEpoch}`,
+      );
+    }
+    this.wake(p);
+  }
+
+  /** The replica goes away (topic deleted, replica moved): Kafka's StopReplica. */
+  stopReplica(topic: string, partition: number): void {
+    const k = key(topic, partition);
+    const p = this.partitions.get(k);
+    if (p === undefined) return;
+    const wasLeader = p.isLeader;
+    p.stop();
+    this.partitions.delete(k);
+    if (wasLeader) this.emit(topic, partition, false);
+    this.wake(p);
+  }
+
+  private emit(topic: string, partition: number, isLeader: boolean): void {
+    for (const l of this.listeners) {
+      try {
+        l(topic, partition, isLeader);
+      } catch (err) {
+        this.options.logger.error(
+          `leadership change of ${topic}-${partition}: ${(err as Error).stack ?? err}`,
+        );
+      }
+    }
+  }
+
+  wake(partition: Partition): void {
+    this.options.waiters.notify(FetchWaiters.key(partition.topic, partition.index));
+  }
+
+  proposeIsr(partition: Partition, proposal: IsrProposal): void {
+    const channel = this.channel;
+    if (channel === null) return;
+    const { topic, index } = partition;
+    this.options.logger.log(
+      `proposing ISR [${proposal.isr}] for ${topic}-${index} (was [${partition.isr}], epoch ${proposal.leaderEpoch})`,
+    );
+    channel.alterPartition(topic, index, proposal).then(
+      (committed) => partition.isrProposalDone(proposal, committed, Date.now()),
+      (err: unknown) => {
+        const code = errorCodeOf(err);
+        const level = code === ErrorCode.UNKNOWN_SERVER_ERROR ? 'error' : 'warn';
+        this.options.logger[level](`ISR change of ${topic}-${index} refused: ${(err as Error).message}`);
+        partition.isrProposalDone(proposal, null, Date.now());
+      },
+    );
+  }
+
+  private shrinkIsrs(): void {
+    const now = Date.now();
+    for (const p of this.partitions.values()) {
+      try {
+        p.maybeShrinkIsr(now);
+      } catch (err) {
+        this.options.logger.error(`ISR check of ${p.topic}-${p.index}: ${(err as Error).stack ?? err}`);
+      }
+    }
+  }
+
+  /** Stops the timer and fails whatever still waits. */
+  close(): void {
+    if (this.shrinkTimer !== null) clearInterval(this.shrinkTimer);
+    this.shrinkTimer = null;
+    for (const p of this.partitions.values()) p.stop();
+    this.partitions.clear();
+  }
+}

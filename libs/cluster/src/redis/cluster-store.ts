@@ -1,0 +1,579 @@
+import { Redis } from 'ioredis';
+import type { BrokerLogger, PartitionState } from '@tributary/broker';
+import { checkResult, loadScripts, ScriptError, ScriptRefusal } from './scripts';
+
+/** A broker as it registered: where clients reach it, its rack, and whether it is shutting down. */
+export interface BrokerRegistration {
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  readonly incarnation: string;
+  readonly shuttingDown: boolean;
+}
+
+export interface TopicRecord {
+  readonly name: string;
+  readonly topicId: string;
+  readonly configs: Readonly<Record<string, string>>;
+  readonly configVersion: number;
+  /** Index = partition; its length is the partition count. */
+  readonly partitions: readonly PartitionState[];
+}
+
+export interface ControllerLease {
+  readonly id: number;
+  readonly epoch: number;
+}
+
+/** The change notifications brokers subscribe to (one channel per cluster). */
+export type Change =
+  | { readonly kind: 'brokers' }
+  | { readonly kind: 'controller' }
+  | { readonly kind: 'topic'; readonly topic: string }
+  | { readonly kind: 'partition'; readonly topic: string; readonly partition: number };
+
+/** A partition state as stored: Kafka's ZooKeeper-era JSON, snake_case. */
+interface StoredState {
+  leader: number;
+  leader_epoch: number;
+  partition_epoch: number;
+  replicas: number[];
+  isr: number[];
+  adding: number[];
+  removing: number[];
+  controller_epoch?: number;
+}
+
+export function encodeState(s: PartitionState, controllerEpoch = -1): string {
+  const stored: StoredState = {
+    leader: s.leaderId,
+    leader_epoch: s.leaderEpoch,
+    partition_epoch: s.partitionEpoch,
+    replicas: [...s.replicas],
+    isr: [...s.isr],
+    adding: [...s.addingReplicas],
+    removing: [...s.removingReplicas],
+  };
+  if (controllerEpoch >= 0) stored.controller_epoch = controllerEpoch;
+  return JSON.stringify(stored);
+}
+
+export function decodeState(json: string): PartitionState {
+  const s = JSON.parse(json) as StoredState;
+  return {
+    leaderId: s.leader,
+    leaderEpoch: s.leader_epoch,
+    partitionEpoch: s.partition_epoch,
+    replicas: s.replicas ?? [],
+    isr: s.isr ?? [],
+    addingReplicas: s.adding ?? [],
+    removingReplicas: s.removing ?? [],
+  };
+}
+
+export interface ClusterStoreOptions {
+  readonly url: string;
+  readonly clusterId: string;
+  readonly logger: BrokerLogger;
+  /** Commands fail after this long (a broker must not hang on a Redis that does not answer). */
+  readonly commandTimeoutMs?: number;
+}
+
+type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * The cluster's state in Redis, the way classic Kafka kept it in ZooKeeper. Every key of a
+ * cluster shares the hash tag {clusterId}, so a Redis Cluster keeps them on one shard:
+ *
+ *   tributary:{id}:cluster                 marker of the cluster's state (a random id)
+ *   tributary:{id}:brokers                 set of broker ids that registered
+ *   tributary:{id}:broker:<n>              registration hash, expiring with the session
+ *   tributary:{id}:controller              "<broker>:<epoch>", expiring with the lease
+ *   tributary:{id}:controller-epoch        counter, only grows
+ *   tributary:{id}:topics                  hash name -> topic id
+ *   tributary:{id}:topic:<name>            hash id, partitions, configs, config_version
+ *   tributary:{id}:topic:<name>:partitions hash partition -> state JSON
+ *   tributary:{id}:deleted-topics          hash topic id -> name
+ *   tributary:{id}:producer-ids            end of the last producer id block handed out
+ *   tributary:{id}:changes                 pub/sub channel of change notifications
+ *
+ * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
+ * the controller lease or the leader epoch. Commands fail fast while Redis is unreachable
+ * (no offline queue); callers keep their last known state and retry. The marker tells a
+ * Redis that lost its data (restarted without persistence) from a new cluster: until the
+ * state is restored, no controller is elected and no topic created.
+ */
+export class ClusterStore {
+  readonly prefix: string;
+  readonly channel: string;
+  private readonly redis: Redis;
+  private subscriber: Redis | null = null;
+  private readonly scripts = new Map<string, ScriptCommand>();
+  private readonly logger: BrokerLogger;
+  private wasReady = false;
+  private closing = false;
+  /** The last connection error logged, so that an outage is reported once, not at every retry. */
+  private lastError: string | null = null;
+  private readonly readyListeners: (() => void)[] = [];
+
+  constructor(options: ClusterStoreOptions) {
+    this.prefix = `tributary:{${options.clusterId}}:`;
+    this.channel = `${this.prefix}changes`;
+    this.logger = options.logger;
+    this.redis = new Redis(options.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 5000,
+      connectTimeout: 5000,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+    });
+    this.redis.on('error', (err: Error) => this.reportError('redis', err));
+    this.redis.on('ready', () => {
+      if (this.wasReady) this.logger.log('redis: connected again');
+      this.wasReady = true;
+      this.lastError = null;
+      for (const l of this.readyListeners) l();
+    });
+    for (const s of loadScripts()) {
+      this.redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+      this.scripts.set(
+        s.command,
+        (this.redis as unknown as Record<string, ScriptCommand>)[s.command].bind(this.redis),
+      );
+    }
+  }
+
+  private reportError(what: string, err: Error): void {
+    if (this.closing || err.message === this.lastError) return;
+    this.lastError = err.message;
+    this.logger.warn(`${what}: ${err.message}`);
+  }
+
+  key(name: string): string {
+    return this.prefix + name;
+  }
+
+  /** Called after every (re)connection: whatever was missed meanwhile must be read again. */
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  get connected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** Connects, retrying until Redis answers or `deadline` (ms since epoch) passes. */
+  async connect(deadline: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect();
+        else await this.waitReady(1000);
+        if (this.redis.status === 'ready') return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        if (attempt === 1 || attempt % 10 === 0)
+          this.logger.warn(`waiting for redis: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private waitReady(timeoutMs: number): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('redis is not ready')), timeoutMs);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Subscribes to change notifications (re-subscribed after reconnects). */
+  async subscribe(onChange: (change: Change) => void): Promise<void> {
+    const sub = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    sub.on('error', (err: Error) => this.reportError('redis subscriber', err));
+    sub.on('message', (_channel: string, message: string) => {
+      const change = parseChange(message);
+      if (change !== null) onChange(change);
+    });
+    this.subscriber = sub;
+    await sub.connect();
+    await sub.subscribe(this.channel);
+  }
+
+  private async script(command: string, detail: string, args: (string | number)[]): Promise<number> {
+    const run = this.scripts.get(command);
+    if (run === undefined) throw new Error(`no script ${command}`);
+    return checkResult(command, detail, await run(...args));
+  }
+
+  // ---- brokers ---------------------------------------------------------------------------
+
+  registerBroker(reg: BrokerRegistration, sessionTimeoutMs: number): Promise<number> {
+    return this.script('registerBroker', `registering broker ${reg.id}`, [
+      this.key(`broker:${reg.id}`),
+      this.key('brokers'),
+      reg.id,
+      reg.incarnation,
+      sessionTimeoutMs,
+      reg.host,
+      reg.port,
+      reg.rack ?? '',
+      this.channel,
+    ]);
+  }
+
+  heartbeat(
+    id: number,
+    incarnation: string,
+    sessionTimeoutMs: number,
+    shuttingDown: boolean,
+  ): Promise<number> {
+    return this.script('heartbeatBroker', `heartbeat of broker ${id}`, [
+      this.key(`broker:${id}`),
+      incarnation,
+      sessionTimeoutMs,
+      shuttingDown ? '1' : '0',
+      this.channel,
+    ]);
+  }
+
+  unregisterBroker(id: number, incarnation: string): Promise<number> {
+    return this.script('unregisterBroker', `unregistering broker ${id}`, [
+      this.key(`broker:${id}`),
+      incarnation,
+      this.channel,
+    ]);
+  }
+
+  /** Every live registration (expired ones are gone with their key). */
+  async readBrokers(): Promise<BrokerRegistration[]> {
+    const ids = await this.redis.smembers(this.key('brokers'));
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.key(`broker:${id}`));
+    const results = (await pipeline.exec()) ?? [];
+    const out: BrokerRegistration[] = [];
+    for (const [err, value] of results) {
+      if (err !== null) throw err;
+      const h = value as Record<string, string>;
+      if (h.id === undefined) continue;
+      out.push({
+        id: Number(h.id),
+        host: h.host,
+        port: Number(h.port),
+        rack: h.rack === '' || h.rack === undefined ? null : h.rack,
+        incarnation: h.incarnation,
+        shuttingDown: h.shutting_down === '1',
+      });
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  // ---- controller ------------------------------------------------------------------------
+
+  /** The new controller epoch, or null when another broker holds the lease. */
+  async acquireController(id: number, leaseMs: number): Promise<number | null> {
+    try {
+      return await this.script('acquireController', `broker ${id} becoming controller`, [
+        this.key('controller'),
+        this.key('controller-epoch'),
+        this.key('cluster'),
+        id,
+        leaseMs,
+        this.channel,
+      ]);
+    } catch (err) {
+      if (err instanceof ScriptRefusal && err.result === ScriptError.ControllerTaken) return null;
+      if (err instanceof ScriptRefusal && err.result === ScriptError.NoClusterState) return null;
+      throw err;
+    }
+  }
+
+  renewController(lease: ControllerLease, leaseMs: number): Promise<number> {
+    return this.script('renewController', `controller ${lease.id} renewing its lease`, [
+      this.key('controller'),
+      `${lease.id}:${lease.epoch}`,
+      leaseMs,
+    ]);
+  }
+
+  resignController(lease: ControllerLease): Promise<number> {
+    return this.script('resignController', `controller ${lease.id} resigning`, [
+      this.key('controller'),
+      `${lease.id}:${lease.epoch}`,
+      this.channel,
+    ]);
+  }
+
+  async readController(): Promise<ControllerLease | null> {
+    const v = await this.redis.get(this.key('controller'));
+    if (v === null) return null;
+    const [id, epoch] = v.split(':').map(Number);
+    return { id, epoch };
+  }
+
+  async readControllerEpoch(): Promise<number> {
+    return Number((await this.redis.get(this.key('controller-epoch'))) ?? 0);
+  }
+
+  // ---- the state's marker ------------------------------------------------------------------
+
+  readMarker(): Promise<string | null> {
+    return this.redis.get(this.key('cluster'));
+  }
+
+  /** Marks a new cluster's state; false when one exists. */
+  async createMarker(marker: string): Promise<boolean> {
+    return (await this.redis.set(this.key('cluster'), marker, 'NX')) === 'OK';
+  }
+
+  /**
+   * Writes back a state Redis lost (from a broker's last view of it), all or nothing, unless
+   * another broker restored it first (an optimistic transaction on the marker). The counters
+   * only go up: the controller epoch and the producer ids past those this broker saw.
+   */
+  async restoreState(
+    marker: string,
+    topics: readonly TopicRecord[],
+    controllerEpoch: number,
+    producerIdsEnd: number,
+  ): Promise<boolean> {
+    const watcher = this.redis.duplicate({ enableOfflineQueue: true });
+    watcher.on('error', () => undefined);
+    try {
+      await watcher.watch(this.key('cluster'));
+      if ((await watcher.get(this.key('cluster'))) !== null) {
+        await watcher.unwatch();
+        return false;
+      }
+      const epoch = Number((await watcher.get(this.key('controller-epoch'))) ?? 0);
+      const ids = Number((await watcher.get(this.key('producer-ids'))) ?? 0);
+      const tx = watcher.multi();
+      tx.set(this.key('cluster'), marker);
+      tx.set(this.key('controller-epoch'), Math.max(epoch, controllerEpoch));
+      tx.set(this.key('producer-ids'), Math.max(ids, producerIdsEnd));
+      for (const t of topics) {
+        tx.hset(this.key('topics'), t.name, t.topicId);
+        tx.del(this.key(`topic:${t.name}`), this.key(`topic:${t.name}:partitions`));
+        tx.hset(this.key(`topic:${t.name}`), {
+          id: t.topicId,
+          partitions: t.partitions.length,
+          configs: JSON.stringify(t.configs),
+          config_version: t.configVersion,
+        });
+        t.partitions.forEach((p, i) =>
+          tx.hset(this.key(`topic:${t.name}:partitions`), String(i), encodeState(p)),
+        );
+      }
+      const result = await tx.exec();
+      if (result === null) return false;
+      for (const t of topics) await this.redis.publish(this.channel, `topic ${t.name}`);
+      return true;
+    } finally {
+      watcher.disconnect();
+    }
+  }
+
+  // ---- topics ----------------------------------------------------------------------------
+
+  async readTopicNames(): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.key('topics'))));
+  }
+
+  async readTopic(name: string): Promise<TopicRecord | null> {
+    return (await this.readTopicsNamed([name]))[0] ?? null;
+  }
+
+  /** Every topic with its partition states, in one round trip after the names. */
+  async readTopics(): Promise<TopicRecord[]> {
+    return this.readTopicsNamed([...(await this.readTopicNames()).keys()]);
+  }
+
+  private async readTopicsNamed(names: readonly string[]): Promise<TopicRecord[]> {
+    if (names.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const name of names) {
+      pipeline.hgetall(this.key(`topic:${name}`));
+      pipeline.hgetall(this.key(`topic:${name}:partitions`));
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const out: TopicRecord[] = [];
+    names.forEach((name, i) => {
+      const [e1, topic] = results[2 * i];
+      const [e2, parts] = results[2 * i + 1];
+      if (e1 !== null) throw e1;
+      if (e2 !== null) throw e2;
+      const t = topic as Record<string, string>;
+      if (t.id === undefined) return;
+      const p = parts as Record<string, string>;
+      const count = Number(t.partitions);
+      const partitions: PartitionState[] = [];
+      for (let i = 0; i < count; i++) {
+        const json = p[String(i)];
+        if (json === undefined) return;
+        partitions.push(decodeState(json));
+      }
+      out.push({
+        name,
+        topicId: t.id,
+        configs: JSON.parse(t.configs ?? '{}') as Record<string, string>,
+        configVersion: Number(t.config_version ?? 0),
+        partitions,
+      });
+    });
+    return out;
+  }
+
+  async readPartition(topic: string, partition: number): Promise<PartitionState | null> {
+    const json = await this.redis.hget(this.key(`topic:${topic}:partitions`), String(partition));
+    return json === null ? null : decodeState(json);
+  }
+
+  async readDeletedTopics(): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.key('deleted-topics'))));
+  }
+
+  createTopic(
+    name: string,
+    topicId: string,
+    configs: Readonly<Record<string, string>>,
+    states: readonly PartitionState[],
+  ): Promise<number> {
+    return this.script('createTopic', `creating topic ${name}`, [
+      this.key('topics'),
+      this.key(`topic:${name}`),
+      this.key(`topic:${name}:partitions`),
+      this.key('cluster'),
+      name,
+      topicId,
+      JSON.stringify(configs),
+      this.channel,
+      ...states.map((s) => encodeState(s)),
+    ]);
+  }
+
+  deleteTopic(name: string): Promise<number> {
+    return this.script('deleteTopic', `deleting topic ${name}`, [
+      this.key('topics'),
+      this.key(`topic:${name}`),
+      this.key(`topic:${name}:partitions`),
+      this.key('deleted-topics'),
+      name,
+      this.channel,
+    ]);
+  }
+
+  addPartitions(name: string, expectedCount: number, states: readonly PartitionState[]): Promise<number> {
+    return this.script('addPartitions', `adding partitions to ${name}`, [
+      this.key(`topic:${name}`),
+      this.key(`topic:${name}:partitions`),
+      name,
+      expectedCount,
+      this.channel,
+      ...states.map((s) => encodeState(s)),
+    ]);
+  }
+
+  alterTopicConfigs(
+    name: string,
+    expectedVersion: number,
+    configs: Readonly<Record<string, string>>,
+  ): Promise<number> {
+    return this.script('alterTopicConfigs', `altering configs of ${name}`, [
+      this.key(`topic:${name}`),
+      name,
+      expectedVersion,
+      JSON.stringify(configs),
+      this.channel,
+    ]);
+  }
+
+  // ---- partition state -------------------------------------------------------------------
+
+  /** The controller's compare-and-set of a partition state (`next.partitionEpoch` = expected + 1). */
+  updatePartition(
+    lease: ControllerLease,
+    topic: string,
+    partition: number,
+    next: PartitionState,
+  ): Promise<number> {
+    return this.script('updatePartition', `controller changing ${topic}-${partition}`, [
+      this.key('controller'),
+      this.key(`topic:${topic}`),
+      this.key(`topic:${topic}:partitions`),
+      `${lease.id}:${lease.epoch}`,
+      topic,
+      partition,
+      next.partitionEpoch - 1,
+      encodeState(next, lease.epoch),
+      this.channel,
+    ]);
+  }
+
+  /** A leader's ISR change (Kafka's AlterPartition), fenced by its leader epoch. */
+  alterPartition(
+    topic: string,
+    partition: number,
+    next: PartitionState,
+    joining: readonly number[],
+  ): Promise<number> {
+    return this.script('alterPartition', `ISR change of ${topic}-${partition}`, [
+      this.key(`topic:${topic}:partitions`),
+      topic,
+      partition,
+      next.leaderId,
+      next.leaderEpoch,
+      next.partitionEpoch - 1,
+      encodeState(next),
+      this.key('broker:'),
+      this.channel,
+      ...joining,
+    ]);
+  }
+
+  // ---- producer ids ----------------------------------------------------------------------
+
+  /** Reserves the next block of producer ids; returns its last id. */
+  async reserveProducerIds(blockSize: number): Promise<number> {
+    return (await this.redis.incrby(this.key('producer-ids'), blockSize)) - 1;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const quit = async (r: Redis | null): Promise<void> => {
+      if (r === null) return;
+      try {
+        if (r.status === 'ready') await r.quit();
+        else r.disconnect();
+      } catch {
+        r.disconnect();
+      }
+    };
+    await Promise.all([quit(this.redis), quit(this.subscriber)]);
+    this.subscriber = null;
+  }
+}
+
+function parseChange(message: string): Change | null {
+  const parts = message.split(' ');
+  switch (parts[0]) {
+    case 'brokers':
+      return { kind: 'brokers' };
+    case 'controller':
+      return { kind: 'controller' };
+    case 'topic':
+      return parts.length >= 2 ? { kind: 'topic', topic: message.slice('topic '.length) } : null;
+    case 'partition': {
+      if (parts.length < 3) return null;
+      const partition = Number(parts[parts.length - 1]);
+      const topic = message.slice('partition '.length, message.length - parts[parts.length - 1].length - 1);
+      return Number.isInteger(partition) ? { kind: 'partition', topic, partition } : null;
+    }
+    default:
+      return null;
+  }
+}
