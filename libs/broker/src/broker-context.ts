@@ -1,4 +1,5 @@
 import type { LogManager } from '@tributary/storage';
+import type { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
 import type { Connection } from './network/connection';
 import type { FetchWaiters } from './replica/fetch-waiters';
@@ -41,4 +42,6 @@ export interface BrokerContext {
   readonly cluster: ClusterView;
   readonly topics: TopicService;
   readonly logger: BrokerLogger;
+  /** Present when the broker reports metrics; replication bumps isrShrinks and isrExpands here. */
+  readonly metrics?: BrokerMetrics;
 }

@@ -6,11 +6,14 @@ import {
   Module,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
+import type { MetricsRegistry } from '@tributary/metrics';
 import { Broker } from './broker';
 import type { BrokerConfig } from './config/broker-config';
 
 export const BROKER_CONFIG = Symbol('BROKER_CONFIG');
+export const BROKER_METRICS_REGISTRY = Symbol('BROKER_METRICS_REGISTRY');
 
 /** Hosts a Broker's life cycle in Nest: started at bootstrap, stopped cleanly on SIGTERM. */
 @Injectable()
@@ -18,9 +21,12 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   readonly broker: Broker;
   private readonly logger: Logger;
 
-  constructor(@Inject(BROKER_CONFIG) config: BrokerConfig) {
+  constructor(
+    @Inject(BROKER_CONFIG) config: BrokerConfig,
+    @Optional() @Inject(BROKER_METRICS_REGISTRY) registry?: MetricsRegistry,
+  ) {
     this.logger = new Logger(`broker-${config.nodeId}`);
-    this.broker = new Broker(config, this.logger);
+    this.broker = new Broker(config, this.logger, registry);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,10 +46,15 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
 
 @Module({})
 export class BrokerModule {
-  static forRoot(config: BrokerConfig): DynamicModule {
+  /** With a registry, the broker's metrics go there (the console's /metrics serves it in one process). */
+  static forRoot(config: BrokerConfig, registry?: MetricsRegistry): DynamicModule {
     return {
       module: BrokerModule,
-      providers: [{ provide: BROKER_CONFIG, useValue: config }, BrokerService],
+      providers: [
+        { provide: BROKER_CONFIG, useValue: config },
+        ...(registry ? [{ provide: BROKER_METRICS_REGISTRY, useValue: registry }] : []),
+        BrokerService,
+      ],
       exports: [BrokerService],
     };
   }

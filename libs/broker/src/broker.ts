@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import type { MetricsRegistry } from '@tributary/metrics';
 import { LogManager } from '@tributary/storage';
 import type { BrokerContext, BrokerLogger } from './broker-context';
+import { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
 import { apiVersionsHandler } from './handlers/api-versions.handler';
 import { adminHandlers } from './handlers/admin-handlers';
@@ -17,7 +19,7 @@ import { LocalCluster } from './local-cluster';
 import { loadOrCreateMetaProperties } from './meta-properties';
 import { LocalProducerIdManager } from './producer-id-manager';
 import { KafkaServer, type ListenAddress } from './network/kafka-server';
-import { RequestRouter, type RequestObserver } from './network/request-router';
+import { RequestRouter } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
 import { TopicService } from './topic-service';
 
@@ -29,12 +31,18 @@ export class Broker {
   private boundAddresses: ListenAddress[] = [];
   private context: BrokerContext | null = null;
   private coordinator: GroupCoordinator | null = null;
+  private brokerMetrics: BrokerMetrics | null = null;
 
+  /** With a registry, the broker registers its metrics there (labelled by cluster id and node id). */
   constructor(
     readonly config: BrokerConfig,
     private readonly logger: BrokerLogger,
-    private readonly observer?: RequestObserver,
+    private readonly registry?: MetricsRegistry,
   ) {}
+
+  get metrics(): BrokerMetrics | null {
+    return this.brokerMetrics;
+  }
 
   get addresses(): readonly ListenAddress[] {
     return this.boundAddresses;
@@ -58,6 +66,8 @@ export class Broker {
     logs.open();
     this.logs = logs;
     const cluster = new LocalCluster(config, clusterId);
+    if (this.registry !== undefined)
+      this.brokerMetrics = new BrokerMetrics(this.registry, { cluster: clusterId, broker: config.nodeId });
     const ctx: BrokerContext = {
       config,
       logs,
@@ -65,6 +75,7 @@ export class Broker {
       cluster,
       topics: new TopicService(config, logs, () => [config.nodeId]),
       logger: this.logger,
+      metrics: this.brokerMetrics ?? undefined,
     };
     this.context = ctx;
     const store = new GroupStore({
@@ -77,7 +88,7 @@ export class Broker {
     const coordinator = new GroupCoordinator({ config: config.group, store, logger: this.logger });
     coordinator.startup();
     this.coordinator = coordinator;
-    const router = new RequestRouter(this.logger, this.observer);
+    const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined);
     router
       .register(apiVersionsHandler(() => router.advertisedApis()))
       .register(metadataHandler(ctx))

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BrokerModule, ConfigLayer, parseBrokerConfig } from '@tributary/broker';
+import { MetricsRegistry, processCollector, startMetricsServer } from '@tributary/metrics';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { readConfigFile } from '../config-file';
 import { ParsedArgs, single, UsageError } from '../args';
@@ -14,9 +15,20 @@ Starts one broker. Settings use Kafka's names; flags win over the file.
   --listen HOST:PORT   listeners=PLAINTEXT://HOST:PORT
   --data-dir DIR       log.dirs
   --cluster-id ID      cluster.id
-  --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)`;
+  --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)
+  --metrics-listen HOST:PORT
+                       serve Prometheus metrics at http://HOST:PORT/metrics`;
 
-const KNOWN_FLAGS = new Set(['config', 'node-id', 'listen', 'data-dir', 'cluster-id', 'set', 'help']);
+const KNOWN_FLAGS = new Set([
+  'config',
+  'node-id',
+  'listen',
+  'data-dir',
+  'cluster-id',
+  'set',
+  'metrics-listen',
+  'help',
+]);
 
 /** The config layers of a broker command: the file, then the flags. */
 export function brokerConfigLayers(args: ParsedArgs): ConfigLayer[] {
@@ -46,11 +58,26 @@ export function brokerConfigLayers(args: ParsedArgs): ConfigLayer[] {
 
 export async function runBroker(args: ParsedArgs): Promise<void> {
   const config = parseBrokerConfig(brokerConfigLayers(args), brokerLevelLogKeys());
-  const app = await NestFactory.createApplicationContext(BrokerModule.forRoot(config), {
+  const metricsListen = single(args, 'metrics-listen');
+  const metricsAddress =
+    metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
+  const registry = new MetricsRegistry();
+  registry.addCollector(processCollector);
+  const app = await NestFactory.createApplicationContext(BrokerModule.forRoot(config, registry), {
     logger: ['log', 'warn', 'error'],
   });
   await app.init();
+  if (metricsAddress !== undefined) {
+    const server = await startMetricsServer(registry, metricsAddress);
+    console.log(`metrics on http://${server.host}:${server.port}/metrics`);
+  }
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
+}
+
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  if (m === null || Number(m[2]) > 65535) throw new UsageError(`${flag} ${value}: expected HOST:PORT`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** On a signal: close the app (answering in-flight requests, flushing logs), then exit 0. */
