@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { ConfigError } from '@tributary/broker';
+import { KafkaProtocolError } from '@tributary/client';
+import { ApiError, ConsoleConfigError } from '@tributary/console';
 import { parseArgs, UsageError } from './args';
 import { BROKER_USAGE, runBroker } from './commands/broker.command';
+import { CONSOLE_USAGE, runConsole } from './commands/console.command';
+import { GROUPS_USAGE, runGroups } from './commands/groups.command';
+import { MIRROR_USAGE, runMirror } from './commands/mirror.command';
+import { runTopics, TOPICS_USAGE } from './commands/topics.command';
 
 const USAGE = `tributary: a Kafka-compatible streaming platform
 
@@ -9,17 +15,28 @@ Usage: tributary <command> [options]
 
 Commands:
   broker     run one broker (tributary broker --help)
+  console    run the console: dashboard, REST API, metrics (tributary console --help)
+  topics     list, describe, create, delete topics and alter their configs
+  groups     list and describe consumer groups, reset their offsets
+  mirror     list, pause, resume and throttle mirror flows (through a running console)
   help       show this help
 
 Examples:
   npx tributary broker --node-id 1 --listen 127.0.0.1:9092 --data-dir ./var/b1
-  npx tributary broker --config config/single.yaml`;
+  npx tributary broker --config config/single.yaml
+  npx tributary console --config config/console.yaml
+  npx tributary topics list --bootstrap-server 127.0.0.1:9092
+  npx tributary groups describe billing --bootstrap-server 127.0.0.1:9092 --json`;
 
 const COMMANDS: Record<
   string,
   { usage: string; run: (args: ReturnType<typeof parseArgs>) => Promise<void> }
 > = {
   broker: { usage: BROKER_USAGE, run: runBroker },
+  console: { usage: CONSOLE_USAGE, run: runConsole },
+  topics: { usage: TOPICS_USAGE, run: runTopics },
+  groups: { usage: GROUPS_USAGE, run: runGroups },
+  mirror: { usage: MIRROR_USAGE, run: runMirror },
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -38,9 +55,14 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof ConsoleConfigError) {
     console.error(`tributary: ${err.message}`);
     process.exit(2);
+  }
+  // What the cluster answered (a topic that exists, a group with members): said plainly.
+  if (err instanceof ApiError || err instanceof KafkaProtocolError) {
+    console.error(`tributary: ${err.message}`);
+    process.exit(1);
   }
   console.error(err);
   process.exit(1);

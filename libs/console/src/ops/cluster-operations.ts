@@ -531,7 +531,7 @@ export class ClusterOperations {
       if (partitions.length === 0)
         throw new ApiError(
           400,
-          `consumer group "${groupId}" has no committed offsets; name the topics to reset in body.topics`,
+          `consumer group "${groupId}" has no committed offsets; name the topics to reset`,
         );
     } else {
       partitions = [];
