@@ -6,7 +6,7 @@ const plural = (n, word) => `${fmt(n)} ${word}${n === 1 ? '' : 's'}`;
 
 const NODE_W = 200;
 const NODE_H = 66;
-const COL_GAP = 90;
+const COL_GAP = 130;
 const ROW_GAP = 22;
 const PAD = 28;
 
