@@ -61,13 +61,14 @@ export async function runBroker(args: ParsedArgs): Promise<void> {
   const metricsListen = single(args, 'metrics-listen');
   const metricsAddress =
     metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
-  const registry = new MetricsRegistry();
-  registry.addCollector(processCollector);
+  // Metrics are kept only when something serves them: otherwise the router observes nothing.
+  const registry = metricsAddress === undefined ? undefined : new MetricsRegistry();
+  registry?.addCollector(processCollector);
   const app = await NestFactory.createApplicationContext(BrokerModule.forRoot(config, registry), {
     logger: ['log', 'warn', 'error'],
   });
   await app.init();
-  if (metricsAddress !== undefined) {
+  if (registry !== undefined && metricsAddress !== undefined) {
     const server = await startMetricsServer(registry, metricsAddress);
     console.log(`metrics on http://${server.host}:${server.port}/metrics`);
   }
