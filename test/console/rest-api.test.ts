@@ -275,6 +275,15 @@ describe('console REST API', () => {
     const malformed = await api('POST', '/api/clusters/east/topics', '{"name": ');
     assert.equal(malformed.status, 400);
     assert.match(malformed.body.message, /^the request body is not valid JSON: /);
+    const huge = await api('POST', '/api/clusters/east/topics', {
+      name: 'x',
+      configs: { a: 'y'.repeat(200000) },
+    });
+    assert.deepEqual(huge.body, {
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'the request body is larger than the 102400 bytes the console accepts',
+    });
     const noRoute = await api('GET', '/api/clusters/east/nothing');
     assert.deepEqual(noRoute.body, {
       statusCode: 404,

@@ -19,7 +19,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<ResponseLike>();
     let out: ErrorBody;
-    if (err instanceof HttpException) out = fromHttpException(err);
+    const parser = fromBodyParser(err);
+    if (parser !== null) out = parser;
+    else if (err instanceof HttpException) out = fromHttpException(err);
     else {
       out = errorBodyOf(err);
       if (out.statusCode === 500 && !(err instanceof ApiError))
@@ -28,6 +30,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (res.headersSent) return;
     res.status(out.statusCode).json(out);
   }
+}
+
+/** Express' body parser fails with plain errors that carry a 4xx status and expose=true. */
+function fromBodyParser(err: unknown): ErrorBody | null {
+  const e = err as { status?: unknown; expose?: unknown; type?: unknown; limit?: unknown; message?: unknown };
+  if (typeof e !== 'object' || e === null || e.expose !== true || typeof e.status !== 'number') return null;
+  if (e.status < 400 || e.status > 499) return null;
+  if (e.type === 'entity.too.large')
+    return body(413, `the request body is larger than the ${String(e.limit)} bytes the console accepts`);
+  return body(e.status, `the request body cannot be read: ${String(e.message)}`);
 }
 
 function fromHttpException(err: HttpException): ErrorBody {
