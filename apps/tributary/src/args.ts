@@ -1,3 +1,15 @@
+/** Flags that never take a value, so `--json orders` leaves orders positional. */
+const SWITCHES = new Set([
+  'help',
+  'json',
+  'include-internal',
+  'execute',
+  'dry-run',
+  'all-topics',
+  'to-earliest',
+  'to-latest',
+]);
+
 /** Minimal flag parsing: --name value, --name=value, --flag (true), repeated --set k=v. */
 export interface ParsedArgs {
   readonly command: string | null;
@@ -20,7 +32,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       } else {
         name = arg.slice(2);
         const next = argv[i + 1];
-        value = next !== undefined && !next.startsWith('--') ? (i++, next) : 'true';
+        value = !SWITCHES.has(name) && next !== undefined && !next.startsWith('--') ? (i++, next) : 'true';
       }
       flags.set(name, [...(flags.get(name) ?? []), value]);
     } else if (arg === '-h') {

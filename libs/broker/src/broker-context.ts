@@ -1,4 +1,5 @@
 import type { ConfigAlteration, DescribedConfig, LogManager } from '@tributary/storage';
+import type { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
 import type { Connection } from './network/connection';
 import type { ListenAddress } from './network/kafka-server';
@@ -153,6 +154,8 @@ export interface BrokerContext {
   readonly topics: TopicAdmin;
   readonly controller: ControllerAdmin;
   readonly logger: BrokerLogger;
+  /** Present when the broker reports metrics; replication bumps isrShrinks and isrExpands here. */
+  readonly metrics?: BrokerMetrics;
 }
 
 /** What a cluster membership is built from. */

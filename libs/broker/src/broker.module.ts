@@ -7,6 +7,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import type { MetricsRegistry } from '@tributary/metrics';
 import { Broker } from './broker';
 import type { MembershipFactory } from './broker-context';
 import type { BrokerConfig } from './config/broker-config';
@@ -18,6 +19,8 @@ export interface BrokerModuleOptions {
   readonly brokers: readonly BrokerConfig[];
   /** How a broker joins a replicated cluster (when its config has one); a lone broker otherwise. */
   readonly membership?: (config: BrokerConfig) => MembershipFactory | undefined;
+  /** With a registry, the brokers' metrics go there (the console's /metrics serves it in one process). */
+  readonly registry?: MetricsRegistry;
 }
 
 /**
@@ -32,7 +35,11 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(@Inject(BROKER_OPTIONS) options: BrokerModuleOptions) {
     this.loggers = options.brokers.map((config) => new Logger(`broker-${config.nodeId}`));
     this.brokers = options.brokers.map(
-      (config, i) => new Broker(config, this.loggers[i], { membership: options.membership?.(config) }),
+      (config, i) =>
+        new Broker(config, this.loggers[i], {
+          membership: options.membership?.(config),
+          registry: options.registry,
+        }),
     );
   }
 

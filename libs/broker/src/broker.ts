@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import type { MetricsRegistry } from '@tributary/metrics';
 import { LogManager } from '@tributary/storage';
 import type { BrokerContext, BrokerLogger, ClusterMembership, MembershipFactory } from './broker-context';
+import { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
 import { apiVersionsHandler } from './handlers/api-versions.handler';
 import { adminHandlers } from './handlers/admin-handlers';
@@ -19,12 +21,13 @@ import { produceHandler } from './handlers/produce.handler';
 import { localMembership } from './local-cluster';
 import { loadOrCreateMetaProperties } from './meta-properties';
 import { KafkaServer, type ListenAddress } from './network/kafka-server';
-import { RequestRouter, type RequestObserver } from './network/request-router';
+import { RequestRouter } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
 import { ReplicaManager } from './replica/replica-manager';
 
 export interface BrokerOptions {
-  readonly observer?: RequestObserver;
+  /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
+  readonly registry?: MetricsRegistry;
   /** How the broker joins a replicated cluster (libs/cluster); a lone broker when left out. */
   readonly membership?: MembershipFactory;
 }
@@ -39,12 +42,18 @@ export class Broker {
   private coordinator: GroupCoordinator | null = null;
   private replicas: ReplicaManager | null = null;
   private membership: ClusterMembership | null = null;
+  private brokerMetrics: BrokerMetrics | null = null;
 
+  /** With a registry, the broker registers its metrics there (labelled by cluster id and node id). */
   constructor(
     readonly config: BrokerConfig,
     private readonly logger: BrokerLogger,
     private readonly options: BrokerOptions = {},
   ) {}
+
+  get metrics(): BrokerMetrics | null {
+    return this.brokerMetrics;
+  }
 
   get addresses(): readonly ListenAddress[] {
     return this.boundAddresses;
@@ -84,6 +93,11 @@ export class Broker {
     this.replicas = replicas;
     const membership = factory({ config, clusterId, logs, replicas, logger: this.logger });
     this.membership = membership;
+    if (this.options.registry !== undefined)
+      this.brokerMetrics = new BrokerMetrics(this.options.registry, {
+        cluster: clusterId,
+        broker: config.nodeId,
+      });
     const ctx: BrokerContext = {
       config,
       logs,
@@ -93,6 +107,7 @@ export class Broker {
       topics: membership.topics,
       controller: membership.controller,
       logger: this.logger,
+      metrics: this.brokerMetrics ?? undefined,
     };
     this.context = ctx;
     const store = new GroupStore({
@@ -119,7 +134,7 @@ export class Broker {
       else coordinator.onResignation(partition);
     });
     this.coordinator = coordinator;
-    const router = new RequestRouter(this.logger, this.options.observer);
+    const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined);
     router
       .register(apiVersionsHandler(() => router.advertisedApis()))
       .register(metadataHandler(ctx))

@@ -37,3 +37,5 @@ export {
   type GroupDescription,
   type OffsetSpec,
 } from './admin/admin';
+// The errors the client throws carry Kafka's codes; callers match on them without importing the protocol.
+export { ErrorCode, errorName, KafkaProtocolError } from '@tributary/protocol';

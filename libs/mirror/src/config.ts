@@ -22,6 +22,8 @@ export interface ClusterConfig {
   /** Client settings passed to our client (client.id, request.timeout.ms, ...). */
   readonly clientId: string | null;
   readonly requestTimeoutMs: number | null;
+  /** Where the cluster is (a data center or zone), for the console's map. */
+  readonly datacenter: string | null;
 }
 
 export interface FlowConfig {
@@ -103,7 +105,7 @@ const FLOW_KEYS = new Set([
   'throttle.bytes.per.second',
   'enabled',
 ]);
-const CLUSTER_KEYS = new Set(['bootstrap.servers', 'client.id', 'request.timeout.ms']);
+const CLUSTER_KEYS = new Set(['bootstrap.servers', 'client.id', 'request.timeout.ms', 'datacenter']);
 const TOP_KEYS = new Set(['redis', 'namespace', 'clusters', 'flows', 'worker', 'brokers', 'console', 'demo']);
 const WORKER_KEYS = new Set(['concurrency', 'unit.slice.ms', 'lock.duration.ms']);
 const ALIAS = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -195,6 +197,7 @@ export function parseMirrorConfig(doc: unknown, file: string): MirrorConfig {
         c['request.timeout.ms'] === undefined
           ? null
           : r.int(c['request.timeout.ms'], `${key}.request.timeout.ms`, 30000, 1),
+      datacenter: c.datacenter === undefined ? null : r.str(c.datacenter, `${key}.datacenter`),
     });
   }
   const flowsDoc: unknown = top.flows ?? [];

@@ -351,7 +351,7 @@ export class FlowManager {
       });
     }
     if (messages.length > 0) await this.target.producer().send({ topic, messages });
-    await this.store.noteCheckpoint(this.flow.name);
+    await this.store.noteCheckpoint(this.flow.name, new Set(offsets.map((o) => o.group)).size);
   }
 
   /**

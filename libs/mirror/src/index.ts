@@ -7,7 +7,7 @@ export {
   type ClusterConfig,
   type OffsetMode,
 } from './config';
-export type { FlowStatus, UnitStatus, FlowState } from './mirror-store';
+export type { FlowStatus, UnitStatus, FlowState, FlowError, FlowThrottle } from './mirror-store';
 export {
   decodeCheckpoint,
   decodeHeartbeat,

@@ -24,13 +24,29 @@ export interface UnitStatus {
   readonly error: string | null;
 }
 
+export interface FlowError {
+  readonly at: number;
+  readonly message: string;
+  readonly topic: string | null;
+  readonly partition: number | null;
+}
+
+export interface FlowThrottle {
+  /** 0: unlimited. */
+  readonly bytesPerSecond: number;
+  readonly recordsPerSecond: number;
+}
+
 export interface FlowStatus {
   readonly name: string;
   readonly state: FlowState;
-  readonly throttleBytesPerSecond: number;
+  readonly throttle: FlowThrottle;
   readonly units: UnitStatus[];
-  readonly lastCheckpointAt: number | null;
-  readonly errors: string[];
+  readonly lastCheckpoint: { at: number; groups: number } | null;
+  /** Newest first. */
+  readonly errors: FlowError[];
+  /** Over the last five whole seconds, every worker counted. */
+  readonly throughput: { recordsPerSecond: number; bytesPerSecond: number };
   /** End-to-end replication latency from heartbeats (ms). */
   readonly latencyMs: { p50: number; p99: number; samples: number } | null;
 }
@@ -71,38 +87,89 @@ export class MirrorStore {
     await this.redis.hset(this.key('flow', flow), 'state', state);
   }
 
-  /** The throttle set at runtime, or null to use the configured one. */
-  async throttle(flow: string): Promise<number | null> {
-    const v = await this.redis.hget(this.key('flow', flow), 'throttle');
-    return v === null ? null : Number(v);
+  /** The throttle set at runtime, else the configured one (0: unlimited). */
+  async throttle(flow: string, configured: FlowThrottle): Promise<FlowThrottle> {
+    const [bytes, records] = await this.redis.hmget(
+      this.key('flow', flow),
+      'throttleBytes',
+      'throttleRecords',
+    );
+    return {
+      bytesPerSecond: bytes === null ? configured.bytesPerSecond : Number(bytes),
+      recordsPerSecond: records === null ? configured.recordsPerSecond : Number(records),
+    };
   }
 
-  async setThrottle(flow: string, bytesPerSecond: number): Promise<void> {
-    await this.redis.hset(this.key('flow', flow), 'throttle', String(bytesPerSecond));
+  async setThrottle(flow: string, t: FlowThrottle): Promise<void> {
+    await this.redis.hset(
+      this.key('flow', flow),
+      'throttleBytes',
+      String(t.bytesPerSecond),
+      'throttleRecords',
+      String(t.recordsPerSecond),
+    );
   }
 
   /**
-   * Token bucket shared by every worker of a flow, one window per second: returns how many ms
-   * to wait before sending `bytes` (0 to send now).
+   * Counts a copied chunk against the flow's throughput and its throttle, one window per
+   * second shared by every worker; returns how many ms to wait before the next (0: none).
    */
-  async throttleDelay(flow: string, bytes: number, limit: number): Promise<number> {
-    if (limit <= 0) return 0;
+  async account(flow: string, bytes: number, records: number, limit: FlowThrottle): Promise<number> {
     const second = Math.floor(Date.now() / 1000);
-    const k = this.key('throttle', flow, second);
-    const used = await this.redis.incrby(k, bytes);
-    if (used === bytes) await this.redis.pexpire(k, 5000);
-    if (used <= limit) return 0;
-    // Over this second's budget: wait as many seconds as the excess needs.
-    return (second + Math.ceil((used - limit) / limit)) * 1000 - Date.now();
+    const kb = this.key('rate', flow, second, 'bytes');
+    const kr = this.key('rate', flow, second, 'records');
+    const r = await this.redis
+      .multi()
+      .incrby(kb, bytes)
+      .pexpire(kb, 10_000)
+      .incrby(kr, records)
+      .pexpire(kr, 10_000)
+      .exec();
+    const usedBytes = Number(r?.[0]?.[1] ?? 0);
+    const usedRecords = Number(r?.[2]?.[1] ?? 0);
+    const over = (used: number, max: number): number =>
+      max > 0 && used > max ? Math.ceil((used - max) / max) : 0;
+    const seconds = Math.max(
+      over(usedBytes, limit.bytesPerSecond),
+      over(usedRecords, limit.recordsPerSecond),
+    );
+    return seconds === 0 ? 0 : (second + seconds) * 1000 - Date.now();
   }
 
-  async noteCheckpoint(flow: string): Promise<void> {
-    await this.redis.hset(this.key('flow', flow), 'lastCheckpointAt', String(Date.now()));
+  private async throughput(flow: string): Promise<{ recordsPerSecond: number; bytesPerSecond: number }> {
+    const now = Math.floor(Date.now() / 1000);
+    const seconds = [1, 2, 3, 4, 5].map((d) => now - d);
+    const values = await this.redis.mget(
+      ...seconds.flatMap((s) => [this.key('rate', flow, s, 'bytes'), this.key('rate', flow, s, 'records')]),
+    );
+    let bytes = 0;
+    let records = 0;
+    values.forEach((v, i) => {
+      if (i % 2 === 0) bytes += Number(v ?? 0);
+      else records += Number(v ?? 0);
+    });
+    return { recordsPerSecond: records / 5, bytesPerSecond: bytes / 5 };
   }
 
-  async recordError(flow: string, message: string): Promise<void> {
+  async noteCheckpoint(flow: string, groups: number): Promise<void> {
+    await this.redis.hset(
+      this.key('flow', flow),
+      'lastCheckpointAt',
+      String(Date.now()),
+      'lastCheckpointGroups',
+      String(groups),
+    );
+  }
+
+  async recordError(
+    flow: string,
+    message: string,
+    topic: string | null = null,
+    partition: number | null = null,
+  ): Promise<void> {
     const k = this.key('errors', flow);
-    await this.redis.multi().lpush(k, `${new Date().toISOString()} ${message}`).ltrim(k, 0, 19).exec();
+    const e: FlowError = { at: Date.now(), message, topic, partition };
+    await this.redis.multi().lpush(k, JSON.stringify(e)).ltrim(k, 0, 19).exec();
   }
 
   async clearErrors(flow: string): Promise<void> {
@@ -137,26 +204,31 @@ export class MirrorStore {
       .exec();
   }
 
-  async flowStatus(flow: string, configuredThrottle: number): Promise<FlowStatus> {
-    const [state, throttle, flowHash, units, errors, latencies] = await Promise.all([
+  async flowStatus(flow: string, configuredThrottle: FlowThrottle): Promise<FlowStatus> {
+    const [state, throttle, flowHash, units, errors, latencies, throughput] = await Promise.all([
       this.flowState(flow),
-      this.throttle(flow),
+      this.throttle(flow, configuredThrottle),
       this.redis.hgetall(this.key('flow', flow)),
       this.redis.hgetall(this.key('status', flow)),
       this.redis.lrange(this.key('errors', flow), 0, -1),
       this.redis.lrange(this.key('latency', flow), 0, -1),
+      this.throughput(flow),
     ]);
     const sorted = latencies.map(Number).sort((a, b) => a - b);
     const pick = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
     return {
       name: flow,
       state,
-      throttleBytesPerSecond: throttle ?? configuredThrottle,
+      throttle,
+      throughput,
       units: Object.values(units)
         .map((v) => JSON.parse(v) as UnitStatus)
         .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)),
-      lastCheckpointAt: flowHash.lastCheckpointAt === undefined ? null : Number(flowHash.lastCheckpointAt),
-      errors,
+      lastCheckpoint:
+        flowHash.lastCheckpointAt === undefined
+          ? null
+          : { at: Number(flowHash.lastCheckpointAt), groups: Number(flowHash.lastCheckpointGroups ?? 0) },
+      errors: errors.map((e) => JSON.parse(e) as FlowError),
       latencyMs: sorted.length === 0 ? null : { p50: pick(0.5), p99: pick(0.99), samples: sorted.length },
     };
   }

@@ -40,7 +40,8 @@ export class Mirror {
 
   constructor(
     readonly config: MirrorConfig,
-    private readonly redisUrl: string,
+    /** A function when the URL is known only at start (the demo's private redis-server). */
+    private readonly redisUrl: string | (() => string),
     private readonly logger: MirrorLogger,
   ) {}
 
@@ -67,7 +68,8 @@ export class Mirror {
 
   async start(options: MirrorOptions = {}): Promise<void> {
     // Commands fail fast while Redis is away (loops record the error and go on); BullMQ's worker needs its own blocking connection.
-    const connection = new Redis(this.redisUrl, { maxRetriesPerRequest: 2 });
+    const url = typeof this.redisUrl === 'function' ? this.redisUrl() : this.redisUrl;
+    const connection = new Redis(url, { maxRetriesPerRequest: 2 });
     connection.on('error', (err: Error) => this.logger.warn(`mirror: redis: ${err.message}`));
     this.redis = connection;
     const store = new MirrorStore(connection, this.config.namespace);
@@ -141,7 +143,9 @@ export class Mirror {
     } catch (err) {
       const message = `${unit.topic}-${unit.partition}: ${(err as Error).message}`;
       runner.noteError(message);
-      await store.recordError(flow.name, message).catch(() => undefined);
+      await store
+        .recordError(flow.name, (err as Error).message, unit.topic, unit.partition)
+        .catch(() => undefined);
       this.logger.warn(`flow ${flow.name} ${message}`);
       return this.yieldUnit(job, token, 1000);
     } finally {
@@ -155,7 +159,11 @@ export class Mirror {
 
   async status(): Promise<FlowStatus[]> {
     const store = this.requireStore();
-    return Promise.all(this.config.flows.map((f) => store.flowStatus(f.name, f.throttleBytesPerSecond)));
+    return Promise.all(
+      this.config.flows.map((f) =>
+        store.flowStatus(f.name, { bytesPerSecond: f.throttleBytesPerSecond, recordsPerSecond: 0 }),
+      ),
+    );
   }
 
   async pause(flow: string): Promise<void> {
@@ -168,11 +176,14 @@ export class Mirror {
     await this.requireStore().setFlowState(flow, 'running');
   }
 
-  async throttle(flow: string, bytesPerSecond: number): Promise<void> {
+  /** Limits a flow across all its workers, in bytes and records per second (0: unlimited). */
+  async throttle(flow: string, limit: { bytesPerSecond: number; recordsPerSecond: number }): Promise<void> {
     this.flow(flow);
-    if (!Number.isSafeInteger(bytesPerSecond) || bytesPerSecond < 0)
-      throw new Error('throttle must be a whole number of bytes per second, 0 for none');
-    await this.requireStore().setThrottle(flow, bytesPerSecond);
+    for (const [name, v] of Object.entries(limit)) {
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new Error(`${name} must be a whole number, 0 for unlimited`);
+    }
+    await this.requireStore().setThrottle(flow, limit);
   }
 
   /** Runs every flow's topic discovery now instead of at its next interval. */

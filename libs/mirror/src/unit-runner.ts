@@ -90,9 +90,14 @@ export class UnitRunner {
     return (await this.ctx.store.flowState(this.ctx.flow.name)) === 'paused';
   }
 
-  private async throttle(bytes: number): Promise<void> {
-    const limit = (await this.ctx.store.throttle(this.ctx.flow.name)) ?? this.ctx.flow.throttleBytesPerSecond;
-    const wait = await this.ctx.store.throttleDelay(this.ctx.flow.name, bytes, limit);
+  /** Counts a chunk against the flow's throughput and throttle, waiting when over the limit. */
+  private async account(bytes: number, records: number): Promise<void> {
+    const { flow, store } = this.ctx;
+    const limit = await store.throttle(flow.name, {
+      bytesPerSecond: flow.throttleBytesPerSecond,
+      recordsPerSecond: 0,
+    });
+    const wait = await store.account(flow.name, bytes, records, limit);
     if (wait > 0) await sleep(wait);
   }
 
@@ -127,7 +132,7 @@ export class UnitRunner {
         await this.reportStatus('preserve', false);
         continue;
       }
-      await this.throttle(fetched.records.length);
+      await this.account(fetched.records.length, recordCount(fetched.records));
       // Pipelined: the next fetch runs while this one is written.
       pending = source.fetchRaw(topic, partition, fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
       pending.catch(() => undefined);
@@ -237,7 +242,7 @@ export class UnitRunner {
         await this.reportStatus('translate', false);
         continue;
       }
-      await this.throttle(fetched.records.length);
+      await this.account(fetched.records.length, recordCount(fetched.records));
       const messages: {
         key: Buffer | null;
         value: Buffer | null;
@@ -355,6 +360,16 @@ export class UnitRunner {
   noteError(message: string): void {
     this.lastError = message;
   }
+}
+
+/** Records in whole batches, from their headers. */
+function recordCount(records: Buffer): number {
+  let n = 0;
+  for (let at = 0; at < records.length;) {
+    n += records.readInt32BE(at + BATCH.RECORD_COUNT);
+    at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+  }
+  return n;
 }
 
 /** The max timestamp of the last batch (for lag in seconds). */

@@ -8,6 +8,7 @@ import {
   type MembershipFactory,
 } from '@tributary/broker';
 import { replicatedMembership } from '@tributary/cluster';
+import { MetricsRegistry, processCollector, startMetricsServer } from '@tributary/metrics';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { readConfigFile } from '../config-file';
 import { ParsedArgs, single, UsageError } from '../args';
@@ -23,7 +24,9 @@ Starts one broker. Settings use Kafka's names; flags win over the file.
   --cluster-id ID      cluster.id
   --redis URL          redis.url: join a replicated cluster coordinated through Redis
                        (redis://HOST:PORT); without it the broker is a cluster of one
-  --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)`;
+  --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)
+  --metrics-listen HOST:PORT
+                       serve Prometheus metrics at http://HOST:PORT/metrics`;
 
 const KNOWN_FLAGS = new Set([
   'config',
@@ -33,6 +36,7 @@ const KNOWN_FLAGS = new Set([
   'cluster-id',
   'redis',
   'set',
+  'metrics-listen',
   'help',
 ]);
 
@@ -78,12 +82,28 @@ export function membershipFor(config: BrokerConfig): MembershipFactory | undefin
 
 export async function runBroker(args: ParsedArgs): Promise<void> {
   const config = parseBrokerConfig(brokerConfigLayers(args), brokerLevelLogKeys());
+  const metricsListen = single(args, 'metrics-listen');
+  const metricsAddress =
+    metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
+  // Metrics are kept only when something serves them: otherwise the router observes nothing.
+  const registry = metricsAddress === undefined ? undefined : new MetricsRegistry();
+  registry?.addCollector(processCollector);
   const app = await NestFactory.createApplicationContext(
-    BrokerModule.forRoot({ brokers: [config], membership: membershipFor }),
+    BrokerModule.forRoot({ brokers: [config], membership: membershipFor, registry }),
     { logger: ['log', 'warn', 'error'] },
   );
   await app.init();
+  if (registry !== undefined && metricsAddress !== undefined) {
+    const server = await startMetricsServer(registry, metricsAddress);
+    console.log(`metrics on http://${server.host}:${server.port}/metrics`);
+  }
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
+}
+
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  if (m === null || Number(m[2]) > 65535) throw new UsageError(`${flag} ${value}: expected HOST:PORT`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** On a signal: close the app (answering in-flight requests, flushing logs), then exit 0. */

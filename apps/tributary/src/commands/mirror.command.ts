@@ -4,6 +4,7 @@ import { MirrorConfigError, MirrorModule, parseMirrorConfig } from '@tributary/m
 import { parse } from 'yaml';
 import { ParsedArgs, single, UsageError } from '../args';
 import { exitCleanlyOn } from './broker.command';
+import { MIRROR_CLI_USAGE, runMirrorCli } from './mirror-cli';
 
 export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage]
 
@@ -14,7 +15,9 @@ worker's partitions move to a live one within lock.duration.ms.
 
   --config FILE   the clusters and flows (YAML)
   --redis URL     Redis for BullMQ and the flows' state (else the file's "redis")
-  --no-manage     only copy; leave topic discovery, checkpoints and heartbeats to other workers`;
+  --no-manage     only copy; leave topic discovery, checkpoints and heartbeats to other workers
+
+${MIRROR_CLI_USAGE}`;
 
 const KNOWN = new Set(['config', 'redis', 'no-manage', 'help']);
 
@@ -35,7 +38,9 @@ export function loadMirrorConfig(file: string) {
   return parseMirrorConfig(doc, file);
 }
 
+/** `tributary mirror --config FILE` runs a worker; `tributary mirror <list|pause|...>` operates flows. */
 export async function runMirror(args: ParsedArgs): Promise<void> {
+  if (args.positional.length > 0) return runMirrorCli(args);
   for (const name of args.flags.keys())
     if (!KNOWN.has(name)) throw new UsageError(`unknown option --${name}`);
   const file = single(args, 'config');

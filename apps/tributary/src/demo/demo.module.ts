@@ -9,6 +9,8 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Broker, ConfigError, parseBrokerConfig, type BrokerConfig } from '@tributary/broker';
+import { ConsoleModule, mirrorFlowSource, singleClusterConfig } from '@tributary/console';
+import { MetricsRegistry, processCollector } from '@tributary/metrics';
 import { Mirror, MirrorConfigError, parseMirrorConfig, type MirrorConfig } from '@tributary/mirror';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { parse } from 'yaml';
@@ -23,6 +25,7 @@ export interface DemoConfig {
   readonly producerTopic: string;
   readonly recordsPerSecond: number;
   readonly consumerGroup: string | null;
+  readonly consoleHost: string;
   readonly consolePort: number;
 }
 
@@ -82,11 +85,20 @@ export function loadDemoConfig(file: string): DemoConfig {
     producerTopic: String(demo['producer.topic'] ?? 'orders'),
     recordsPerSecond: Number(demo['producer.records.per.second'] ?? 20),
     consumerGroup: demo['consumer.group'] === undefined ? null : String(demo['consumer.group']),
+    consoleHost: String(consoleDoc.host ?? '127.0.0.1'),
     consolePort: Number(consoleDoc.port ?? 8080),
   };
 }
 
 export const DEMO_CONFIG = Symbol('DEMO_CONFIG');
+export const DEMO_PARTS = Symbol('DEMO_PARTS');
+
+/** What the demo's services share: the replicator (started by DemoService) and the metrics its brokers report. */
+export interface DemoParts {
+  readonly mirror: Mirror;
+  readonly registry: MetricsRegistry;
+  redisUrl: string;
+}
 
 /**
  * Runs a whole topology in one process: the brokers of every local cluster, a private
@@ -99,26 +111,25 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('demo');
   private readonly brokers: Broker[] = [];
   private readonly redis = new PrivateRedis();
-  private mirrorInstance: Mirror | null = null;
   private traffic: SampleTraffic | null = null;
 
-  constructor(@Inject(DEMO_CONFIG) private readonly config: DemoConfig) {}
-
-  get mirror(): Mirror | null {
-    return this.mirrorInstance;
-  }
+  constructor(
+    @Inject(DEMO_CONFIG) private readonly config: DemoConfig,
+    @Inject(DEMO_PARTS) private readonly parts: DemoParts,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config;
     for (const b of c.brokers) {
-      const broker = new Broker(b.config, new Logger(`${b.cluster}/broker-${b.config.nodeId}`));
+      const broker = new Broker(b.config, new Logger(`${b.cluster}/broker-${b.config.nodeId}`), {
+        registry: this.parts.registry,
+      });
       const [address] = await broker.start();
       this.brokers.push(broker);
       this.logger.log(`cluster ${b.cluster}: broker ${b.config.nodeId} on ${address.host}:${address.port}`);
     }
-    const redisUrl = c.mirror.redis ?? (await this.redis.start('./var/demo/redis'));
-    this.mirrorInstance = new Mirror(c.mirror, redisUrl, new Logger('mirror'));
-    await this.mirrorInstance.start();
+    this.parts.redisUrl = c.mirror.redis ?? (await this.redis.start('./var/demo/redis'));
+    await this.parts.mirror.start();
     const bootstrapOf = (alias: string): string => c.mirror.clusters.get(alias)?.bootstrapServers as string;
     this.traffic = new SampleTraffic(
       c.producerClusters.map((alias) => ({ alias, bootstrap: bootstrapOf(alias) })),
@@ -127,23 +138,46 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
       c.consumerGroup,
     );
     await this.traffic.start();
-    this.logger.log(`flows: ${c.mirror.flows.map((f) => f.name).join(', ')}; redis ${redisUrl}`);
+    this.logger.log(`flows: ${c.mirror.flows.map((f) => f.name).join(', ')}; redis ${this.parts.redisUrl}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.traffic?.stop();
-    await this.mirrorInstance?.stop();
+    await this.parts.mirror.stop();
     for (const b of this.brokers) await b.stop();
     await this.redis.stop();
   }
 }
 
+/**
+ * The demo as one Nest application: its brokers, Redis, replicator and traffic, and the
+ * console (dashboard, REST API, metrics) over every cluster and flow, on one HTTP port.
+ */
 @Module({})
 export class DemoModule {
   static forRoot(config: DemoConfig): DynamicModule {
+    const registry = new MetricsRegistry();
+    registry.addCollector(processCollector);
+    const parts = { registry, redisUrl: '' } as {
+      registry: MetricsRegistry;
+      redisUrl: string;
+      mirror: Mirror;
+    };
+    parts.mirror = new Mirror(config.mirror, () => parts.redisUrl, new Logger('mirror'));
+    const clusters = [...config.mirror.clusters.values()].map((c) => ({
+      ...singleClusterConfig(c.alias, c.bootstrapServers),
+      datacenter: c.datacenter,
+    }));
     return {
       module: DemoModule,
-      providers: [{ provide: DEMO_CONFIG, useValue: config }, DemoService],
+      imports: [
+        ConsoleModule.forRoot({ clusters, metrics: registry, flows: mirrorFlowSource(parts.mirror) }),
+      ],
+      providers: [
+        { provide: DEMO_CONFIG, useValue: config },
+        { provide: DEMO_PARTS, useValue: parts },
+        DemoService,
+      ],
       exports: [DemoService],
     };
   }

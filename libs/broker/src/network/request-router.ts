@@ -19,7 +19,8 @@ export interface RouterLogger {
 }
 
 export interface RequestObserver {
-  onRequest(apiKey: number, apiVersion: number, latencyMs: number): void;
+  /** Called once per answered request with its decoded body and response (null for acks=0 produce). */
+  onRequest(apiKey: number, apiVersion: number, latencyMs: number, request: unknown, response: unknown): void;
 }
 
 /**
@@ -70,7 +71,7 @@ export class RequestRouter implements FrameSink {
     const request = decodeRequestBody(api, header.apiVersion, r);
     const result = handler.handle(request as never, { header, apiVersion: header.apiVersion, connection });
     const finish = (response: object | null): Buffer[] | null => {
-      this.observer?.onRequest(api.apiKey, header.apiVersion, performance.now() - started);
+      this.observer?.onRequest(api.apiKey, header.apiVersion, performance.now() - started, request, response);
       return response === null
         ? null
         : encodeResponse(api, header.apiVersion, header.correlationId, response);

@@ -1,0 +1,179 @@
+import {
+  apiByKey,
+  BATCH,
+  ErrorCode,
+  Fetch,
+  Produce,
+  type RequestOf,
+  type ResponseOf,
+} from '@tributary/protocol';
+import { LATENCY_BUCKETS, type Counter, type MetricsRegistry } from '@tributary/metrics';
+import type { RequestObserver } from './network/request-router';
+
+type Inc = { inc(by?: number): void };
+type Observe = { observe(value: number): void };
+
+/**
+ * A broker's metrics, labelled by cluster id and node id so that several brokers in one
+ * process share the registry: requests and their latency per API (Kafka's RequestsPerSec and
+ * TotalTimeMs), bytes and records in and out per topic (BytesInPerSec, MessagesInPerSec,
+ * BytesOutPerSec), read from the decoded requests and responses at the router, and the ISR
+ * shrink and expand counters that replication bumps. Consumer fetches count as bytes out;
+ * followers' fetches as replication bytes out. Records are counted from batch headers only.
+ */
+export class BrokerMetrics implements RequestObserver {
+  readonly isrShrinks: Inc;
+  readonly isrExpands: Inc;
+  private readonly requests: Counter;
+  private readonly latency: ReturnType<MetricsRegistry['histogram']>;
+  private readonly bytesIn: Counter;
+  private readonly recordsIn: Counter;
+  private readonly bytesOut: Counter;
+  private readonly recordsOut: Counter;
+  private readonly replicationBytesOut: Counter;
+  private readonly perApi = new Map<string, { count: Inc; latency: Observe }>();
+  private readonly perTopic = new Map<string, Inc>();
+
+  constructor(
+    registry: MetricsRegistry,
+    private readonly labels: { cluster: string; broker: number },
+  ) {
+    const names = ['cluster', 'broker'];
+    this.requests = registry.counter({
+      name: 'kafka_server_requests_total',
+      help: 'Requests answered, per API and version.',
+      labelNames: [...names, 'api', 'version'],
+    });
+    this.latency = registry.histogram({
+      name: 'kafka_server_request_duration_seconds',
+      help: 'Time from a decoded request to its encoded response, per API.',
+      labelNames: [...names, 'api'],
+      buckets: LATENCY_BUCKETS,
+    });
+    const topicLabels = [...names, 'topic'];
+    this.bytesIn = registry.counter({
+      name: 'kafka_server_bytes_in_total',
+      help: 'Record batch bytes appended by producers, per topic.',
+      labelNames: topicLabels,
+    });
+    this.recordsIn = registry.counter({
+      name: 'kafka_server_records_in_total',
+      help: 'Records appended by producers, per topic.',
+      labelNames: topicLabels,
+    });
+    this.bytesOut = registry.counter({
+      name: 'kafka_server_bytes_out_total',
+      help: 'Record batch bytes sent to consumers, per topic.',
+      labelNames: topicLabels,
+    });
+    this.recordsOut = registry.counter({
+      name: 'kafka_server_records_out_total',
+      help: 'Records sent to consumers, per topic (whole batches, as stored).',
+      labelNames: topicLabels,
+    });
+    this.replicationBytesOut = registry.counter({
+      name: 'kafka_server_replication_bytes_out_total',
+      help: 'Record batch bytes sent to follower replicas, per topic.',
+      labelNames: topicLabels,
+    });
+    this.isrShrinks = registry
+      .counter({
+        name: 'kafka_server_isr_shrinks_total',
+        help: 'Replicas removed from an ISR.',
+        labelNames: names,
+      })
+      .labels(labels);
+    this.isrExpands = registry
+      .counter({
+        name: 'kafka_server_isr_expands_total',
+        help: 'Replicas added to an ISR.',
+        labelNames: names,
+      })
+      .labels(labels);
+  }
+
+  onRequest(
+    apiKey: number,
+    apiVersion: number,
+    latencyMs: number,
+    request: unknown,
+    response: unknown,
+  ): void {
+    const key = `${apiKey}:${apiVersion}`;
+    let series = this.perApi.get(key);
+    if (series === undefined) {
+      const api = apiByKey(apiKey)?.name ?? String(apiKey);
+      series = {
+        count: this.requests.labels({ ...this.labels, api, version: apiVersion }),
+        latency: this.latency.labels({ ...this.labels, api }),
+      };
+      this.perApi.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(latencyMs / 1000);
+    if (apiKey === Produce.apiKey) this.onProduce(request as RequestOf<typeof Produce>, response);
+    else if (apiKey === Fetch.apiKey && response !== null)
+      this.onFetch(request as RequestOf<typeof Fetch>, response as ResponseOf<typeof Fetch>);
+  }
+
+  private topicSeries(counter: Counter, topic: string): Inc {
+    const key = `${counter.name}\u0000${topic}`;
+    let s = this.perTopic.get(key);
+    if (s === undefined) {
+      s = counter.labels({ ...this.labels, topic });
+      this.perTopic.set(key, s);
+    }
+    return s;
+  }
+
+  /** Counts the partitions that were appended (all of them for acks=0, which has no response). */
+  private onProduce(request: RequestOf<typeof Produce>, response: unknown): void {
+    const answered = response as ResponseOf<typeof Produce> | null;
+    request.topicData.forEach((t, ti) => {
+      let bytes = 0;
+      let records = 0;
+      t.partitionData.forEach((p, pi) => {
+        const errorCode = answered?.responses[ti]?.partitionResponses[pi]?.errorCode ?? ErrorCode.NONE;
+        if (errorCode !== ErrorCode.NONE || p.records === null) return;
+        bytes += p.records.length;
+        records += recordCount(p.records);
+      });
+      if (bytes > 0) {
+        this.topicSeries(this.bytesIn, t.name).inc(bytes);
+        this.topicSeries(this.recordsIn, t.name).inc(records);
+      }
+    });
+  }
+
+  private onFetch(request: RequestOf<typeof Fetch>, response: ResponseOf<typeof Fetch>): void {
+    const follower = request.replicaId >= 0;
+    for (const t of response.responses) {
+      let bytes = 0;
+      let records = 0;
+      for (const p of t.partitions) {
+        if (p.records === null || p.records.length === 0) continue;
+        bytes += p.records.length;
+        if (!follower) records += recordCount(p.records);
+      }
+      if (bytes === 0) continue;
+      if (follower) this.topicSeries(this.replicationBytesOut, t.topic).inc(bytes);
+      else {
+        this.topicSeries(this.bytesOut, t.topic).inc(bytes);
+        this.topicSeries(this.recordsOut, t.topic).inc(records);
+      }
+    }
+  }
+}
+
+/** Records in whole batches, from their headers (a batch cut short at the end is not counted). */
+function recordCount(records: Buffer): number {
+  let at = 0;
+  let count = 0;
+  while (records.length - at >= BATCH.HEADER_SIZE) {
+    const size = records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+    if (at + size > records.length) break;
+    count += records.readInt32BE(at + BATCH.RECORD_COUNT);
+    at += size;
+  }
+  return count;
+}

@@ -1,0 +1,115 @@
+import { ConnectionError, ErrorCode, errorName, KafkaProtocolError } from '@tributary/client';
+
+/** The one error body of the REST API, for every status. */
+export interface ErrorBody {
+  readonly statusCode: number;
+  /** The HTTP reason phrase. */
+  readonly error: string;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+};
+
+/** An error the console answers with a status of its choosing (CLI commands print its message). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ApiError';
+  }
+}
+
+const NOT_FOUND = new Set<number>([
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.GROUP_ID_NOT_FOUND,
+  ErrorCode.RESOURCE_NOT_FOUND,
+]);
+
+const CONFLICT = new Set<number>([
+  ErrorCode.TOPIC_ALREADY_EXISTS,
+  ErrorCode.NON_EMPTY_GROUP,
+  ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC,
+  ErrorCode.REASSIGNMENT_IN_PROGRESS,
+  ErrorCode.CONCURRENT_TRANSACTIONS,
+]);
+
+const BAD_REQUEST = new Set<number>([
+  ErrorCode.INVALID_TOPIC_EXCEPTION,
+  ErrorCode.INVALID_PARTITIONS,
+  ErrorCode.INVALID_REPLICATION_FACTOR,
+  ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+  ErrorCode.INVALID_CONFIG,
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.POLICY_VIOLATION,
+  ErrorCode.INVALID_GROUP_ID,
+  ErrorCode.INVALID_TIMESTAMP,
+  ErrorCode.INVALID_COMMIT_OFFSET_SIZE,
+  ErrorCode.OFFSET_METADATA_TOO_LARGE,
+  ErrorCode.OFFSET_OUT_OF_RANGE,
+  ErrorCode.RECORD_LIST_TOO_LARGE,
+  ErrorCode.MESSAGE_TOO_LARGE,
+  ErrorCode.INVALID_RECORD,
+  ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+]);
+
+const FORBIDDEN = new Set<number>([
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  ErrorCode.TOPIC_DELETION_DISABLED,
+  ErrorCode.SECURITY_DISABLED,
+]);
+
+/**
+ * The HTTP status for a Kafka error: missing things 404, clashes with the cluster's state 409,
+ * bad input the broker refused 400, refusals 403, a cluster that cannot answer now
+ * (retriable errors, network failures) 503; anything else 500.
+ */
+export function httpStatusOf(err: KafkaProtocolError): number {
+  if (err instanceof ConnectionError) return 503;
+  if (NOT_FOUND.has(err.code)) return 404;
+  if (CONFLICT.has(err.code)) return 409;
+  if (BAD_REQUEST.has(err.code)) return 400;
+  if (FORBIDDEN.has(err.code)) return 403;
+  if (err.code === ErrorCode.UNSUPPORTED_VERSION) return 501;
+  if (err.retriable) return 503;
+  return 500;
+}
+
+/** The error body for anything thrown while answering a request. */
+export function errorBodyOf(err: unknown): ErrorBody {
+  if (err instanceof ApiError) return body(err.status, err.message, err.details);
+  if (err instanceof KafkaProtocolError) {
+    const name = errorName(err.code);
+    // The client and the broker both prefix the error's name: say it once.
+    const message = name + err.message.slice(name.length).split(`: ${name}: `).join(': ');
+    return body(httpStatusOf(err), message, { kafkaError: name, kafkaErrorCode: err.code });
+  }
+  return body(500, 'internal error: the console logged the details');
+}
+
+export function body(statusCode: number, message: string, details?: Record<string, unknown>): ErrorBody {
+  return {
+    statusCode,
+    error: REASONS[statusCode] ?? (statusCode >= 500 ? 'Server Error' : 'Error'),
+    message,
+    ...(details !== undefined ? { details } : {}),
+  };
+}

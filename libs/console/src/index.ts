@@ -1,0 +1,18 @@
+export { ConsoleModule, type ConsoleModuleOptions } from './console.module';
+export {
+  ConsoleConfigError,
+  readConsoleConfig,
+  parseConsoleConfig,
+  singleClusterConfig,
+  clientOptionsOf,
+  DEFAULT_CLIENT_SETTINGS,
+  type ConsoleConfig,
+  type ClusterConfig,
+} from './config/console-config';
+export * from './flows/flow-source';
+export { ClusterConnections } from './ops/cluster-connections';
+export { ClusterOperations } from './ops/cluster-operations';
+export type * from './ops/views';
+export { ApiError, httpStatusOf, type ErrorBody } from './http/api-error';
+export { startConsole, type RunningConsole } from './start-console';
+export { mirrorFlowSource } from './flows/mirror-flow-source';

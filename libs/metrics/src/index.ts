@@ -1,0 +1,3 @@
+export * from './registry';
+export { processCollector } from './process-collector';
+export { startMetricsServer } from './metrics-server';
