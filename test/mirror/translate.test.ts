@@ -7,7 +7,11 @@ import { startBroker, type BrokerProcess } from '../support/broker-process';
 import { readPartition, until } from '../support/mirror-process';
 import { startRedis, type RedisProcess } from '../support/redis';
 
-const quiet = { log: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
+const quiet = {
+  log: () => undefined,
+  warn: (m: string) => (process.env.MIRROR_DEBUG ? console.error(m) : undefined),
+  error: (m: string) => console.error(m),
+};
 
 async function latest(bootstrap: string, topic: string): Promise<number> {
   const admin = new Admin({ bootstrapServers: bootstrap });
@@ -34,7 +38,9 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
 
   before(async () => {
     redis = await startRedis();
-    s1 = await startBroker({ extraArgs: ['--set', 'log.cleaner.backoff.ms=100', '--set', 'group.initial.rebalance.delay.ms=100'] });
+    s1 = await startBroker({
+      extraArgs: ['--set', 'log.cleaner.backoff.ms=100', '--set', 'group.initial.rebalance.delay.ms=100'],
+    });
     s2 = await startBroker();
     t = await startBroker({ extraArgs: ['--set', 'group.initial.rebalance.delay.ms=100'] });
   });
@@ -52,20 +58,42 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
       {
         name: 'events',
         numPartitions: 1,
-        configs: { 'cleanup.policy': 'compact', 'segment.bytes': '2048', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '0' },
+        configs: {
+          'cleanup.policy': 'compact',
+          'segment.bytes': '2048',
+          'min.cleanable.dirty.ratio': '0.01',
+          'delete.retention.ms': '0',
+        },
       },
     ]);
     const p1 = new Producer({ bootstrapServers: s1.bootstrap, lingerMs: 0 });
     for (let i = 0; i < 400; i += 20) {
-      await p1.send({ topic: 'events', messages: Array.from({ length: 20 }, (_, j) => ({ key: `k${(i + j) % 25}`, value: `s1-${i + j}` })) });
+      await p1.send({
+        topic: 'events',
+        messages: Array.from({ length: 20 }, (_, j) => ({
+          key: (i + j) % 2 === 0 ? `u${i + j}` : `hot${(i + j) % 3}`,
+          value: `s1-${i + j}`,
+        })),
+      });
     }
     await p1.close();
-    await until('the source log has gaps after compaction', async () => (await readPartition(s1.bootstrap, 'events', 0)).length < 300, 60_000, 500);
+    let previous = -1;
+    await until(
+      'the source log compacted, with gaps, and stable',
+      async () => {
+        const n = (await readPartition(s1.bootstrap, 'events', 0)).length;
+        const stable = n === previous && n < 300;
+        previous = n;
+        return stable;
+      },
+      60_000,
+      1500,
+    );
     const sourceRecords = await readPartition(s1.bootstrap, 'events', 0);
     const sourceOffsets = sourceRecords.map((r) => r.offset);
     // A committed offset that falls into a gap: the next record is the one after it.
     const gapAt = sourceOffsets.findIndex((o, i) => i > 0 && o > sourceOffsets[i - 1] + 1 && i > 5);
-    assert.ok(gapAt > 0, 'compaction left a gap');
+    assert.ok(gapAt > 0, `compaction left a gap: ${sourceOffsets.join(',')}`);
     const committed = sourceOffsets[gapAt - 1] + 1;
     const expectedFirst = sourceOffsets[gapAt];
     assert.ok(expectedFirst > committed, `offset ${committed} is missing in the source`);
@@ -73,12 +101,17 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
     const a2 = new Admin({ bootstrapServers: s2.bootstrap });
     await a2.createTopics([{ name: 'events', numPartitions: 1 }]);
     const p2 = new Producer({ bootstrapServers: s2.bootstrap });
-    await p2.send({ topic: 'events', messages: Array.from({ length: 150 }, (_, i) => ({ key: `s2-${i}`, value: `s2-${i}` })) });
+    await p2.send({
+      topic: 'events',
+      messages: Array.from({ length: 150 }, (_, i) => ({ key: `s2-${i}`, value: `s2-${i}` })),
+    });
     await p2.close();
     await a2.close();
 
     // The application's group on s1 committed `committed`.
-    await a1.resetOffsets('failover-app', [], { offsets: [{ topic: 'events', partition: 0, offset: committed }] });
+    await a1.resetOffsets('failover-app', [], {
+      offsets: [{ topic: 'events', partition: 0, offset: committed }],
+    });
     await a1.close();
 
     const flow = (source: string) => ({
@@ -92,11 +125,17 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
       'sync.group.offsets.enabled': source === 's1',
       'sync.group.offsets.interval.seconds': 1,
       'offset.lag.max': 10,
+      // Two sources merge into one topic: neither one's topic settings are the target's.
+      'sync.topic.configs.enabled': false,
     });
     const config = parseMirrorConfig(
       {
         namespace: 'translate',
-        clusters: { s1: { 'bootstrap.servers': s1.bootstrap }, s2: { 'bootstrap.servers': s2.bootstrap }, t: { 'bootstrap.servers': t.bootstrap } },
+        clusters: {
+          s1: { 'bootstrap.servers': s1.bootstrap },
+          s2: { 'bootstrap.servers': s2.bootstrap },
+          t: { 'bootstrap.servers': t.bootstrap },
+        },
         flows: [flow('s1'), flow('s2')],
       },
       'translate-test',
@@ -104,7 +143,21 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
     mirror = new Mirror(config, redis.url, quiet);
     await mirror.start();
     const total = sourceRecords.length + 150;
-    await until('both sources merged into t/events', async () => (await latest(t.bootstrap, 'events')) === total, 90_000, 500);
+    await until(
+      'both sources merged into t/events',
+      async () => (await latest(t.bootstrap, 'events')) === total,
+      90_000,
+      500,
+    ).catch(async (err: Error) => {
+      const status = (await mirror.status()).map((f) =>
+        f.units.map(
+          (u) => `${f.name} ${u.topic}-${u.partition} at ${u.position}/${u.sourceEnd} ${u.error ?? ''}`,
+        ),
+      );
+      throw new Error(
+        `${err.message}: t/events has ${await latest(t.bootstrap, 'events')} of ${total}; ${JSON.stringify(status)}`,
+      );
+    });
 
     // Every source record is in the target once, with its provenance, in source order per source.
     const merged = await readPartition(t.bootstrap, 'events', 0);
@@ -117,17 +170,27 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
     assert.equal(origins.filter((o) => o?.cluster === 's2').length, 150);
 
     // The group's offset is synced into t while the group is idle there.
-    await until('failover-app has an offset on t', async () => {
-      const admin = new Admin({ bootstrapServers: t.bootstrap });
-      try {
-        return (await admin.fetchOffsets('failover-app')).length > 0;
-      } catch {
-        return false;
-      } finally {
-        await admin.close();
-      }
-    }, 60_000, 500);
-    const consumer = new Consumer({ bootstrapServers: t.bootstrap, groupId: 'failover-app', autoOffsetReset: 'earliest', fetchMaxWaitMs: 100 });
+    await until(
+      'failover-app has an offset on t',
+      async () => {
+        const admin = new Admin({ bootstrapServers: t.bootstrap });
+        try {
+          return (await admin.fetchOffsets('failover-app')).length > 0;
+        } catch {
+          return false;
+        } finally {
+          await admin.close();
+        }
+      },
+      60_000,
+      500,
+    );
+    const consumer = new Consumer({
+      bootstrapServers: t.bootstrap,
+      groupId: 'failover-app',
+      autoOffsetReset: 'earliest',
+      fetchMaxWaitMs: 100,
+    });
     consumer.subscribe(['events']);
     const seenFromS1: number[] = [];
     await consumer.run({
@@ -139,11 +202,22 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
       },
     });
     await consumer.close();
-    assert.equal(seenFromS1[0], expectedFirst, `resumes at source offset ${expectedFirst}, the first record after the commit at ${committed}`);
-    assert.ok(seenFromS1.every((o) => o >= committed), 'nothing before the commit is read again');
+    assert.equal(
+      seenFromS1[0],
+      expectedFirst,
+      `resumes at source offset ${expectedFirst}, the first record after the commit at ${committed}`,
+    );
+    assert.ok(
+      seenFromS1.every((o) => o >= committed),
+      'nothing before the commit is read again',
+    );
 
     // Checkpoints in MirrorMaker 2's format, read by a decoder written from MM2's schema (Python struct).
-    const reader = new Consumer({ bootstrapServers: t.bootstrap, autoOffsetReset: 'earliest', fetchMaxWaitMs: 100 });
+    const reader = new Consumer({
+      bootstrapServers: t.bootstrap,
+      autoOffsetReset: 'earliest',
+      fetchMaxWaitMs: 100,
+    });
     reader.assign([{ topic: 's1.checkpoints.internal', partition: 0 }]);
     const end = await latest(t.bootstrap, 's1.checkpoints.internal');
     const raw: { key: string; value: string }[] = [];
@@ -165,18 +239,14 @@ for r in json.load(sys.stdin):
     (ver, up, off) = struct.unpack_from('>hqq', v, 0); meta, _ = string(v, 18)
     out.append([g, t, p, ver, up, off, meta])
 print(json.dumps(out))`;
-    const decoded = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(raw) }).toString()) as [
-      string,
-      string,
-      number,
-      number,
-      number,
-      number,
-      string,
-    ][];
+    const decoded = JSON.parse(
+      execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(raw) }).toString(),
+    ) as [string, string, number, number, number, number, string][];
     const mine = decoded.filter((c) => c[0] === 'failover-app').at(-1);
     assert.ok(mine !== undefined, 'a checkpoint for failover-app');
-    const firstAfter = merged.find((_, i) => origins[i]?.cluster === 's1' && (origins[i]?.offset ?? -1) >= committed);
+    const firstAfter = merged.find(
+      (_, i) => origins[i]?.cluster === 's1' && (origins[i]?.offset ?? -1) >= committed,
+    );
     assert.deepEqual(mine, ['failover-app', 'events', 0, 0, committed, firstAfter?.offset, '']);
   });
 });
@@ -208,8 +278,22 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
         flows: [
           { name: 'x->y', source: 'x', target: 'y', topics: 'orders', ...fast },
           { name: 'y->x', source: 'y', target: 'x', topics: 'orders|x\\..*|y\\..*', ...fast },
-          { name: 'x->y shared', source: 'x', target: 'y', topics: 'shared', 'replication.policy': 'identity', ...fast },
-          { name: 'y->x shared', source: 'y', target: 'x', topics: 'shared', 'replication.policy': 'identity', ...fast },
+          {
+            name: 'x->y shared',
+            source: 'x',
+            target: 'y',
+            topics: 'shared',
+            'replication.policy': 'identity',
+            ...fast,
+          },
+          {
+            name: 'y->x shared',
+            source: 'y',
+            target: 'x',
+            topics: 'shared',
+            'replication.policy': 'identity',
+            ...fast,
+          },
         ].map((f) => ({ ...f, name: f.name.replace(' ', '-') })),
       },
       'bidi-test',
@@ -231,16 +315,29 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
       [y, 'y'],
     ] as const) {
       const p = new Producer({ bootstrapServers: b.bootstrap });
-      await p.send({ topic: 'orders', messages: Array.from({ length: 50 }, (_, i) => ({ value: `${name}-${i}` })) });
+      await p.send({
+        topic: 'orders',
+        messages: Array.from({ length: 50 }, (_, i) => ({ value: `${name}-${i}` })),
+      });
       await p.close();
     }
-    await until('each side has the other one’s orders', async () => (await latest(y.bootstrap, 'x.orders')) === 50 && (await latest(x.bootstrap, 'y.orders')) === 50, 60_000, 500);
+    await until(
+      'each side has the other one’s orders',
+      async () =>
+        (await latest(y.bootstrap, 'x.orders')) === 50 && (await latest(x.bootstrap, 'y.orders')) === 50,
+      60_000,
+      500,
+    );
     await new Promise((r) => setTimeout(r, 4000));
     for (const b of [x, y]) {
       const admin = new Admin({ bootstrapServers: b.bootstrap });
       const topics = (await admin.listTopics()).filter((n) => n.includes('orders'));
       await admin.close();
-      assert.deepEqual(topics.sort(), ['orders', b === x ? 'y.orders' : 'x.orders'], 'no x.y.orders or y.x.orders: mirrors are never mirrored back');
+      assert.deepEqual(
+        topics.sort(),
+        ['orders', b === x ? 'y.orders' : 'x.orders'],
+        'no x.y.orders or y.x.orders: mirrors are never mirrored back',
+      );
     }
   });
 
@@ -250,10 +347,19 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
       [y, 'y'],
     ] as const) {
       const p = new Producer({ bootstrapServers: b.bootstrap });
-      await p.send({ topic: 'shared', messages: Array.from({ length: 40 }, (_, i) => ({ value: `${name}-${i}` })) });
+      await p.send({
+        topic: 'shared',
+        messages: Array.from({ length: 40 }, (_, i) => ({ value: `${name}-${i}` })),
+      });
       await p.close();
     }
-    await until('both sides hold all 80', async () => (await latest(x.bootstrap, 'shared')) === 80 && (await latest(y.bootstrap, 'shared')) === 80, 60_000, 500);
+    await until(
+      'both sides hold all 80',
+      async () =>
+        (await latest(x.bootstrap, 'shared')) === 80 && (await latest(y.bootstrap, 'shared')) === 80,
+      60_000,
+      500,
+    );
     await new Promise((r) => setTimeout(r, 4000));
     assert.equal(await latest(x.bootstrap, 'shared'), 80, 'x did not get its own records back');
     assert.equal(await latest(y.bootstrap, 'shared'), 80, 'y did not get its own records back');

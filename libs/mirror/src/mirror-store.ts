@@ -273,6 +273,16 @@ export class MirrorStore {
     return (await this.redis.eval(RENEW_LOCK, 1, this.key('lock', name), token, String(ttlMs))) === 1;
   }
 
+  /** Tells a lease's holder that someone waits for it (lasts `ttlMs`). */
+  async wantLease(name: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key('lockwait', name), '1', 'PX', ttlMs);
+  }
+
+  /** Whether someone waits for this lease (the holder then hands it on at its next step). */
+  async leaseWanted(name: string): Promise<boolean> {
+    return (await this.redis.exists(this.key('lockwait', name))) === 1;
+  }
+
   async release(name: string, token: string): Promise<void> {
     await this.redis.eval(RELEASE_LOCK, 1, this.key('lock', name), token);
   }

@@ -152,7 +152,8 @@ export class Mirror {
       this.active--;
     }
     if (this.closing) return this.yieldUnit(job, token, 0);
-    return this.yieldUnit(job, token, outcome === 'paused' ? 1000 : outcome === 'busy' ? 500 : 0);
+    const delay = { paused: 1000, busy: 200, handover: 500, yield: 0 }[outcome];
+    return this.yieldUnit(job, token, delay);
   }
 
   // ---- operations ------------------------------------------------------------------------

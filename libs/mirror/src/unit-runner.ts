@@ -34,7 +34,8 @@ export interface UnitContext {
   readonly shouldStop: () => boolean;
 }
 
-export type UnitOutcome = 'yield' | 'paused' | 'busy';
+/** yield: slice over; paused: flow paused; busy: another unit writes the target partition; handover: this one let a waiting unit in. */
+export type UnitOutcome = 'yield' | 'paused' | 'busy' | 'handover';
 
 const FETCH_BYTES = 4 << 20;
 const FETCH_WAIT_MS = 500;
@@ -160,7 +161,10 @@ export class UnitRunner {
     const { store, flow } = this.ctx;
     const lockName = `target:${flow.target}:${this.targetTopic}:${this.unit.partition}`;
     const token = await store.acquire(lockName, LOCK_TTL_MS);
-    if (token === null) return 'busy';
+    if (token === null) {
+      await store.wantLease(lockName, 2000);
+      return 'busy';
+    }
     let lockLost = false;
     const renewer = setInterval(() => {
       store.renew(lockName, token, LOCK_TTL_MS).then(
@@ -172,7 +176,10 @@ export class UnitRunner {
     }, LOCK_TTL_MS / 3);
     try {
       this.position = await this.recoverPosition();
-      return await this.translateLoop(() => lockLost);
+      return await this.translateLoop(
+        () => lockLost,
+        () => store.leaseWanted(lockName),
+      );
     } finally {
       clearInterval(renewer);
       await store.release(lockName, token).catch(() => undefined);
@@ -189,6 +196,7 @@ export class UnitRunner {
     const progress = await store.progress(flow.name, topic, partition);
     const [start] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'earliest');
     const [end] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'latest');
+    // The acknowledged progress is a lower bound; a write acknowledged after it shows in the target's provenance.
     let position = progress?.sourceOffset ?? -1;
     let at = Math.max(start.offset, progress?.targetOffset ?? start.offset);
     while (at < end.offset) {
@@ -218,7 +226,14 @@ export class UnitRunner {
     return earliest.offset;
   }
 
-  private async translateLoop(lockLost: () => boolean): Promise<UnitOutcome> {
+  /**
+   * Copies until told to stop. Several sources merged into one target partition take turns:
+   * a unit that wrote a chunk hands the partition over when another one waits for it.
+   */
+  private async translateLoop(
+    lockLost: () => boolean,
+    othersWaiting: () => Promise<boolean>,
+  ): Promise<UnitOutcome> {
     const { source, target, flow, store } = this.ctx;
     const { topic, partition } = this.unit;
     const producer = target.producer();
@@ -240,6 +255,7 @@ export class UnitRunner {
       this.sourceEnd = fetched.highWatermark;
       if (fetched.records.length === 0) {
         await this.reportStatus('translate', false);
+        if (await othersWaiting()) return 'handover';
         continue;
       }
       await this.account(fetched.records.length, recordCount(fetched.records));
@@ -272,8 +288,9 @@ export class UnitRunner {
         this.newestPendingTimestamp = messages[messages.length - 1].timestamp;
         const metas = await producer.send({ topic: this.targetTopic, messages });
         const last = metas[metas.length - 1];
+        // Progress covers the whole fetched range: records skipped in it (gaps, cycles) are done too.
         await store.setProgress(flow.name, topic, partition, {
-          sourceOffset: upstream[upstream.length - 1] + 1,
+          sourceOffset: fetched.nextOffset,
           targetOffset: last.offset + 1,
         });
         // MM2's rule: a sync on the first record, at any upstream gap, and when downstream moved offset.lag.max past the last sync.
@@ -298,9 +315,17 @@ export class UnitRunner {
           for (const m of messages) await store.recordLatency(flow.name, Date.now() - m.timestamp);
         }
       }
+      if (messages.length === 0) {
+        const previous = await store.progress(flow.name, topic, partition);
+        await store.setProgress(flow.name, topic, partition, {
+          sourceOffset: fetched.nextOffset,
+          targetOffset: previous?.targetOffset ?? 0,
+        });
+      }
       this.position = fetched.nextOffset;
       this.countCopied(fetched.records, messages.length);
       await this.reportStatus('translate', false);
+      if (await othersWaiting()) return 'handover';
     }
     await this.reportStatus('translate', true);
     return 'yield';
