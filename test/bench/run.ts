@@ -6,6 +6,7 @@ import { Connection } from '@tributary/client';
 import { CreateTopics, DeleteTopics, encodeRecordBatch, ErrorCode, Produce } from '@tributary/protocol';
 import { runAsync, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
 import { startCluster } from '../support/cluster-process';
+import { mirrorBench } from './mirror-bench';
 
 /**
  * npm run bench: a broker process driven by kcat (librdkafka), beside the floor measured in
@@ -369,6 +370,10 @@ async function main(): Promise<void> {
     );
     console.log('\nProduce latency in the cluster, 1 KiB, one request in flight (ms)');
     console.table(latencies);
+    console.log(
+      '\nMirror (a tributary mirror worker process, source and target brokers) beside kcat producing into the source; ratio = mirror / produce; latency from heartbeats',
+    );
+    console.table([await mirrorBench(dir, TOTAL_BYTES, 1024, KCAT_PRODUCER, REPEATS)]);
   } finally {
     client.close();
     await broker.stop();

@@ -1,4 +1,4 @@
-import { Admin, Cluster, ConnectionError, Producer } from '@tributary/client';
+import { Admin, Cluster, Connection, ConnectionError, Producer } from '@tributary/client';
 import { BATCH, ErrorCode, Fetch, KafkaProtocolError, MirrorProduce } from '@tributary/protocol';
 import type { ClusterConfig } from './config';
 
@@ -64,8 +64,8 @@ export class ClusterClients {
   }
 
   /**
-   * Fetches stored batches of one partition as they are (hot path: never decoded here).
-   * A partial batch at the end is cut off.
+   * Fetches stored batches of one partition as they are, on the shared connection (short
+   * reads: scans with no wait). Long polls go through a PartitionReader's own connection.
    */
   async fetchRaw(
     topic: string,
@@ -75,63 +75,15 @@ export class ClusterClients {
     maxWaitMs: number,
   ): Promise<RawFetch> {
     const leader = await this.leader(topic, partition);
-    const conn = await this.cluster.connection(leader);
-    const r = await conn.request(
-      Fetch,
-      {
-        replicaId: -1,
-        maxWaitMs,
-        minBytes: 1,
-        maxBytes,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            partitions: [
-              {
-                partition,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                lastFetchedEpoch: -1,
-                logStartOffset: -1,
-                partitionMaxBytes: maxBytes,
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      },
-      { timeoutMs: (this.config.requestTimeoutMs ?? 30000) + maxWaitMs },
+    return fetchOn(
+      await this.cluster.connection(leader),
+      topic,
+      partition,
+      offset,
+      maxBytes,
+      maxWaitMs,
+      this.config.requestTimeoutMs ?? 30000,
     );
-    const p = r.responses[0]?.partitions[0];
-    if (p === undefined)
-      throw new KafkaProtocolError(
-        ErrorCode.UNKNOWN_SERVER_ERROR,
-        `no fetch answer for ${topic}-${partition}`,
-      );
-    const all = p.records ?? Buffer.alloc(0);
-    let at = 0;
-    let next = offset;
-    while (all.length - at >= BATCH.HEADER_SIZE) {
-      const size = all.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
-      if (at + size > all.length) break;
-      next =
-        all.readInt32BE(at) * 4294967296 +
-        all.readUInt32BE(at + 4) +
-        all.readInt32BE(at + BATCH.LAST_OFFSET_DELTA) +
-        1;
-      at += size;
-    }
-    return {
-      errorCode: p.errorCode,
-      records: at === all.length ? all : all.subarray(0, at),
-      highWatermark: p.highWatermark,
-      logStartOffset: p.logStartOffset,
-      nextOffset: next,
-    };
   }
 
   /**
@@ -166,6 +118,113 @@ export class ClusterClients {
   async close(): Promise<void> {
     if (this.producerInstance !== null) await this.producerInstance.flush().catch(() => undefined);
     await this.cluster.close();
+  }
+}
+
+/**
+ * Hot path: one Fetch for one partition; stored batches come back as they are (never
+ * decoded), a partial batch at the end cut off.
+ */
+async function fetchOn(
+  conn: Connection,
+  topic: string,
+  partition: number,
+  offset: number,
+  maxBytes: number,
+  maxWaitMs: number,
+  requestTimeoutMs: number,
+): Promise<RawFetch> {
+  const r = await conn.request(
+    Fetch,
+    {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic,
+          partitions: [
+            {
+              partition,
+              currentLeaderEpoch: -1,
+              fetchOffset: offset,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: maxBytes,
+            },
+          ],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    },
+    { timeoutMs: requestTimeoutMs + maxWaitMs },
+  );
+  const p = r.responses[0]?.partitions[0];
+  if (p === undefined)
+    throw new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, `no fetch answer for ${topic}-${partition}`);
+  const all = p.records ?? Buffer.alloc(0);
+  let at = 0;
+  let next = offset;
+  while (all.length - at >= BATCH.HEADER_SIZE) {
+    const size = all.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
+    if (at + size > all.length) break;
+    next =
+      all.readInt32BE(at) * 4294967296 +
+      all.readUInt32BE(at + 4) +
+      all.readInt32BE(at + BATCH.LAST_OFFSET_DELTA) +
+      1;
+    at += size;
+  }
+  return {
+    errorCode: p.errorCode,
+    records: at === all.length ? all : all.subarray(0, at),
+    highWatermark: p.highWatermark,
+    logStartOffset: p.logStartOffset,
+    nextOffset: next,
+  };
+}
+
+/**
+ * One unit's reader of one source partition, on a connection of its own: a long poll on a
+ * quiet partition must not hold up other units' answers queued behind it (a broker answers
+ * a connection's requests in order).
+ */
+export class PartitionReader {
+  private conn: Connection | null = null;
+  private connLeader = -1;
+
+  constructor(
+    private readonly clients: ClusterClients,
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  async fetch(offset: number, maxBytes: number, maxWaitMs: number): Promise<RawFetch> {
+    const leader = await this.clients.leader(this.topic, this.partition);
+    if (this.conn === null || !this.conn.isOpen || this.connLeader !== leader) {
+      this.conn?.close();
+      const b = this.clients.cluster.broker(leader);
+      if (b === undefined)
+        throw new KafkaProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${leader} is not known`);
+      this.conn = await new Connection({
+        host: b.host,
+        port: b.port,
+        clientId: this.clients.config.clientId ?? `tributary-mirror-${this.clients.config.alias}`,
+      }).connect();
+      this.connLeader = leader;
+    }
+    const timeout = this.clients.config.requestTimeoutMs ?? 30000;
+    return fetchOn(this.conn, this.topic, this.partition, offset, maxBytes, maxWaitMs, timeout);
+  }
+
+  close(): void {
+    this.conn?.close();
+    this.conn = null;
   }
 }
 

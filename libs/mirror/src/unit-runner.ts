@@ -6,7 +6,7 @@ import {
   type RecordHeader,
 } from '@tributary/protocol';
 import { sleep } from './sleep';
-import type { ClusterClients, RawFetch } from './cluster-clients';
+import { PartitionReader, type ClusterClients, type RawFetch } from './cluster-clients';
 import type { FlowConfig } from './config';
 import {
   encodeOffsetSyncKey,
@@ -14,7 +14,7 @@ import {
   HEARTBEATS_TOPIC,
   offsetSyncsTopic,
 } from './mm2-formats';
-import type { MirrorStore } from './mirror-store';
+import type { FlowThrottle, MirrorStore } from './mirror-store';
 import { targetTopic } from './policy';
 import { lastOrigin, originHeader, passedThrough } from './provenance';
 
@@ -41,6 +41,7 @@ const FETCH_BYTES = 4 << 20;
 const FETCH_WAIT_MS = 500;
 const STATUS_EVERY_MS = 500;
 const LOCK_TTL_MS = 10_000;
+const CONTROLS_EVERY_MS = 500;
 
 /**
  * Copies one source partition of one flow into the target, until told to stop.
@@ -66,6 +67,11 @@ export class UnitRunner {
   private lastError: string | null = null;
   private newestPendingTimestamp = -1;
   private readonly targetTopic: string;
+  private reader!: PartitionReader;
+  private cachedControls: { paused: boolean; limit: FlowThrottle } | null = null;
+  private controlsAt = 0;
+  private unaccounted = { bytes: 0, records: 0 };
+  private accountedAt = 0;
 
   constructor(
     private readonly ctx: UnitContext,
@@ -75,8 +81,15 @@ export class UnitRunner {
   }
 
   async run(): Promise<UnitOutcome> {
-    const preserve = await this.preservesOffsets();
-    return preserve ? this.runPreserve() : this.runTranslate();
+    this.reader = new PartitionReader(this.ctx.source, this.unit.topic, this.unit.partition);
+    try {
+      const preserve = await this.preservesOffsets();
+      return await (preserve ? this.runPreserve() : this.runTranslate());
+    } finally {
+      this.reader.close();
+      if (this.cachedControls !== null)
+        await this.flushAccounting(this.cachedControls.limit).catch(() => undefined);
+    }
   }
 
   /** A mirror topic marked as this source topic's mirror takes MirrorProduce. */
@@ -87,18 +100,48 @@ export class UnitRunner {
     return mirrorOf?.value === `${this.ctx.flow.source}:${this.unit.topic}`;
   }
 
-  private async paused(): Promise<boolean> {
-    return (await this.ctx.store.flowState(this.ctx.flow.name)) === 'paused';
+  /**
+   * The flow's controls (pause, throttle), read from Redis at most every CONTROLS_EVERY_MS:
+   * hot path, a chunk must not wait on Redis round trips.
+   */
+  private async controls(): Promise<{ paused: boolean; limit: FlowThrottle }> {
+    const now = Date.now();
+    if (this.cachedControls === null || now - this.controlsAt > CONTROLS_EVERY_MS) {
+      const { flow, store } = this.ctx;
+      const [state, limit] = await Promise.all([
+        store.flowState(flow.name),
+        store.throttle(flow.name, { bytesPerSecond: flow.throttleBytesPerSecond, recordsPerSecond: 0 }),
+      ]);
+      this.cachedControls = { paused: state === 'paused', limit };
+      this.controlsAt = now;
+    }
+    return this.cachedControls;
   }
 
-  /** Counts a chunk against the flow's throughput and throttle, waiting when over the limit. */
+  private async paused(): Promise<boolean> {
+    return (await this.controls()).paused;
+  }
+
+  /**
+   * Counts a chunk against the flow's throughput and throttle. Without a throttle the counts
+   * go to Redis at most every CONTROLS_EVERY_MS; with one, every chunk is counted at once
+   * and waits while the flow is over its limit.
+   */
   private async account(bytes: number, records: number): Promise<void> {
-    const { flow, store } = this.ctx;
-    const limit = await store.throttle(flow.name, {
-      bytesPerSecond: flow.throttleBytesPerSecond,
-      recordsPerSecond: 0,
-    });
-    const wait = await store.account(flow.name, bytes, records, limit);
+    const { limit } = await this.controls();
+    this.unaccounted.bytes += bytes;
+    this.unaccounted.records += records;
+    const throttled = limit.bytesPerSecond > 0 || limit.recordsPerSecond > 0;
+    if (!throttled && Date.now() - this.accountedAt < CONTROLS_EVERY_MS) return;
+    await this.flushAccounting(limit);
+  }
+
+  private async flushAccounting(limit: FlowThrottle): Promise<void> {
+    const { bytes, records } = this.unaccounted;
+    this.unaccounted = { bytes: 0, records: 0 };
+    this.accountedAt = Date.now();
+    if (bytes === 0 && records === 0) return;
+    const wait = await this.ctx.store.account(this.ctx.flow.name, bytes, records, limit);
     if (wait > 0) await sleep(wait);
   }
 
@@ -112,8 +155,7 @@ export class UnitRunner {
     let pending: Promise<RawFetch> | null = null;
     while (!this.ctx.shouldStop()) {
       if (await this.paused()) return 'paused';
-      const fetched = await (pending ??
-        source.fetchRaw(topic, partition, this.position, FETCH_BYTES, FETCH_WAIT_MS));
+      const fetched = await (pending ?? this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS));
       pending = null;
       if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         // The source deleted what was not yet copied (retention): the mirror continues after a gap.
@@ -135,7 +177,7 @@ export class UnitRunner {
       }
       await this.account(fetched.records.length, recordCount(fetched.records));
       // Pipelined: the next fetch runs while this one is written.
-      pending = source.fetchRaw(topic, partition, fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
+      pending = this.reader.fetch(fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
       pending.catch(() => undefined);
       this.newestPendingTimestamp = lastMaxTimestamp(fetched.records);
       const logEnd = await target.mirrorProduce(
@@ -242,7 +284,7 @@ export class UnitRunner {
     while (!this.ctx.shouldStop()) {
       if (lockLost()) return 'busy';
       if (await this.paused()) return 'paused';
-      const fetched = await source.fetchRaw(topic, partition, this.position, FETCH_BYTES, FETCH_WAIT_MS);
+      const fetched = await this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS);
       if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         const [start] = await source.admin.listOffsets([{ topic, partition }], 'earliest');
         if (start.offset > this.position) {
