@@ -67,6 +67,7 @@ export class UnitRunner {
   private lastError: string | null = null;
   private newestPendingTimestamp = -1;
   private readonly targetTopic: string;
+  private mode: 'preserve' | 'translate' = 'preserve';
   private reader!: PartitionReader;
   private cachedControls: { paused: boolean; limit: FlowThrottle } | null = null;
   private controlsAt = 0;
@@ -84,6 +85,7 @@ export class UnitRunner {
     this.reader = new PartitionReader(this.ctx.source, this.unit.topic, this.unit.partition);
     try {
       const preserve = await this.preservesOffsets();
+      this.mode = preserve ? 'preserve' : 'translate';
       return await (preserve ? this.runPreserve() : this.runTranslate());
     } finally {
       this.reader.close();
@@ -154,7 +156,7 @@ export class UnitRunner {
     this.position = end.offset;
     let pending: Promise<RawFetch> | null = null;
     while (!this.ctx.shouldStop()) {
-      if (await this.paused()) return 'paused';
+      if (await this.paused()) return this.pausedOutcome();
       const fetched = await (pending ?? this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS));
       pending = null;
       if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -283,7 +285,7 @@ export class UnitRunner {
     let lastSync: { upstream: number; downstream: number } | null = null;
     while (!this.ctx.shouldStop()) {
       if (lockLost()) return 'busy';
-      if (await this.paused()) return 'paused';
+      if (await this.paused()) return this.pausedOutcome();
       const fetched = await this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS);
       if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         const [start] = await source.admin.listOffsets([{ topic, partition }], 'earliest');
@@ -374,6 +376,15 @@ export class UnitRunner {
   }
 
   // ---- status ----------------------------------------------------------------------------
+
+  /** A paused unit still shows how far behind its source it falls. */
+  private async pausedOutcome(): Promise<UnitOutcome> {
+    const { topic, partition } = this.unit;
+    const [end] = await this.ctx.source.admin.listOffsets([{ topic, partition }], 'latest');
+    this.sourceEnd = end.offset;
+    await this.reportStatus(this.mode, true);
+    return 'paused';
+  }
 
   private countCopied(records: Buffer, count?: number): void {
     this.bytes += records.length;

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Admin, Producer } from '@tributary/client';
+import { mirrorFlowSource, startConsole, type RunningConsole } from '@tributary/console';
+import { Mirror, parseMirrorConfig } from '@tributary/mirror';
+import { startBroker, type BrokerProcess } from '../support/broker-process';
+import { until } from '../support/mirror-process';
+import { startRedis, type RedisProcess } from '../support/redis';
+import { apiClient, cluster } from '../console/console-support';
+
+const quiet = { log: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
+
+/** The console operating a running replicator: state, lag, pause, resume and throttle over REST. */
+describe('console over a running mirror', { timeout: 180_000 }, () => {
+  let redis: RedisProcess;
+  let a: BrokerProcess;
+  let b: BrokerProcess;
+  let mirror: Mirror;
+  let console_: RunningConsole;
+  let api: ReturnType<typeof apiClient>;
+  let producer: Producer;
+
+  const copied = async (): Promise<number> => {
+    const admin = new Admin({ bootstrapServers: b.bootstrap });
+    try {
+      return (await admin.listOffsets([{ topic: 'a.orders', partition: 0 }], 'latest'))[0].offset;
+    } catch {
+      return 0;
+    } finally {
+      await admin.close();
+    }
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    a = await startBroker();
+    b = await startBroker();
+    const admin = new Admin({ bootstrapServers: a.bootstrap });
+    await admin.createTopics([{ name: 'orders', numPartitions: 1 }]);
+    await admin.close();
+    producer = new Producer({ bootstrapServers: a.bootstrap });
+    const config = parseMirrorConfig(
+      {
+        namespace: 'console-flows',
+        clusters: { a: { 'bootstrap.servers': a.bootstrap }, b: { 'bootstrap.servers': b.bootstrap } },
+        flows: [{ source: 'a', target: 'b', 'refresh.topics.interval.seconds': 1 }],
+      },
+      'console-flows-test',
+    );
+    mirror = new Mirror(config, redis.url, quiet);
+    await mirror.start();
+    console_ = await startConsole({
+      clusters: [cluster('a', a.bootstrap), cluster('b', b.bootstrap)],
+      flows: mirrorFlowSource(mirror),
+      host: '127.0.0.1',
+      port: 0,
+      logLevels: ['error'],
+    });
+    api = apiClient(console_.url);
+  });
+
+  after(async () => {
+    await producer?.close();
+    await console_?.close();
+    await mirror?.stop();
+    await a?.stop();
+    await b?.stop();
+    await redis?.stop();
+  });
+
+  test('flows are listed with their state and per-partition lag, and a paused flow copies nothing until resumed', async () => {
+    await producer.send({
+      topic: 'orders',
+      messages: Array.from({ length: 100 }, (_, i) => ({ value: `first-${i}` })),
+    });
+    await until('the first records are copied', async () => (await copied()) === 100, 30_000);
+    const list = await api('GET', '/api/flows');
+    assert.equal(list.status, 200);
+    assert.equal(list.body.mirror.configured, true);
+    assert.deepEqual(
+      list.body.items.map((f: { id: string; state: string }) => [f.id, f.state]),
+      [['a->b', 'running']],
+    );
+    const detail = await api('GET', `/api/flows/${encodeURIComponent('a->b')}`);
+    const orders = detail.body.partitions.find((p: { sourceTopic: string }) => p.sourceTopic === 'orders');
+    assert.deepEqual([orders.targetTopic, orders.position, orders.lagRecords], ['a.orders', 100, 0]);
+
+    const paused = await api('POST', `/api/flows/${encodeURIComponent('a->b')}/pause`);
+    assert.equal(paused.status, 200);
+    assert.equal(paused.body.state, 'paused');
+    await new Promise((r) => setTimeout(r, 1500));
+    await producer.send({
+      topic: 'orders',
+      messages: Array.from({ length: 50 }, (_, i) => ({ value: `second-${i}` })),
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(await copied(), 100, 'nothing is copied while the flow is paused');
+    await until(
+      'the partition’s lag shows the 50 waiting records',
+      async () => {
+        const d = await api('GET', `/api/flows/${encodeURIComponent('a->b')}`);
+        return (
+          d.body.partitions.find((p: { sourceTopic: string }) => p.sourceTopic === 'orders')?.lagRecords ===
+          50
+        );
+      },
+      15_000,
+    );
+
+    const resumed = await api('POST', `/api/flows/${encodeURIComponent('a->b')}/resume`);
+    assert.equal(resumed.body.state, 'running');
+    await until('copying resumes', async () => (await copied()) === 150, 30_000);
+  });
+
+  test('a throttle in records per second holds the flow to it', async () => {
+    const set = await api('POST', `/api/flows/${encodeURIComponent('a->b')}/throttle`, {
+      recordsPerSecond: 200,
+      bytesPerSecond: null,
+    });
+    assert.equal(set.status, 200);
+    assert.deepEqual(set.body.throttle, { recordsPerSecond: 200, bytesPerSecond: null });
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await copied();
+    await producer.send({
+      topic: 'orders',
+      messages: Array.from({ length: 1000 }, (_, i) => ({ value: `third-${i}` })),
+    });
+    const started = Date.now();
+    await until(
+      'the throttled flow copies the 1000 records',
+      async () => (await copied()) === before + 1000,
+      60_000,
+      200,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds >= 3, `1000 records at 200/s take about 4 s or more, took ${seconds.toFixed(1)} s`);
+    const cleared = await api('POST', `/api/flows/${encodeURIComponent('a->b')}/throttle`, {
+      recordsPerSecond: null,
+      bytesPerSecond: null,
+    });
+    assert.deepEqual(cleared.body.throttle, { recordsPerSecond: null, bytesPerSecond: null });
+    assert.equal((await api('POST', '/api/flows/nope/pause')).status, 404);
+  });
+});
