@@ -144,4 +144,39 @@ describe('libs/client consumer groups', () => {
       for (const m of [a, b, c]) await m.c.close();
     },
   );
+
+  test(
+    'a regex subscription picks up matching topics, also one created later; pause and resume hold a partition back',
+    { timeout: 120_000 },
+    async () => {
+      await admin.createTopics([
+        { name: 'metrics-cpu', numPartitions: 1 },
+        { name: 'other', numPartitions: 1 },
+      ]);
+      const producer = new Producer({ bootstrapServers: broker.bootstrap });
+      await producer.send({ topic: 'metrics-cpu', messages: [{ value: 'cpu-1' }] });
+      await producer.send({ topic: 'other', messages: [{ value: 'other-1' }] });
+      const c = new Consumer({ ...consumerOptions('g-regex', ['range']), metadataMaxAgeMs: 500 });
+      const seen: string[] = [];
+      c.subscribe([/^metrics-.*/]);
+      const running = c.run({ eachMessage: (m) => void seen.push(m.value?.toString() ?? '') });
+      await until('the first matching topic is read', () => seen.includes('cpu-1'));
+      await admin.createTopics([{ name: 'metrics-disk', numPartitions: 1 }]);
+      await producer.send({ topic: 'metrics-disk', messages: [{ value: 'disk-1' }] });
+      await until('a topic created later is read too', () => seen.includes('disk-1'));
+      c.pause([{ topic: 'metrics-cpu', partition: 0 }]);
+      assert.deepEqual(c.paused(), [{ topic: 'metrics-cpu', partition: 0 }]);
+      await producer.send({ topic: 'metrics-cpu', messages: [{ value: 'cpu-2' }] });
+      await producer.send({ topic: 'metrics-disk', messages: [{ value: 'disk-2' }] });
+      await until('the unpaused partition goes on', () => seen.includes('disk-2'));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(!seen.includes('cpu-2'), 'the paused partition is held back');
+      c.resume([{ topic: 'metrics-cpu', partition: 0 }]);
+      await until('the resumed partition delivers', () => seen.includes('cpu-2'));
+      assert.ok(!seen.some((v) => v.startsWith('other')), 'a topic the pattern does not match is never read');
+      await c.close();
+      await running;
+      await producer.close();
+    },
+  );
 });
