@@ -4,7 +4,7 @@ import { Admin } from '@tributary/client';
 import { Mirror, parseMirrorConfig } from '@tributary/mirror';
 import { runAsync, startBroker, type BrokerProcess } from '../support/broker-process';
 import { startMirrorWorker, writeMirrorConfig } from '../support/mirror-process';
-import { startRedis } from '../support/redis';
+import { startRedis } from '../support/redis-process';
 
 export interface MirrorRow {
   case: string;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Admin, Producer } from '@tributary/client';
 import { runAsync, startBroker } from '../support/broker-process';
-import { CuttingProxy, freePort } from '../support/cutting-proxy';
+import { CuttingProxy } from '../support/cutting-proxy';
+import { freePort } from '../support/redis-process';
 
 test(
   'our idempotent producer, its connection cut mid-request several times, writes every record exactly once',

@@ -5,7 +5,7 @@ import { mirrorFlowSource, startConsole, type RunningConsole } from '@tributary/
 import { Mirror, parseMirrorConfig } from '@tributary/mirror';
 import { startBroker, type BrokerProcess } from '../support/broker-process';
 import { until } from '../support/mirror-process';
-import { startRedis, type RedisProcess } from '../support/redis';
+import { startRedis, type RedisProcess } from '../support/redis-process';
 import { apiClient, cluster } from '../console/console-support';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };

@@ -11,7 +11,7 @@ import {
   type MirrorWorker,
   type StoredRecord,
 } from '../support/mirror-process';
-import { startRedis, type RedisProcess } from '../support/redis';
+import { startRedis, type RedisProcess } from '../support/redis-process';
 
 const PARTITIONS = 3;
 const ALIASES = ['dc1-a', 'dc1-b', 'dc1-agg', 'dc2'] as const;

@@ -5,7 +5,7 @@ import { Admin, Consumer, Producer } from '@tributary/client';
 import { Mirror, parseMirrorConfig, parseOrigin, ORIGIN_HEADER } from '@tributary/mirror';
 import { startBroker, type BrokerProcess } from '../support/broker-process';
 import { readPartition, until } from '../support/mirror-process';
-import { startRedis, type RedisProcess } from '../support/redis';
+import { startRedis, type RedisProcess } from '../support/redis-process';
 
 const quiet = {
   log: () => undefined,
