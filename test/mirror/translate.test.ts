@@ -4,7 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import { Admin, Consumer, Producer } from '@tributary/client';
 import { Mirror, parseMirrorConfig, parseOrigin, ORIGIN_HEADER } from '@tributary/mirror';
 import { startBroker, type BrokerProcess } from '../support/broker-process';
-import { readPartition, until } from '../support/mirror-process';
+import {
+  readPartition,
+  startMirrorWorker,
+  until,
+  writeMirrorConfig,
+  type MirrorWorker,
+} from '../support/mirror-process';
 import { startRedis, type RedisProcess } from '../support/redis-process';
 
 const quiet = {
@@ -365,5 +371,89 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
     assert.equal(await latest(y.bootstrap, 'shared'), 80, 'y did not get its own records back');
     const values = (await readPartition(x.bootstrap, 'shared', 0)).map((r) => r.value).sort();
     assert.equal(new Set(values).size, 80);
+  });
+});
+
+/** Translated offsets under failure: a worker killed mid-stream leaves every record in the target once. */
+describe('mirror: translate mode with a worker kill -9ed mid-stream', { timeout: 240_000 }, () => {
+  let redis: RedisProcess;
+  let src: BrokerProcess;
+  let dst: BrokerProcess;
+  const workers: MirrorWorker[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    src = await startBroker();
+    dst = await startBroker();
+    const admin = new Admin({ bootstrapServers: src.bootstrap });
+    await admin.createTopics([{ name: 'payments', numPartitions: 2 }]);
+    await admin.close();
+    const config = writeMirrorConfig({
+      redis: redis.url,
+      namespace: 'translate-kill',
+      clusters: { src: { 'bootstrap.servers': src.bootstrap }, dst: { 'bootstrap.servers': dst.bootstrap } },
+      flows: [
+        {
+          source: 'src',
+          target: 'dst',
+          topics: 'payments',
+          'replication.policy': 'identity',
+          offsets: 'translate',
+          'refresh.topics.interval.seconds': 1,
+          'emit.heartbeats.enabled': false,
+        },
+      ],
+      worker: { 'unit.slice.ms': 2000, 'lock.duration.ms': 2000 },
+    });
+    workers.push(await startMirrorWorker(config), await startMirrorWorker(config));
+  });
+
+  after(async () => {
+    for (const w of workers) await w.stop();
+    await src?.stop();
+    await dst?.stop();
+    await redis?.stop();
+  });
+
+  test('every source record reaches the target exactly once, in order per partition', async () => {
+    const producer = new Producer({ bootstrapServers: src.bootstrap, lingerMs: 2 });
+    const total = 8000;
+    const writing = (async () => {
+      for (let i = 0; i < total; i += 100) {
+        await producer.send({
+          topic: 'payments',
+          messages: Array.from({ length: 100 }, (_, j) => ({ key: `c${(i + j) % 23}`, value: `p-${i + j}` })),
+        });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const copied = async (): Promise<number> => {
+      const admin = new Admin({ bootstrapServers: dst.bootstrap });
+      try {
+        const ends = await admin.listOffsets(
+          [0, 1].map((partition) => ({ topic: 'payments', partition })),
+          'latest',
+        );
+        return ends.reduce((n, e) => n + e.offset, 0);
+      } catch {
+        return 0;
+      } finally {
+        await admin.close();
+      }
+    };
+    await until('the mirror is half way', async () => (await copied()) > total / 3, 60_000, 50);
+    await workers[0].kill9();
+    await writing;
+    await producer.close();
+    await until('the survivor copied everything', async () => (await copied()) >= total, 90_000, 250);
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const p of [0, 1]) {
+      const source = (await readPartition(src.bootstrap, 'payments', p)).map((r) => r.offset);
+      const target = (await readPartition(dst.bootstrap, 'payments', p)).map((r) => {
+        const i = r.headers.lastIndexOf(ORIGIN_HEADER);
+        return parseOrigin(i < 0 ? null : Buffer.from(r.headers[i + 1]))?.offset;
+      });
+      assert.deepEqual(target, source, `partition ${p}: each source record once, in order`);
+    }
   });
 });
