@@ -113,6 +113,8 @@ export class Cluster {
         clientId: this.options.clientId ?? 'tributary',
         connectTimeoutMs: this.options.connectTimeoutMs,
         requestTimeoutMs: this.options.requestTimeoutMs,
+        ssl: this.options.ssl,
+        sasl: this.options.sasl,
       });
       conn = c.connect();
       this.connections.set(key, conn);
