@@ -211,7 +211,7 @@ export const SECURITY_CONFIG_KEYS: readonly ConfigKeyDef[] = [
     'connection.failed.authentication.delay.ms',
     'int',
     '100',
-    'How long a failed authentication waits before it is answered and the connection closed; it doubles with each further failure from the same address within a minute, up to 5 s.',
+    'How long a failed authentication waits before it is answered and the connection closed; it doubles with each further failure from the same address within a minute (until one succeeds), up to 64 times this.',
   ),
   key(
     'authorizer.class.name',

@@ -220,6 +220,7 @@ export class SaslAuthenticator implements FrameSink {
 
   private succeeded(user: string, connection: Connection): void {
     connection.session.authenticated(userPrincipal(user));
+    this.security.authenticationSucceeded(connection.session.host);
     connection.authenticated(this.router, this.maxRequestBytes);
   }
 

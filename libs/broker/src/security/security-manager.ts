@@ -18,9 +18,9 @@ import {
   type StoredCredential,
 } from './security-store';
 
-/** Failures from one address within this window make the next answer wait longer. */
+/** Failures from one address within this window make the next answer wait longer, up to 64 times the delay. */
 const FAILURE_WINDOW_MS = 60_000;
-const MAX_FAILURE_DELAY_MS = 5_000;
+const MAX_DOUBLINGS = 6;
 
 /**
  * A broker's security state: the ACLs (through the authorizer), the SCRAM credentials and
@@ -118,9 +118,15 @@ export class SecurityManager {
     return ok && expected !== undefined;
   }
 
+  /** A successful login from an address forgets its failures. */
+  authenticationSucceeded(host: string): void {
+    this.failures.delete(host);
+  }
+
   /**
    * How long to hold a failed authentication's answer: connection.failed.authentication.delay.ms,
-   * doubled for each further failure from the same address within a minute, up to 5 s.
+   * doubled for each further failure from the same address within a minute (until a login
+   * from it succeeds), up to 64 times that.
    */
   failureDelay(host: string): number {
     const now = Date.now();
@@ -131,8 +137,7 @@ export class SecurityManager {
       this.failures.set(host, f);
     }
     f.count++;
-    const base = this.config.failedAuthenticationDelayMs;
-    return Math.min(base * 2 ** Math.min(f.count - 1, 16), Math.max(base, MAX_FAILURE_DELAY_MS));
+    return this.config.failedAuthenticationDelayMs * 2 ** Math.min(f.count - 1, MAX_DOUBLINGS);
   }
 
   // ---- SCRAM credentials -----------------------------------------------------------------------

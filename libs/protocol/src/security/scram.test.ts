@@ -54,6 +54,29 @@ for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const) {
   });
 }
 
+test("SCRAM server accepts librdkafka's final nonce (its own nonce again before the server's), as Kafka does", async () => {
+  const credential = await newScramCredential('SCRAM-SHA-256', 'pw', 4096);
+  const server = new ScramServer(
+    'SCRAM-SHA-256',
+    () => credential,
+    () => Buffer.alloc(32),
+  );
+  const clientNonce = 'abcdef';
+  const clientFirstBare = `n=u,r=${clientNonce}`;
+  const serverFirst = server.evaluate(Buffer.from(`n,,${clientFirstBare}`)).toString();
+  const nonce = /r=([^,]+)/.exec(serverFirst)![1];
+  const withoutProof = `c=biws,r=${clientNonce}${nonce}`;
+  const salted = await scramSaltedPassword('SCRAM-SHA-256', 'pw', credential.salt, 4096);
+  const hmac = (key: Buffer, data: string) => crypto.createHmac('sha256', key).update(data).digest();
+  const clientKey = hmac(salted, 'Client Key');
+  const storedKey = crypto.createHash('sha256').update(clientKey).digest();
+  const signature = hmac(storedKey, `${clientFirstBare},${serverFirst},${withoutProof}`);
+  const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+  const final = server.evaluate(Buffer.from(`${withoutProof},p=${proof.toString('base64')}`));
+  assert.match(final.toString(), /^v=/);
+  assert.equal(server.complete, true);
+});
+
 test('SCRAM server refuses malformed and out-of-order messages without throwing anything but ScramError', () => {
   const lookup = () => undefined;
   const fakeSalt = () => Buffer.alloc(32, 1);

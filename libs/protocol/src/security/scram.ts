@@ -273,7 +273,10 @@ export class ScramServer {
     const attrs = new Map(attributes(withoutProof));
     if (attrs.get('c') !== Buffer.from(this.gs2Header, 'utf8').toString('base64'))
       throw new ScramError('invalid client-final-message: channel binding differs from the first message');
-    if (attrs.get('r') !== this.nonce) throw new ScramError('invalid client-final-message: nonce mismatch');
+    // Kafka checks only that the nonce ends with the server's (librdkafka sends its own nonce
+    // again in front of it); the proof is over the message as the client sent it.
+    if (!(attrs.get('r') ?? '').endsWith(this.nonce))
+      throw new ScramError('invalid client-final-message: nonce mismatch');
     const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
     const credential = this.credential;
     const m = this.mechanism;
