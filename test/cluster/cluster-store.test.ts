@@ -29,6 +29,10 @@ const registration = (id: number, incarnation: string) => ({
   id,
   host: '127.0.0.1',
   port: 9000 + id,
+  endpoints: new Map([
+    ['INTERNAL', { host: '127.0.0.1', port: 9000 + id }],
+    ['EXTERNAL', { host: 'broker.example', port: 19000 + id }],
+  ]),
   rack: id === 3 ? 'r3' : null,
   incarnation,
   shuttingDown: false,
@@ -68,6 +72,7 @@ describe("the cluster's Lua scripts on a real Redis", () => {
         [3, 9003, 'r3'],
       ],
     );
+    assert.deepEqual((await store.readBrokers())[1].endpoints, registration(3, 'c').endpoints);
     assert.equal(await store.heartbeat(1, 'a', 400, true), 1);
     assert.equal((await store.readBrokers())[0].shuttingDown, true);
     await sleep(600);
@@ -253,5 +258,30 @@ describe("the cluster's Lua scripts on a real Redis", () => {
       '{"kind":"controller"}',
       '{"kind":"partition","topic":"news","partition":0}',
     ]);
+  });
+
+  test('ACLs and SCRAM credentials change in one script each, are read with the marker and announced', async () => {
+    const id = `security-${Date.now()}`;
+    const writer = await open(id);
+    const reader = await open(id);
+    const seen: string[] = [];
+    await reader.subscribe((c) => seen.push(c.kind));
+    await writer.createMarker('m');
+    assert.equal(await writer.alterAcls(['{"a":1}', '{"b":2}', '{"c":3}'], []), 3);
+    assert.equal(await writer.alterAcls(['{"a":1}'], ['{"b":2}']), 2);
+    assert.equal(
+      await writer.alterCredentials(new Map([['SCRAM-SHA-256:alice', '{"iterations":4096}']]), []),
+      1,
+    );
+    assert.equal(
+      await writer.alterCredentials(new Map([['SCRAM-SHA-512:bob', '{}']]), ['SCRAM-SHA-256:alice']),
+      1,
+    );
+    const read = await reader.readSecurity();
+    assert.equal(read.marker, 'm');
+    assert.deepEqual(read.acls.sort(), ['{"a":1}', '{"c":3}']);
+    assert.deepEqual(read.credentials, { 'SCRAM-SHA-512:bob': '{}' });
+    for (let i = 0; i < 50 && seen.length < 4; i++) await sleep(20);
+    assert.deepEqual(seen, ['acls', 'acls', 'credentials', 'credentials']);
   });
 });

@@ -18,6 +18,8 @@ export interface BrokerProcess {
   readonly child: ChildProcess;
   /** Everything the broker printed so far. */
   output(): string;
+  /** The bound port of each listener, by name, from the broker's "listening on" lines. */
+  listenerPorts(): Record<string, number>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait for exit. */
@@ -72,6 +74,12 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerProces
     dataDir,
     child,
     output: () => out,
+    listenerPorts() {
+      const ports: Record<string, number> = {};
+      for (const m of out.matchAll(/listening on [^\s]+:(\d+) \(listener (\w+),/g))
+        ports[m[2]] = Number(m[1]);
+      return ports;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');

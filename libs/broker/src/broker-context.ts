@@ -6,6 +6,8 @@ import type { ListenAddress } from './network/kafka-server';
 import type { ProducerIdManager } from './producer-id-manager';
 import type { FetchWaiters } from './replica/fetch-waiters';
 import type { ReplicaManager } from './replica/replica-manager';
+import type { SecurityManager } from './security/security-manager';
+import type { SecurityStore } from './security/security-store';
 
 export interface BrokerNode {
   readonly nodeId: number;
@@ -154,6 +156,8 @@ export interface BrokerContext {
   readonly topics: TopicAdmin;
   readonly controller: ControllerAdmin;
   readonly logger: BrokerLogger;
+  /** ACLs (the authorizer every handler asks), SCRAM credentials, PLAIN users. */
+  readonly security: SecurityManager;
   /** Present when the broker reports metrics; replication bumps isrShrinks and isrExpands here. */
   readonly metrics?: BrokerMetrics;
 }
@@ -178,6 +182,8 @@ export interface ClusterMembership {
   readonly producerIds: ProducerIdManager;
   /** Whether the broker's partitions are replicated (high watermarks follow the ISR, not the log end). */
   readonly replicated: boolean;
+  /** Where ACLs and SCRAM credentials are kept: the data dir of a lone broker, the cluster's shared store. */
+  readonly securityStore: SecurityStore;
   /** After the listeners are bound: join the cluster and take up the partitions' roles. */
   start(addresses: readonly ListenAddress[]): Promise<void>;
   /** Before the listeners close: controlled shutdown (leadership moves away), then leave the cluster. */

@@ -52,7 +52,8 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
       const addresses = await broker.start();
       for (const a of addresses) {
         this.loggers[i].log(
-          `node ${broker.config.nodeId} of cluster ${broker.clusterId} listening on ${a.host}:${a.port}`,
+          `node ${broker.config.nodeId} of cluster ${broker.clusterId} listening on ${a.host}:${a.port} ` +
+            `(listener ${a.name}, ${broker.config.security.listeners.get(a.name ?? '')?.protocol ?? 'PLAINTEXT'})`,
         );
       }
     }

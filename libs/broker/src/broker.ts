@@ -24,6 +24,8 @@ import { KafkaServer, type ListenAddress } from './network/kafka-server';
 import { RequestRouter } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
 import { ReplicaManager } from './replica/replica-manager';
+import { securityHandlers } from './handlers/security-handlers';
+import { SecurityManager } from './security/security-manager';
 
 export interface BrokerOptions {
   /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
@@ -93,6 +95,9 @@ export class Broker {
     this.replicas = replicas;
     const membership = factory({ config, clusterId, logs, replicas, logger: this.logger });
     this.membership = membership;
+    // ACLs and credentials are loaded before any listener accepts a client.
+    const security = new SecurityManager(config.security, membership.securityStore, this.logger);
+    await security.start();
     if (this.options.registry !== undefined)
       this.brokerMetrics = new BrokerMetrics(this.options.registry, {
         cluster: clusterId,
@@ -107,6 +112,7 @@ export class Broker {
       topics: membership.topics,
       controller: membership.controller,
       logger: this.logger,
+      security,
       metrics: this.brokerMetrics ?? undefined,
     };
     this.context = ctx;
@@ -148,9 +154,18 @@ export class Broker {
     for (const handler of adminHandlers(ctx)) router.register(handler);
     for (const handler of clusterAdminHandlers(ctx)) router.register(handler);
     for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
+    for (const handler of securityHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
-      const server = new KafkaServer(router, config.socketRequestMaxBytes);
-      this.boundAddresses.push(await server.listen({ host: listener.host, port: listener.port }));
+      const server = new KafkaServer(router, config.socketRequestMaxBytes, {
+        security: config.security.listeners.get(listener.name)!,
+        manager: security,
+        principalMapper: config.security.principalMapper,
+        saslServerMaxReceiveSize: config.security.saslServerMaxReceiveSize,
+        logger: this.logger,
+      });
+      this.boundAddresses.push(
+        await server.listen({ host: listener.host, port: listener.port, name: listener.name }),
+      );
       this.servers.push(server);
     }
     await membership.start(this.boundAddresses);

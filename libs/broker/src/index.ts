@@ -18,3 +18,18 @@ export { FetchWaiters } from './replica/fetch-waiters';
 export { Partition, type IsrProposal, type PartitionState, type FollowerState } from './replica/partition';
 export { ReplicaManager, type PartitionStateChannel } from './replica/replica-manager';
 export type { Connection as BrokerConnection } from './network/connection';
+export * from './config/security-config';
+export { SecurityManager } from './security/security-manager';
+export { AclAuthorizer } from './security/acl-authorizer';
+export { Session } from './security/session';
+export {
+  FileSecurityStore,
+  credentialKey,
+  decodeAcl,
+  decodeCredential,
+  encodeAcl,
+  encodeCredential,
+  type SecurityState,
+  type SecurityStore,
+  type StoredCredential,
+} from './security/security-store';

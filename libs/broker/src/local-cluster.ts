@@ -15,6 +15,7 @@ import {
 } from './broker-context';
 import type { Connection } from './network/connection';
 import { LocalProducerIdManager } from './producer-id-manager';
+import { FileSecurityStore } from './security/security-store';
 import { LocalTopicAdmin } from './topic-service';
 
 /**
@@ -149,6 +150,7 @@ export function localMembership(deps: MembershipDeps): ClusterMembership {
     controller: new LocalControllerAdmin(config, logs),
     producerIds: new LocalProducerIdManager(config.logDirs, config.nodeId),
     replicated: false,
+    securityStore: new FileSecurityStore(config.logDirs),
     start: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
@@ -163,7 +165,10 @@ export function advertisedAddress(
   connection: Connection,
 ): { host: string; port: number } {
   const listeners: readonly Listener[] = config.advertisedListeners ?? config.listeners;
-  const match = listeners.find((l) => l.port === connection.localPort) ?? listeners[0];
+  const match =
+    listeners.find((l) => l.name === connection.session.listenerName) ??
+    listeners.find((l) => l.port === connection.localPort) ??
+    listeners[0];
   const unspecified = match.host === '' || match.host === '0.0.0.0' || match.host === '::';
   return {
     host:

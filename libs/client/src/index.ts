@@ -1,4 +1,13 @@
-export { Connection, ConnectionError, type ConnectionOptions } from './network/connection';
+export { Connection, ConnectionError, SslHandshakeError, type ConnectionOptions } from './network/connection';
+export {
+  securityFromProperties,
+  SECURITY_PROPERTY_KEYS,
+  SECRET_PROPERTY_KEYS,
+  type SecurityOptions,
+  type SslOptions,
+  type SaslOptions,
+  type SaslMechanism,
+} from './security';
 export type { ClientOptions, ClientLogger } from './options';
 export { Cluster, type BrokerInfo, type PartitionInfo, type TopicInfo } from './cluster/cluster';
 export {
@@ -36,6 +45,18 @@ export {
   type GroupListing,
   type GroupDescription,
   type OffsetSpec,
+  type ScramCredentialInfo,
+  type ScramUpsertion,
 } from './admin/admin';
 // The errors the client throws carry Kafka's codes; callers match on them without importing the protocol.
 export { ErrorCode, errorName, KafkaProtocolError } from '@tributary/protocol';
+// ACLs in Kafka's model, for Admin's createAcls, describeAcls and deleteAcls.
+export {
+  AclOperation,
+  AclPatternType,
+  AclPermissionType,
+  AclResourceType,
+  type AclBinding,
+  type AclBindingFilter,
+  type ScramMechanism,
+} from '@tributary/protocol';

@@ -1,5 +1,10 @@
-/** Settings shared by the producer, consumer and admin; names follow the Java client's in camelCase. */
-export interface ClientOptions {
+import type { SecurityOptions } from './security';
+
+/**
+ * Settings shared by the producer, consumer and admin; names follow the Java client's in
+ * camelCase. `ssl` and `sasl` (SecurityOptions) reach a secured cluster.
+ */
+export interface ClientOptions extends SecurityOptions {
   /** "host:port" entries, as a list or a comma-separated string (bootstrap.servers). */
   readonly bootstrapServers: string | readonly string[];
   readonly clientId?: string;

@@ -38,13 +38,13 @@ export class ClusterMetadata implements ClusterView {
     return this.controller?.epoch ?? -1;
   }
 
-  brokers(_connection: BrokerConnection | null): BrokerNode[] {
-    return [...this.brokersById.values()].map((b) => ({
-      nodeId: b.id,
-      host: b.host,
-      port: b.port,
-      rack: b.rack,
-    }));
+  /** Each broker's address on the listener the asking client came through (the inter-broker one for none). */
+  brokers(connection: BrokerConnection | null): BrokerNode[] {
+    const listener = connection?.session.listenerName;
+    return [...this.brokersById.values()].map((b) => {
+      const e = (listener === undefined ? undefined : b.endpoints.get(listener)) ?? b;
+      return { nodeId: b.id, host: e.host, port: e.port, rack: b.rack };
+    });
   }
 
   registration(id: number): BrokerRegistration | undefined {

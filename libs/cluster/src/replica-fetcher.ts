@@ -1,5 +1,5 @@
 import { ErrorCode, Fetch, KafkaProtocolError, ListOffsets, type ResponseOf } from '@tributary/protocol';
-import { Connection } from '@tributary/client';
+import { Connection, type SecurityOptions } from '@tributary/client';
 import type { BrokerLogger, Partition, ReplicationConfig } from '@tributary/broker';
 import type { ClusterMetadata } from './cluster-metadata';
 
@@ -61,6 +61,8 @@ interface FetchEntry {
 
 export interface FetcherDeps {
   readonly localId: number;
+  /** How to reach the leaders' inter-broker listener (TLS, SASL). */
+  readonly security: SecurityOptions;
   readonly config: ReplicationConfig;
   readonly metadata: ClusterMetadata;
   readonly throttle: ReplicationThrottle;
@@ -158,6 +160,8 @@ export class ReplicaFetcher {
       clientId: `broker-${this.deps.localId}-fetcher-${this.leaderId}`,
       requestTimeoutMs: this.deps.config.replicaSocketTimeoutMs,
       connectTimeoutMs: this.deps.config.replicaSocketTimeoutMs,
+      ssl: this.deps.security.ssl,
+      sasl: this.deps.security.sasl,
     });
     await conn.connect();
     this.connection = conn;

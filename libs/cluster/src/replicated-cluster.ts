@@ -4,6 +4,7 @@ import {
   type BrokerConfig,
   type BrokerLogger,
   type ClusterMembership,
+  type InterBrokerClientSecurity,
   type IsrProposal,
   type ListenAddress,
   type MembershipDeps,
@@ -11,6 +12,7 @@ import {
   type PartitionStateChannel,
   type ReplicaManager,
 } from '@tributary/broker';
+import type { SecurityOptions } from '@tributary/client';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import type { LogManager, PartitionLog } from '@tributary/storage';
 import { ClusterMetadata } from './cluster-metadata';
@@ -20,22 +22,50 @@ import { RedisProducerIdManager } from './producer-ids';
 import { ClusterStore, type BrokerRegistration, type Change, type TopicRecord } from './redis/cluster-store';
 import { ScriptError, ScriptRefusal } from './redis/scripts';
 import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
+import { RedisSecurityStore } from './redis-security-store';
 
 /** How long a broker waits for Redis at start before giving up. */
 const REDIS_START_TIMEOUT_MS = 30_000;
 
-/** The address this broker registers for clients and other brokers: the advertised listener, else the bound one. */
+/**
+ * The addresses this broker registers, per listener: the advertised listener of that name,
+ * else the bound one. host and port are the inter-broker listener's, where replica
+ * fetchers connect; Metadata answers each client with the listener it came through.
+ */
 export function registeredAddress(
   config: BrokerConfig,
   addresses: readonly ListenAddress[],
-): { host: string; port: number } {
-  const advertised = config.advertisedListeners?.[0];
-  const bound = addresses[0];
-  const host = advertised?.host ?? config.listeners[0].host;
-  const unspecified = host === '' || host === '0.0.0.0' || host === '::';
+): { host: string; port: number; endpoints: Map<string, { host: string; port: number }> } {
+  const endpoints = new Map<string, { host: string; port: number }>();
+  config.listeners.forEach((listener, i) => {
+    const advertised = config.advertisedListeners?.find((a) => a.name === listener.name);
+    const bound = addresses.find((a) => a.name === listener.name) ?? addresses[i];
+    const host = advertised?.host ?? listener.host;
+    const unspecified = host === '' || host === '0.0.0.0' || host === '::';
+    endpoints.set(listener.name, {
+      host: unspecified ? os.hostname() : host,
+      port: advertised?.port ?? bound?.port ?? listener.port,
+    });
+  });
+  const inter = endpoints.get(config.security.interBrokerListenerName) ?? [...endpoints.values()][0];
+  return { host: inter.host, port: inter.port, endpoints };
+}
+
+/** The client side of the inter-broker listener: the CA, this broker's certificate, its SASL login. */
+export function interBrokerSecurity(s: InterBrokerClientSecurity): SecurityOptions {
+  const t = s.tls;
   return {
-    host: unspecified ? os.hostname() : host,
-    port: advertised?.port ?? bound?.port ?? config.listeners[0].port,
+    ssl:
+      t === null
+        ? undefined
+        : {
+            ca: t.ca ?? undefined,
+            cert: t.cert ?? undefined,
+            key: t.key ?? undefined,
+            passphrase: t.passphrase,
+            ...(t.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+          },
+    sasl: s.sasl ?? undefined,
   };
 }
 
@@ -54,6 +84,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   readonly topics: ClusterTopics;
   readonly controller: Controller;
   readonly producerIds: RedisProducerIdManager;
+  readonly securityStore: RedisSecurityStore;
   private readonly store: ClusterStore;
   private readonly fetchers: FetcherManager;
   private readonly config: BrokerConfig;
@@ -107,8 +138,10 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       },
     });
     this.producerIds = new RedisProducerIdManager(this.store);
+    this.securityStore = new RedisSecurityStore(this.store);
     this.fetchers = new FetcherManager({
       localId: this.localId,
+      security: interBrokerSecurity(config.security.interBroker),
       config: config.replication,
       metadata: this.view,
       throttle: new ReplicationThrottle(config.replication.followerReplicationThrottledRate),
@@ -118,11 +151,12 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   }
 
   async start(addresses: readonly ListenAddress[]): Promise<void> {
-    const { host, port } = registeredAddress(this.config, addresses);
+    const { host, port, endpoints } = registeredAddress(this.config, addresses);
     this.registration = {
       id: this.localId,
       host,
       port,
+      endpoints,
       rack: this.config.rack,
       incarnation: this.incarnation,
       shuttingDown: false,
@@ -228,6 +262,10 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         );
         this.controller.poke();
         return;
+      case 'acls':
+      case 'credentials':
+        this.securityStore.changed();
+        return;
       case 'partition':
         void this.store.readPartition(change.topic, change.partition).then(
           (state) => {
@@ -291,6 +329,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
           else this.view.removeTopic(t.name);
         }
         for (const t of topics) this.takeTopic(t);
+        this.securityStore.changed();
         for (const local of this.logs.topics()) {
           if (names.has(local.name)) continue;
           if (this.deletedIds.has(local.topicId)) this.dropLocalTopic(local.name);
@@ -322,6 +361,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         this.view.records(),
         this.view.controllerEpoch,
         this.producerIds.reservedEnd,
+        this.securityStore.lastView(),
       );
       if (restored) {
         this.logger.warn(

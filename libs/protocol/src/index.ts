@@ -12,3 +12,6 @@ export * from './records/compression';
 export * from './records/record-batch';
 export * from './records/control-record';
 export * from './messages/consumer-protocol';
+export * from './security/acl-types';
+export * from './security/scram';
+export * from './security/sasl-plain';

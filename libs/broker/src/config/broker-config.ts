@@ -6,12 +6,19 @@ import {
   REPLICATION_CONFIG_KEYS,
   type ReplicationConfig,
 } from './replication-config';
+import {
+  isListenerPrefixedKey,
+  isSensitiveKey,
+  parseSecurityConfig,
+  SECURITY_CONFIG_KEYS,
+  type SecurityConfig,
+} from './security-config';
 
 /**
  * The broker's settings under Kafka's names. Values come in layers (a YAML file, then
  * command-line flags); a later layer wins, and an error names the layer and the key.
  */
-export type ConfigType = 'int' | 'long' | 'boolean' | 'string' | 'list';
+export type ConfigType = 'int' | 'long' | 'boolean' | 'string' | 'list' | 'password';
 
 export interface ConfigKeyDef {
   readonly name: string;
@@ -54,6 +61,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
   key('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   ...GROUP_CONFIG_KEYS,
   ...REPLICATION_CONFIG_KEYS,
+  ...SECURITY_CONFIG_KEYS,
 ];
 
 export interface Listener {
@@ -80,6 +88,8 @@ export interface BrokerConfig {
   readonly group: GroupConfig;
   /** A replicated cluster's settings (redis.url, replica.*, controller). */
   readonly replication: ReplicationConfig;
+  /** Listeners' security protocols, TLS and SASL, the authorizer. */
+  readonly security: SecurityConfig;
   /** Every key as set, for the storage layer's log.* defaults and for DescribeConfigs. */
   readonly values: Readonly<Record<string, string>>;
 }
@@ -137,10 +147,11 @@ export function parseBrokerConfig(
   for (const layer of layers) {
     for (const [name, raw] of Object.entries(layer.values)) {
       if (raw === undefined || raw === null) continue;
-      const value = Array.isArray(raw) ? raw.join(',') : String(raw);
+      // Principals hold commas (certificate names), so Kafka separates super.users with ";".
+      const value = Array.isArray(raw) ? raw.join(name === 'super.users' ? ';' : ',') : String(raw);
       const def = defs.get(name);
       if (def !== undefined) checkType(def, value, layer.source);
-      else {
+      else if (!isListenerPrefixedKey(name)) {
         const validate = extraKeys.get(name);
         if (validate === undefined) throw new ConfigError(layer.source, name, 'unknown configuration key');
         try {
@@ -201,6 +212,7 @@ export function parseBrokerConfig(
       (name) => origin[name] ?? 'default',
     ),
     replication: parseReplicationConfig(get, (name) => origin[name] ?? 'default'),
+    security: parseSecurityConfig(listeners, get, (name) => origin[name] ?? 'default'),
     values,
   };
 }
@@ -211,6 +223,7 @@ const DESCRIBE_TYPE: Record<ConfigType, DescribedConfigType> = {
   boolean: DescribedConfigType.BOOLEAN,
   string: DescribedConfigType.STRING,
   list: DescribedConfigType.LIST,
+  password: DescribedConfigType.PASSWORD,
 };
 
 /**
@@ -235,7 +248,9 @@ export function describeBrokerConfigs(
     .map((name) => {
       const def = defs.get(name);
       const set = config.values[name];
-      const value = set ?? def?.default ?? null;
+      // Secrets are never sent back (Kafka answers sensitive configs with a null value).
+      const isSensitive = isSensitiveKey(name);
+      const value = isSensitive ? null : (set ?? def?.default ?? null);
       const configSource =
         set !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
       return {
@@ -244,7 +259,7 @@ export function describeBrokerConfigs(
         readOnly: true,
         isDefault: set === undefined,
         configSource,
-        isSensitive: false,
+        isSensitive,
         synonyms: options.includeSynonyms ? [{ name, value, source: configSource }] : [],
         configType: def === undefined ? DescribedConfigType.UNKNOWN : DESCRIBE_TYPE[def.type],
         documentation: options.includeDocumentation ? (def?.doc ?? null) : null,

@@ -1,4 +1,5 @@
 import {
+  AclOperation,
   DeleteGroups,
   DescribeGroups,
   ErrorCode,
@@ -14,7 +15,9 @@ import {
 } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import type { ApiHandler } from '../handlers/handler';
-import type { Protocol } from './group';
+import type { Connection } from '../network/connection';
+import { authorizeCluster, authorizeGroup, authorizeTopic } from '../security/authorize';
+import { joinError, syncError, type Protocol } from './group';
 import type { FetchedOffset, GroupCoordinator, OffsetToCommit } from './group-coordinator';
 import { OFFSETS_TOPIC, type GroupStore } from './group-store';
 
@@ -33,7 +36,14 @@ interface TopicPartition {
   partition: number;
 }
 
-/** Every group API, served by the coordinator. */
+/**
+ * Every group API, served by the coordinator. With an authorizer, as Kafka maps them:
+ * FindCoordinator and DescribeGroups need DESCRIBE on the group, JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup and OffsetCommit READ, OffsetFetch DESCRIBE, DeleteGroups and
+ * OffsetDelete DELETE (else GROUP_AUTHORIZATION_FAILED); committing needs READ on each topic
+ * and fetching DESCRIBE (else TOPIC_AUTHORIZATION_FAILED); ListGroups lists every group for
+ * DESCRIBE on the cluster, else those the principal may DESCRIBE.
+ */
 export function groupHandlers(
   ctx: BrokerContext,
   coordinator: GroupCoordinator,
@@ -41,15 +51,15 @@ export function groupHandlers(
 ): ApiHandler[] {
   return [
     findCoordinatorHandler(ctx, coordinator, store),
-    joinGroupHandler(coordinator),
-    syncGroupHandler(coordinator),
-    heartbeatHandler(coordinator),
-    leaveGroupHandler(coordinator),
+    joinGroupHandler(ctx, coordinator),
+    syncGroupHandler(ctx, coordinator),
+    heartbeatHandler(ctx, coordinator),
+    leaveGroupHandler(ctx, coordinator),
     offsetCommitHandler(ctx, coordinator, store),
-    offsetFetchHandler(coordinator),
-    listGroupsHandler(coordinator),
-    describeGroupsHandler(coordinator),
-    deleteGroupsHandler(coordinator),
+    offsetFetchHandler(ctx, coordinator),
+    listGroupsHandler(ctx, coordinator),
+    describeGroupsHandler(ctx, coordinator),
+    deleteGroupsHandler(ctx, coordinator),
     offsetDeleteHandler(ctx, coordinator),
   ] as ApiHandler[];
 }
@@ -78,6 +88,8 @@ export function findCoordinatorHandler(
         if (request.keyType !== CoordinatorType.GROUP) {
           return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${request.keyType}`);
         }
+        if (!authorizeGroup(ctx, connection, AclOperation.DESCRIBE, key))
+          return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `not authorized: DESCRIBE on group ${key}`);
         const unavailable = () =>
           fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
         if (!coordinator.isActive) return unavailable();
@@ -118,25 +130,31 @@ function distinctProtocols(protocols: readonly { name: string; metadata: Buffer 
   return out;
 }
 
-export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof JoinGroup> {
+export function joinGroupHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof JoinGroup> {
   return {
     api: JoinGroup,
     async handle(request, { apiVersion, header, connection }) {
-      const result = await coordinator.joinGroup({
-        groupId: request.groupId,
-        memberId: request.memberId,
-        groupInstanceId: request.groupInstanceId,
-        clientId: header.clientId ?? '',
-        clientHost: `/${connection.remoteAddress.replace(/^::ffff:/, '')}`,
-        sessionTimeoutMs: request.sessionTimeoutMs,
-        // v0 had one timeout for both.
-        rebalanceTimeoutMs: apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
-        protocolType: request.protocolType,
-        protocols: distinctProtocols(request.protocols),
-        requireKnownMemberId: apiVersion >= 4 && request.groupInstanceId === null,
-        supportSkippingAssignment: apiVersion >= 9,
-        reason: request.reason,
-      });
+      const allowed = authorizeGroup(ctx, connection, AclOperation.READ, request.groupId);
+      const result = !allowed
+        ? joinError('', ErrorCode.GROUP_AUTHORIZATION_FAILED)
+        : await coordinator.joinGroup({
+            groupId: request.groupId,
+            memberId: request.memberId,
+            groupInstanceId: request.groupInstanceId,
+            clientId: header.clientId ?? '',
+            clientHost: `/${connection.remoteAddress.replace(/^::ffff:/, '')}`,
+            sessionTimeoutMs: request.sessionTimeoutMs,
+            // v0 had one timeout for both.
+            rebalanceTimeoutMs: apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
+            protocolType: request.protocolType,
+            protocols: distinctProtocols(request.protocols),
+            requireKnownMemberId: apiVersion >= 4 && request.groupInstanceId === null,
+            supportSkippingAssignment: apiVersion >= 9,
+            reason: request.reason,
+          });
       return {
         throttleTimeMs: 0,
         errorCode: result.errorCode,
@@ -153,10 +171,15 @@ export function joinGroupHandler(coordinator: GroupCoordinator): ApiHandler<type
   };
 }
 
-export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof SyncGroup> {
+export function syncGroupHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof SyncGroup> {
   return {
     api: SyncGroup,
-    async handle(request) {
+    async handle(request, { connection }) {
+      if (!authorizeGroup(ctx, connection, AclOperation.READ, request.groupId))
+        return { throttleTimeMs: 0, ...syncError(ErrorCode.GROUP_AUTHORIZATION_FAILED) };
       const result = await coordinator.syncGroup({
         groupId: request.groupId,
         generationId: request.generationId,
@@ -171,10 +194,15 @@ export function syncGroupHandler(coordinator: GroupCoordinator): ApiHandler<type
   };
 }
 
-export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<typeof Heartbeat> {
+export function heartbeatHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof Heartbeat> {
   return {
     api: Heartbeat,
-    handle(request) {
+    handle(request, { connection }) {
+      if (!authorizeGroup(ctx, connection, AclOperation.READ, request.groupId))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
       const errorCode = coordinator.heartbeat(
         request.groupId,
         request.memberId,
@@ -186,10 +214,15 @@ export function heartbeatHandler(coordinator: GroupCoordinator): ApiHandler<type
   };
 }
 
-export function leaveGroupHandler(coordinator: GroupCoordinator): ApiHandler<typeof LeaveGroup> {
+export function leaveGroupHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof LeaveGroup> {
   return {
     api: LeaveGroup,
-    handle(request, { apiVersion }) {
+    handle(request, { apiVersion, connection }) {
+      if (!authorizeGroup(ctx, connection, AclOperation.READ, request.groupId))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
       const leaving =
         apiVersion >= 3
           ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
@@ -257,14 +290,20 @@ export function offsetCommitHandler(
   const maxMetadata = coordinator.config.offsetMetadataMaxBytes;
   return {
     api: OffsetCommit,
-    async handle(request, { apiVersion }) {
+    async handle(request, { apiVersion, connection }) {
       const errors = new Map<string, number>();
       const valid: OffsetToCommit[] = [];
       const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+      const groupAllowed = authorizeGroup(ctx, connection, AclOperation.READ, request.groupId);
       for (const t of request.topics) {
+        const topicAllowed = groupAllowed && authorizeTopic(ctx, connection, AclOperation.READ, t.name);
         for (const p of t.partitions) {
           const metadata = p.committedMetadata ?? '';
-          if (!partitionExists(ctx, t.name, p.partitionIndex)) {
+          if (!groupAllowed) {
+            errors.set(key(t.name, p.partitionIndex), ErrorCode.GROUP_AUTHORIZATION_FAILED);
+          } else if (!topicAllowed) {
+            errors.set(key(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          } else if (!partitionExists(ctx, t.name, p.partitionIndex)) {
             errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           } else if (metadata.length > maxMetadata) {
             errors.set(key(t.name, p.partitionIndex), ErrorCode.OFFSET_METADATA_TOO_LARGE);
@@ -307,8 +346,12 @@ export function offsetCommitHandler(
   };
 }
 
-export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<typeof OffsetFetch> {
+export function offsetFetchHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof OffsetFetch> {
   const fetchGroup = (
+    connection: Connection,
     groupId: string,
     topics: readonly { name: string; partitionIndexes: number[] }[] | null,
   ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } => {
@@ -316,7 +359,37 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
       topics === null
         ? null
         : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-    const { errorCode, offsets } = coordinator.fetchOffsets(groupId, wanted);
+    if (!authorizeGroup(ctx, connection, AclOperation.DESCRIBE, groupId)) {
+      const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      const listed = (wanted ?? []).map((tp) => ({
+        ...tp,
+        offset: -1,
+        leaderEpoch: -1,
+        metadata: '',
+        errorCode,
+      }));
+      return { errorCode, topics: [...byTopic(listed)].map(([name, partitions]) => ({ name, partitions })) };
+    }
+    const described = (topic: string) => authorizeTopic(ctx, connection, AclOperation.DESCRIBE, topic);
+    const asked = wanted?.filter((tp) => described(tp.topic)) ?? null;
+    const result = coordinator.fetchOffsets(groupId, asked);
+    const errorCode = result.errorCode;
+    // Topics it may not describe: refused by name when asked for, left out of "every topic".
+    const offsets =
+      wanted === null
+        ? result.offsets.filter((o) => described(o.topic))
+        : [
+            ...result.offsets,
+            ...wanted
+              .filter((tp) => !described(tp.topic))
+              .map((tp) => ({
+                ...tp,
+                offset: -1,
+                leaderEpoch: -1,
+                metadata: '',
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as number,
+              })),
+          ];
     // A group-level error is every partition's error for the versions without a group-level field.
     const listed: FetchedOffset[] =
       errorCode === ErrorCode.NONE
@@ -337,12 +410,12 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
     }));
   return {
     api: OffsetFetch,
-    handle(request, { apiVersion }) {
+    handle(request, { apiVersion, connection }) {
       if (apiVersion >= 8) {
         return {
           throttleTimeMs: 0,
           groups: request.groups.map((g) => {
-            const r = fetchGroup(g.groupId, g.topics);
+            const r = fetchGroup(connection, g.groupId, g.topics);
             return {
               groupId: g.groupId,
               errorCode: r.errorCode,
@@ -352,7 +425,7 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
         };
       }
       // v0 and v1 have no "all topics" form: their topic list is never null.
-      const r = fetchGroup(request.groupId, request.topics);
+      const r = fetchGroup(connection, request.groupId, request.topics);
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
@@ -362,31 +435,50 @@ export function offsetFetchHandler(coordinator: GroupCoordinator): ApiHandler<ty
   };
 }
 
-export function listGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof ListGroups> {
+export function listGroupsHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof ListGroups> {
   return {
     api: ListGroups,
-    handle(request, { apiVersion }) {
+    handle(request, { apiVersion, connection }) {
       const result = coordinator.listGroups(apiVersion >= 4 ? request.statesFilter : []);
+      const all = authorizeCluster(ctx, connection, AclOperation.DESCRIBE);
       return {
         throttleTimeMs: 0,
         errorCode: result.errorCode,
-        groups: result.groups.map((g) => ({
-          groupId: g.groupId,
-          protocolType: g.protocolType,
-          groupState: g.state,
-        })),
+        groups: result.groups
+          .filter((g) => all || authorizeGroup(ctx, connection, AclOperation.DESCRIBE, g.groupId))
+          .map((g) => ({
+            groupId: g.groupId,
+            protocolType: g.protocolType,
+            groupState: g.state,
+          })),
       };
     },
   };
 }
 
-export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof DescribeGroups> {
+export function describeGroupsHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof DescribeGroups> {
   return {
     api: DescribeGroups,
-    handle(request) {
+    handle(request, { connection }) {
       return {
         throttleTimeMs: 0,
         groups: request.groups.map((groupId) => {
+          if (!authorizeGroup(ctx, connection, AclOperation.DESCRIBE, groupId))
+            return {
+              errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+              groupId,
+              groupState: '',
+              protocolType: '',
+              protocolData: '',
+              members: [],
+              authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+            };
           const d = coordinator.describeGroup(groupId);
           return {
             errorCode: d.errorCode,
@@ -412,16 +504,22 @@ export function describeGroupsHandler(coordinator: GroupCoordinator): ApiHandler
   };
 }
 
-export function deleteGroupsHandler(coordinator: GroupCoordinator): ApiHandler<typeof DeleteGroups> {
+export function deleteGroupsHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+): ApiHandler<typeof DeleteGroups> {
   return {
     api: DeleteGroups,
-    handle(request) {
-      const results = coordinator.deleteGroups(request.groupsNames);
+    handle(request, { connection }) {
+      const allowed = (g: string) => authorizeGroup(ctx, connection, AclOperation.DELETE, g);
+      const results = coordinator.deleteGroups(request.groupsNames.filter(allowed));
       return {
         throttleTimeMs: 0,
         results: request.groupsNames.map((groupId) => ({
           groupId,
-          errorCode: results.get(groupId) ?? ErrorCode.NONE,
+          errorCode: allowed(groupId)
+            ? (results.get(groupId) ?? ErrorCode.NONE)
+            : ErrorCode.GROUP_AUTHORIZATION_FAILED,
         })),
       };
     },
@@ -434,13 +532,17 @@ export function offsetDeleteHandler(
 ): ApiHandler<typeof OffsetDelete> {
   return {
     api: OffsetDelete,
-    handle(request) {
+    handle(request, { connection }) {
+      if (!authorizeGroup(ctx, connection, AclOperation.DELETE, request.groupId))
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
       const errors = new Map<string, number>();
       const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
       const known: TopicPartition[] = [];
       for (const t of request.topics) {
+        const topicAllowed = authorizeTopic(ctx, connection, AclOperation.READ, t.name);
         for (const p of t.partitions) {
-          if (partitionExists(ctx, t.name, p.partitionIndex))
+          if (!topicAllowed) errors.set(key(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          else if (partitionExists(ctx, t.name, p.partitionIndex))
             known.push({ topic: t.name, partition: p.partitionIndex });
           else errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }

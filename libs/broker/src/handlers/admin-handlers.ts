@@ -1,4 +1,5 @@
 import {
+  AclOperation,
   AlterConfigs,
   CreatePartitions,
   CreateTopics,
@@ -13,6 +14,8 @@ import {
 import { AlterConfigOp, type ConfigAlteration, type DescribedConfig } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
 import { describeBrokerConfigs } from '../config/broker-config';
+import type { Connection } from '../network/connection';
+import { authorizeCluster, authorizeTopic } from '../security/authorize';
 import type { ApiHandler } from './handler';
 import { unknownPartitionCode } from './produce.handler';
 
@@ -29,6 +32,27 @@ function failure(
 ): { errorCode: number; errorMessage: string } {
   if (!(err instanceof KafkaProtocolError)) ctx.logger.error(`${what} failed: ${(err as Error).stack}`);
   return { errorCode: errorCodeOf(err), errorMessage: (err as Error).message };
+}
+
+/** Thrown where Kafka's authorizer refuses: the item fails with the code, nothing is changed. */
+function denied(code: number, what: string): KafkaProtocolError {
+  return new KafkaProtocolError(code, `not authorized: ${what}`);
+}
+
+/** A topic or broker config resource: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic, or on the cluster for a broker. */
+function checkConfigAccess(
+  ctx: BrokerContext,
+  connection: Connection,
+  resourceType: number,
+  name: string,
+  operation: number,
+): void {
+  if (resourceType === ResourceType.TOPIC) {
+    if (!authorizeTopic(ctx, connection, operation, name))
+      throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `the configs of topic ${name}`);
+  } else if (resourceType === ResourceType.BROKER && !authorizeCluster(ctx, connection, operation)) {
+    throw denied(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `the configs of broker ${name}`);
+  }
 }
 
 function configMap(configs: readonly { name: string; value: string | null }[]): Record<string, string> {
@@ -48,7 +72,8 @@ function configMap(configs: readonly { name: string; value: string | null }[]): 
 export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof CreateTopics> {
   return {
     api: CreateTopics,
-    async handle(request) {
+    async handle(request, { connection }) {
+      const mayCreateAny = authorizeCluster(ctx, connection, AclOperation.CREATE);
       const seen = new Map<string, number>();
       for (const t of request.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
       const topics = await Promise.all(
@@ -61,6 +86,8 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
             configs: null,
           };
           try {
+            if (!mayCreateAny && !authorizeTopic(ctx, connection, AclOperation.CREATE, t.name))
+              throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `CREATE on topic ${t.name}`);
             if ((seen.get(t.name) ?? 0) > 1) {
               throw KafkaProtocolError.invalidRequest(
                 `Create topics request from client contains topic ${t.name} more than once`,
@@ -103,7 +130,7 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
 export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof DeleteTopics> {
   return {
     api: DeleteTopics,
-    async handle(request, { apiVersion }) {
+    async handle(request, { apiVersion, connection }) {
       const byName =
         apiVersion >= 6
           ? request.topics
@@ -116,6 +143,8 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
           try {
             if (name === null)
               throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${t.topicId}`);
+            if (!authorizeTopic(ctx, connection, AclOperation.DELETE, name))
+              throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `DELETE on topic ${name}`);
             if (!ctx.config.deleteTopicEnable) {
               throw new KafkaProtocolError(
                 ErrorCode.TOPIC_DELETION_DISABLED,
@@ -137,10 +166,12 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
 export function createPartitionsHandler(ctx: BrokerContext): ApiHandler<typeof CreatePartitions> {
   return {
     api: CreatePartitions,
-    async handle(request) {
+    async handle(request, { connection }) {
       const results = await Promise.all(
         request.topics.map(async (t) => {
           try {
+            if (!authorizeTopic(ctx, connection, AclOperation.ALTER, t.name))
+              throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `ALTER on topic ${t.name}`);
             await ctx.topics.createPartitions(
               t.name,
               t.count,
@@ -161,7 +192,7 @@ export function createPartitionsHandler(ctx: BrokerContext): ApiHandler<typeof C
 export function describeConfigsHandler(ctx: BrokerContext): ApiHandler<typeof DescribeConfigs> {
   return {
     api: DescribeConfigs,
-    handle(request) {
+    handle(request, { connection }) {
       const options = {
         includeSynonyms: request.includeSynonyms,
         includeDocumentation: request.includeDocumentation,
@@ -172,6 +203,7 @@ export function describeConfigsHandler(ctx: BrokerContext): ApiHandler<typeof De
           const base = { resourceType: r.resourceType, resourceName: r.resourceName, configs: [] };
           try {
             let configs: DescribedConfig[];
+            checkConfigAccess(ctx, connection, r.resourceType, r.resourceName, AclOperation.DESCRIBE_CONFIGS);
             if (r.resourceType === ResourceType.TOPIC) {
               configs = ctx.topics.describeConfigs(r.resourceName, r.configurationKeys, options);
             } else if (r.resourceType === ResourceType.BROKER) {
@@ -221,11 +253,12 @@ async function alterResource(
 export function alterConfigsHandler(ctx: BrokerContext): ApiHandler<typeof AlterConfigs> {
   return {
     api: AlterConfigs,
-    async handle(request) {
+    async handle(request, { connection }) {
       const responses = await Promise.all(
         request.resources.map(async (r) => {
           const base = { resourceType: r.resourceType, resourceName: r.resourceName };
           try {
+            checkConfigAccess(ctx, connection, r.resourceType, r.resourceName, AclOperation.ALTER_CONFIGS);
             await alterResource(ctx, r.resourceType, r.resourceName, r.configs, {
               incremental: false,
               validateOnly: request.validateOnly,
@@ -246,11 +279,12 @@ export function incrementalAlterConfigsHandler(
 ): ApiHandler<typeof IncrementalAlterConfigs> {
   return {
     api: IncrementalAlterConfigs,
-    async handle(request) {
+    async handle(request, { connection }) {
       const responses = await Promise.all(
         request.resources.map(async (r) => {
           const base = { resourceType: r.resourceType, resourceName: r.resourceName };
           try {
+            checkConfigAccess(ctx, connection, r.resourceType, r.resourceName, AclOperation.ALTER_CONFIGS);
             const alterations = r.configs.map((c) => {
               if (c.configOperation < AlterConfigOp.SET || c.configOperation > AlterConfigOp.SUBTRACT) {
                 throw KafkaProtocolError.invalidRequest(
@@ -277,12 +311,18 @@ export function incrementalAlterConfigsHandler(
 export function deleteRecordsHandler(ctx: BrokerContext): ApiHandler<typeof DeleteRecords> {
   return {
     api: DeleteRecords,
-    handle(request) {
+    handle(request, { connection }) {
       return {
         throttleTimeMs: 0,
         topics: request.topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => {
+            if (!authorizeTopic(ctx, connection, AclOperation.DELETE, t.name))
+              return {
+                partitionIndex: p.partitionIndex,
+                lowWatermark: -1,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              };
             const partition = ctx.replicas.get(t.name, p.partitionIndex);
             if (partition === undefined || !partition.isLeader) {
               return {

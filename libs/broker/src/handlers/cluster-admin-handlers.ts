@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  AclOperation,
   AlterPartitionReassignments,
   DescribeLogDirs,
   ElectLeaders,
@@ -10,8 +11,10 @@ import {
 } from '@tributary/protocol';
 import { ElectionType, type BrokerContext, type PartitionResult } from '../broker-context';
 import type { ApiHandler } from './handler';
+import { authorizeCluster } from '../security/authorize';
 
 const NOT_CONTROLLER_MESSAGE = 'this broker is not the controller';
+const NOT_AUTHORIZED = 'not authorized: this needs ALTER on the cluster';
 
 function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -33,14 +36,17 @@ function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, 
 export function electLeadersHandler(ctx: BrokerContext): ApiHandler<typeof ElectLeaders> {
   return {
     api: ElectLeaders,
-    async handle(request, { apiVersion }) {
+    async handle(request, { apiVersion, connection }) {
       const asked = request.topicPartitions?.flatMap((t) =>
         t.partitions.map((partition) => ({ topic: t.topic, partition })),
       );
       const electionType = apiVersion === 0 ? ElectionType.PREFERRED : request.electionType;
       let errorCode: number = ErrorCode.NONE;
       let results: PartitionResult[];
-      if (!ctx.controller.isController()) {
+      if (!authorizeCluster(ctx, connection, AclOperation.ALTER)) {
+        errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+        results = (asked ?? []).map((p) => ({ ...p, errorCode, errorMessage: NOT_AUTHORIZED }));
+      } else if (!ctx.controller.isController()) {
         errorCode = ErrorCode.NOT_CONTROLLER;
         results = (asked ?? []).map((p) => ({ ...p, errorCode, errorMessage: NOT_CONTROLLER_MESSAGE }));
       } else if (electionType !== ElectionType.PREFERRED && electionType !== ElectionType.UNCLEAN) {
@@ -84,14 +90,18 @@ export function alterPartitionReassignmentsHandler(
 ): ApiHandler<typeof AlterPartitionReassignments> {
   return {
     api: AlterPartitionReassignments,
-    async handle(request) {
+    async handle(request, { connection }) {
       const asked = request.topics.flatMap((t) =>
         t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas })),
       );
       let errorCode: number = ErrorCode.NONE;
       let errorMessage: string | null = null;
       let results: PartitionResult[] = [];
-      if (!ctx.controller.isController()) {
+      if (!authorizeCluster(ctx, connection, AclOperation.ALTER)) {
+        errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+        errorMessage = NOT_AUTHORIZED;
+        results = asked.map((p) => ({ ...p, errorCode, errorMessage }));
+      } else if (!ctx.controller.isController()) {
         errorCode = ErrorCode.NOT_CONTROLLER;
         errorMessage = NOT_CONTROLLER_MESSAGE;
         results = asked.map((p) => ({ ...p, errorCode, errorMessage }));
@@ -127,7 +137,15 @@ export function listPartitionReassignmentsHandler(
 ): ApiHandler<typeof ListPartitionReassignments> {
   return {
     api: ListPartitionReassignments,
-    handle(request) {
+    handle(request, { connection }) {
+      if (!authorizeCluster(ctx, connection, AclOperation.DESCRIBE)) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: 'not authorized: this needs DESCRIBE on the cluster',
+          topics: [],
+        };
+      }
       if (!ctx.controller.isController()) {
         return {
           throttleTimeMs: 0,
@@ -163,7 +181,9 @@ export function listPartitionReassignmentsHandler(
 export function describeLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof DescribeLogDirs> {
   return {
     api: DescribeLogDirs,
-    handle(request) {
+    handle(request, { connection }) {
+      if (!authorizeCluster(ctx, connection, AclOperation.DESCRIBE))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
       const wanted =
         request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const topics = ctx.logs

@@ -1,5 +1,6 @@
-import { ErrorCode, errorCodeOf, Fetch, KafkaProtocolError } from '@tributary/protocol';
+import { AclOperation, ErrorCode, errorCodeOf, Fetch, KafkaProtocolError } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
+import { authorizeCluster, authorizeTopic } from '../security/authorize';
 import { FetchWaiters } from '../replica/fetch-waiters';
 import type { Partition } from '../replica/partition';
 import type { ApiHandler } from './handler';
@@ -32,11 +33,14 @@ export function leaderEpochError(partition: Partition, currentLeaderEpoch: numbe
  * rackId matches a caught-up follower's broker.rack with no records and that follower as
  * preferredReadReplica. Incremental fetch sessions are not offered: sessionId 0 tells
  * clients to send full fetches.
+ *
+ * With an authorizer a consumer needs READ on each topic, a follower CLUSTER_ACTION on the
+ * cluster; a partition refused is TOPIC_AUTHORIZATION_FAILED and returns no records.
  */
 export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
   return {
     api: Fetch,
-    async handle(request, { apiVersion }) {
+    async handle(request, { apiVersion, connection }) {
       if (request.sessionId !== 0) {
         return {
           throttleTimeMs: 0,
@@ -53,6 +57,15 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
       const rackId = request.rackId ?? '';
       const selectReplica = ctx.config.replication.rackAwareReplicaSelector && !isFollower && rackId !== '';
       let firstPass = true;
+      const followerAllowed = isFollower && authorizeCluster(ctx, connection, AclOperation.CLUSTER_ACTION);
+      const allowed = new Map<string, boolean>();
+      for (const t of request.topics) {
+        if (!allowed.has(t.topic))
+          allowed.set(
+            t.topic,
+            isFollower ? followerAllowed : authorizeTopic(ctx, connection, AclOperation.READ, t.topic),
+          );
+      }
 
       const collect = () => {
         let remaining = maxBytes;
@@ -71,6 +84,10 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
               preferredReadReplica: -1,
               records: EMPTY,
             };
+            if (allowed.get(t.topic) !== true) {
+              answerNow = true;
+              return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+            }
             const partition = ctx.replicas.get(t.topic, p.partition);
             if (partition === undefined) {
               answerNow = true;

@@ -1,11 +1,16 @@
-import { ErrorCode, errorCodeOf, Metadata } from '@tributary/protocol';
+import { AclOperation, ErrorCode, errorCodeOf, Metadata } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
+import { authorizeCluster, authorizeTopic } from '../security/authorize';
 import type { ApiHandler } from './handler';
 
 /**
  * Metadata: brokers, controller and partition leadership, as the cluster knows them. A null
  * topic list means every topic, an empty one none; unknown topics are created when
  * auto-creation is allowed. A partition without a leader is LEADER_NOT_AVAILABLE.
+ *
+ * With an authorizer, as in Kafka: a listing of every topic leaves out those the principal
+ * may not DESCRIBE; a topic asked for by name is TOPIC_AUTHORIZATION_FAILED, whether it
+ * exists or not; auto-creation also needs CREATE on the cluster or the topic.
  */
 export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata> {
   return {
@@ -17,10 +22,24 @@ export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata>
       const names = all ? ctx.cluster.topics().map((t) => t.name) : requested.map((t) => t.name ?? '');
       const allowAutoCreate = apiVersion < 4 || request.allowAutoTopicCreation;
       const topics = [];
+      let mayCreateAny: boolean | null = null;
       for (const name of names) {
+        if (!authorizeTopic(ctx, connection, AclOperation.DESCRIBE, name)) {
+          if (!all) topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, partitions: [] });
+          continue;
+        }
         let topic = ctx.cluster.topic(name);
         let errorCode: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         if (topic === undefined && !all && allowAutoCreate) {
+          mayCreateAny ??= authorizeCluster(ctx, connection, AclOperation.CREATE);
+          if (
+            ctx.config.autoCreateTopicsEnable &&
+            !mayCreateAny &&
+            !authorizeTopic(ctx, connection, AclOperation.CREATE, name)
+          ) {
+            topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, partitions: [] });
+            continue;
+          }
           try {
             if (await ctx.topics.autoCreate(name)) topic = ctx.cluster.topic(name);
           } catch (err) {

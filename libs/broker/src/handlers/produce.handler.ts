@@ -1,4 +1,5 @@
 import {
+  AclOperation,
   ErrorCode,
   errorCodeOf,
   KafkaProtocolError,
@@ -7,6 +8,7 @@ import {
 } from '@tributary/protocol';
 import { RecordValidationError } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
+import { authorizeTopic } from '../security/authorize';
 import type { ApiHandler } from './handler';
 
 /** Producers may not write into a mirror topic: the replicator owns its offsets until promotion. */
@@ -32,69 +34,74 @@ export function mirrorTopicRefused(topic: string, mirrorOf: string): KafkaProtoc
  * (NOT_ENOUGH_REPLICAS) and is answered once the high watermark passed the batch, that is
  * once every ISR member has it (Kafka's produce purgatory), or REQUEST_TIMED_OUT after
  * timeoutMs. On a lone broker the ISR is the broker, so acks=-1 completes on the append.
+ * With an authorizer, each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED, nothing appended).
  */
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
     api: Produce,
-    handle(request) {
+    handle(request, { connection }) {
       const acks = request.acks;
       const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
       const now = Date.now();
       let waiting: Promise<void>[] | null = null;
-      const responses = request.topicData.map((topic) => ({
-        name: topic.name,
-        partitionResponses: topic.partitionData.map((p) => {
-          const base = { index: p.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-          if (invalidAcks) return { ...base, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
-          const partition = ctx.replicas.get(topic.name, p.index);
-          if (partition === undefined)
-            return { ...base, errorCode: unknownPartitionCode(ctx, topic.name, p.index) };
-          try {
-            if (request.transactionalId !== null) {
-              throw new KafkaProtocolError(
-                ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                'transactions are not supported',
-              );
+      const responses = request.topicData.map((topic) => {
+        const authorized = authorizeTopic(ctx, connection, AclOperation.WRITE, topic.name);
+        return {
+          name: topic.name,
+          partitionResponses: topic.partitionData.map((p) => {
+            const base = { index: p.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+            if (invalidAcks) return { ...base, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
+            if (!authorized) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+            const partition = ctx.replicas.get(topic.name, p.index);
+            if (partition === undefined)
+              return { ...base, errorCode: unknownPartitionCode(ctx, topic.name, p.index) };
+            try {
+              if (request.transactionalId !== null) {
+                throw new KafkaProtocolError(
+                  ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                  'transactions are not supported',
+                );
+              }
+              if (p.records === null || p.records.length === 0) {
+                throw KafkaProtocolError.corrupt('produce request without records');
+              }
+              const mirrorOf = partition.log.config.mirrorOf;
+              if (mirrorOf !== '') throw mirrorTopicRefused(topic.name, mirrorOf);
+              validateProducedBatches(p.records);
+              const appended = partition.appendAsLeader(p.records, acks, now);
+              const response = {
+                ...base,
+                errorCode: ErrorCode.NONE as number,
+                baseOffset: appended.baseOffset,
+                logAppendTimeMs: appended.logAppendTime,
+                logStartOffset: partition.log.logStartOffset,
+              };
+              if (acks === -1 && partition.highWatermark <= appended.lastOffset) {
+                (waiting ??= []).push(
+                  partition.waitForReplication(appended.lastOffset + 1, request.timeoutMs).then((code) => {
+                    response.errorCode = code;
+                    if (code !== ErrorCode.NONE) response.baseOffset = -1;
+                  }),
+                );
+              }
+              return response;
+            } catch (err) {
+              if (!(err instanceof KafkaProtocolError)) {
+                ctx.logger.error(`produce to ${topic.name}-${p.index} failed: ${(err as Error).stack}`);
+              }
+              const errorCode = errorCodeOf(err);
+              const recordErrors =
+                err instanceof RecordValidationError
+                  ? err.recordErrors.map((e) => ({
+                      batchIndex: e.batchIndex,
+                      batchIndexErrorMessage: e.message,
+                    }))
+                  : [];
+              return { ...base, errorCode, errorMessage: (err as Error).message, recordErrors };
             }
-            if (p.records === null || p.records.length === 0) {
-              throw KafkaProtocolError.corrupt('produce request without records');
-            }
-            const mirrorOf = partition.log.config.mirrorOf;
-            if (mirrorOf !== '') throw mirrorTopicRefused(topic.name, mirrorOf);
-            validateProducedBatches(p.records);
-            const appended = partition.appendAsLeader(p.records, acks, now);
-            const response = {
-              ...base,
-              errorCode: ErrorCode.NONE as number,
-              baseOffset: appended.baseOffset,
-              logAppendTimeMs: appended.logAppendTime,
-              logStartOffset: partition.log.logStartOffset,
-            };
-            if (acks === -1 && partition.highWatermark <= appended.lastOffset) {
-              (waiting ??= []).push(
-                partition.waitForReplication(appended.lastOffset + 1, request.timeoutMs).then((code) => {
-                  response.errorCode = code;
-                  if (code !== ErrorCode.NONE) response.baseOffset = -1;
-                }),
-              );
-            }
-            return response;
-          } catch (err) {
-            if (!(err instanceof KafkaProtocolError)) {
-              ctx.logger.error(`produce to ${topic.name}-${p.index} failed: ${(err as Error).stack}`);
-            }
-            const errorCode = errorCodeOf(err);
-            const recordErrors =
-              err instanceof RecordValidationError
-                ? err.recordErrors.map((e) => ({
-                    batchIndex: e.batchIndex,
-                    batchIndexErrorMessage: e.message,
-                  }))
-                : [];
-            return { ...base, errorCode, errorMessage: (err as Error).message, recordErrors };
-          }
-        }),
-      }));
+          }),
+        };
+      });
       if (acks === 0) return null;
       const response = { responses, throttleTimeMs: 0 };
       if (waiting === null) return response;

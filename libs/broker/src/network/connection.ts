@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Session } from '../security/session';
 
 /**
  * One client connection: cuts size-delimited frames out of the byte stream and writes
@@ -28,8 +29,10 @@ export class Connection {
 
   constructor(
     readonly socket: Socket,
-    private readonly sink: FrameSink,
-    private readonly maxRequestBytes: number,
+    private sink: FrameSink,
+    private maxRequestBytes: number,
+    /** Who is on the other end (listener, address, principal). */
+    readonly session: Session,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.onData(data));
@@ -49,6 +52,15 @@ export class Connection {
 
   get localPort(): number {
     return this.socket.localPort ?? 0;
+  }
+
+  /**
+   * After authentication: requests go straight to `sink` (the router), with the listener's
+   * frame limit, so an authenticated connection's hot path is a plaintext one's.
+   */
+  authenticated(sink: FrameSink, maxRequestBytes: number): void {
+    this.sink = sink;
+    this.maxRequestBytes = maxRequestBytes;
   }
 
   get isClosed(): boolean {
@@ -141,6 +153,14 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
+  }
+
+  /** Closes after what was written so far is sent (a refusal's answer reaches the client first). */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 5000).unref();
   }
 
   /** Closes once every response owed has been written (clean shutdown). */

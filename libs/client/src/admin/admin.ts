@@ -1,5 +1,22 @@
+import crypto from 'node:crypto';
 import {
+  AclOperation,
+  AclPatternType,
+  AclPermissionType,
+  AclResourceType,
+  AlterUserScramCredentials,
   ConsumerProtocolAssignment,
+  CreateAcls,
+  DeleteAcls,
+  DescribeAcls,
+  DescribeUserScramCredentials,
+  SCRAM_MIN_ITERATIONS,
+  scramMechanismOfType,
+  scramMechanismType,
+  scramSaltedPassword,
+  type AclBinding,
+  type AclBindingFilter,
+  type ScramMechanism,
   CreatePartitions,
   CreateTopics,
   decodeMessage,
@@ -67,6 +84,31 @@ export interface GroupDescription {
 }
 
 export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+export interface ScramCredentialInfo {
+  readonly user: string;
+  readonly mechanism: ScramMechanism;
+  readonly iterations: number;
+}
+
+export interface ScramUpsertion {
+  readonly user: string;
+  readonly mechanism: ScramMechanism;
+  /** Hashed here with a fresh salt: only the salted password is sent, as Kafka's admin client does. */
+  readonly password: string;
+  readonly iterations?: number;
+}
+
+/** A filter that matches everything its fields do not narrow (Kafka's AclBindingFilter.ANY). */
+const ANY_ACL: AclBindingFilter = {
+  resourceType: AclResourceType.ANY,
+  resourceName: null,
+  patternType: AclPatternType.ANY,
+  principal: null,
+  host: null,
+  operation: AclOperation.ANY,
+  permissionType: AclPermissionType.ANY,
+};
 
 /** Item errors that mean "ask again" (the controller moved), not "this item failed". */
 const ASK_AGAIN = new Set<number>([ErrorCode.NOT_CONTROLLER, ErrorCode.REQUEST_TIMED_OUT]);
@@ -420,6 +462,139 @@ export class Admin {
         for (const p of t.partitions)
           check(p.errorCode, `deleting ${groupId} offset of ${t.name}-${p.partitionIndex}`);
     });
+  }
+
+  // ---- ACLs and SCRAM credentials ------------------------------------------------------------
+
+  /** CreateAcls: every binding is created, or the first refusal is thrown. Pattern LITERAL and host * unless given. */
+  async createAcls(
+    bindings: readonly (Omit<AclBinding, 'patternType' | 'host'> &
+      Partial<Pick<AclBinding, 'patternType' | 'host'>>)[],
+  ): Promise<void> {
+    const r = await this.cluster.retry('CreateAcls', async () =>
+      (await this.cluster.anyConnection()).request(CreateAcls, {
+        creations: bindings.map((b) => ({
+          resourceType: b.resourceType,
+          resourceName: b.resourceName,
+          resourcePatternType: b.patternType ?? AclPatternType.LITERAL,
+          principal: b.principal,
+          host: b.host ?? '*',
+          operation: b.operation,
+          permissionType: b.permissionType,
+        })),
+      }),
+    );
+    r.results.forEach((res, i) => check(res.errorCode, `creating ACL ${i + 1}`, res.errorMessage));
+  }
+
+  /** DescribeAcls: the bindings the filter matches (fields left out match anything). */
+  async describeAcls(filter: Partial<AclBindingFilter> = {}): Promise<AclBinding[]> {
+    const f = { ...ANY_ACL, ...filter };
+    const r = await this.cluster.retry('DescribeAcls', async () =>
+      (await this.cluster.anyConnection()).request(DescribeAcls, {
+        resourceTypeFilter: f.resourceType,
+        resourceNameFilter: f.resourceName,
+        patternTypeFilter: f.patternType,
+        principalFilter: f.principal,
+        hostFilter: f.host,
+        operation: f.operation,
+        permissionType: f.permissionType,
+      }),
+    );
+    check(r.errorCode, 'describing ACLs', r.errorMessage);
+    return r.resources.flatMap((res) =>
+      res.acls.map((a) => ({
+        resourceType: res.resourceType,
+        resourceName: res.resourceName,
+        patternType: res.patternType,
+        principal: a.principal,
+        host: a.host,
+        operation: a.operation,
+        permissionType: a.permissionType,
+      })),
+    );
+  }
+
+  /** DeleteAcls: deletes what the filters match; the bindings deleted. */
+  async deleteAcls(filters: readonly Partial<AclBindingFilter>[]): Promise<AclBinding[]> {
+    const all = filters.map((f) => ({ ...ANY_ACL, ...f }));
+    const r = await this.cluster.retry('DeleteAcls', async () =>
+      (await this.cluster.anyConnection()).request(DeleteAcls, {
+        filters: all.map((f) => ({
+          resourceTypeFilter: f.resourceType,
+          resourceNameFilter: f.resourceName,
+          patternTypeFilter: f.patternType,
+          principalFilter: f.principal,
+          hostFilter: f.host,
+          operation: f.operation,
+          permissionType: f.permissionType,
+        })),
+      }),
+    );
+    return r.filterResults.flatMap((res, i) => {
+      check(res.errorCode, `deleting ACLs (filter ${i + 1})`, res.errorMessage);
+      return res.matchingAcls.map((a) => ({
+        resourceType: a.resourceType,
+        resourceName: a.resourceName,
+        patternType: a.patternType,
+        principal: a.principal,
+        host: a.host,
+        operation: a.operation,
+        permissionType: a.permissionType,
+      }));
+    });
+  }
+
+  /** DescribeUserScramCredentials: mechanisms and iterations of the users (all users when none given). */
+  async describeUserScramCredentials(users?: readonly string[]): Promise<ScramCredentialInfo[]> {
+    const r = await this.cluster.retry('DescribeUserScramCredentials', async () =>
+      (await this.cluster.anyConnection()).request(DescribeUserScramCredentials, {
+        users: users === undefined ? null : users.map((name) => ({ name })),
+      }),
+    );
+    check(r.errorCode, 'describing SCRAM credentials', r.errorMessage);
+    return r.results.flatMap((u) => {
+      check(u.errorCode, `describing the SCRAM credentials of ${u.user}`, u.errorMessage);
+      return u.credentialInfos.map((c) => ({
+        user: u.user,
+        mechanism: scramMechanismOfType(c.mechanism) ?? ('SCRAM-SHA-256' as const),
+        iterations: c.iterations,
+      }));
+    });
+  }
+
+  /**
+   * AlterUserScramCredentials: sets (a password, salted and hashed here) and deletes
+   * credentials; the first refusal is thrown.
+   */
+  async alterUserScramCredentials(changes: {
+    upsertions?: readonly ScramUpsertion[];
+    deletions?: readonly { user: string; mechanism: ScramMechanism }[];
+  }): Promise<void> {
+    const upsertions = await Promise.all(
+      (changes.upsertions ?? []).map(async (u) => {
+        const iterations = u.iterations ?? SCRAM_MIN_ITERATIONS;
+        const salt = crypto.randomBytes(32);
+        return {
+          name: u.user,
+          mechanism: scramMechanismType(u.mechanism),
+          iterations,
+          salt,
+          saltedPassword: await scramSaltedPassword(u.mechanism, u.password, salt, iterations),
+        };
+      }),
+    );
+    const r = await this.cluster.retry('AlterUserScramCredentials', async () =>
+      (await this.cluster.anyConnection()).request(AlterUserScramCredentials, {
+        deletions: (changes.deletions ?? []).map((d) => ({
+          name: d.user,
+          mechanism: scramMechanismType(d.mechanism),
+        })),
+        upsertions,
+      }),
+    );
+    for (const u of r.results)
+      check(u.errorCode, `altering the SCRAM credentials of ${u.user}`, u.errorMessage);
   }
 
   async close(): Promise<void> {

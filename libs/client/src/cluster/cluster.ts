@@ -62,6 +62,8 @@ export class Cluster {
   private readonly connections = new Map<string, Promise<Connection>>();
   private brokersById = new Map<number, BrokerInfo>();
   private topicsByName = new Map<string, TopicInfo>();
+  /** Topics the last refresh was refused to describe (TOPIC_AUTHORIZATION_FAILED). */
+  private readonly unauthorized = new Set<string>();
   private _controllerId = -1;
   private _clusterId: string | null = null;
   private lastRefresh = 0;
@@ -113,6 +115,8 @@ export class Cluster {
         clientId: this.options.clientId ?? 'tributary',
         connectTimeoutMs: this.options.connectTimeoutMs,
         requestTimeoutMs: this.options.requestTimeoutMs,
+        ssl: this.options.ssl,
+        sasl: this.options.sasl,
       });
       conn = c.connect();
       this.connections.set(key, conn);
@@ -151,6 +155,8 @@ export class Cluster {
       try {
         return await this.connect(c.host, c.port);
       } catch (err) {
+        // Wrong credentials or an untrusted certificate: another broker would say the same.
+        if (err instanceof KafkaProtocolError && !err.retriable) throw err;
         last = err;
       }
     }
@@ -213,6 +219,8 @@ export class Cluster {
     const next = this.wantAll ? new Map<string, TopicInfo>() : new Map(this.topicsByName);
     for (const t of r.topics) {
       if (t.name === null) continue;
+      if (t.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) this.unauthorized.add(t.name);
+      else this.unauthorized.delete(t.name);
       if (t.errorCode !== ErrorCode.NONE && t.partitions.length === 0) {
         next.delete(t.name);
         continue;
@@ -246,6 +254,11 @@ export class Cluster {
       await this.refreshMetadata(options);
       t = this.topicsByName.get(name);
     }
+    if (t === undefined && this.unauthorized.has(name))
+      throw new KafkaProtocolError(
+        ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        `not authorized to describe topic ${name}`,
+      );
     if (t === undefined)
       throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
     return t;

@@ -1,17 +1,24 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   ApiVersions,
   decodeResponse,
+  encodePlainToken,
   encodeRequest,
   ErrorCode,
   KafkaProtocolError,
   parseVersions,
+  SaslAuthenticate,
+  SaslHandshake,
+  ScramClient,
+  ScramError,
   type ApiDefinition,
   type RequestInput,
   type ResponseOf,
 } from '@tributary/protocol';
+import type { SaslOptions, SecurityOptions } from '../security';
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends SecurityOptions {
   readonly host: string;
   readonly port: number;
   readonly clientId?: string;
@@ -37,6 +44,20 @@ export class ConnectionError extends KafkaProtocolError {
     this.name = 'ConnectionError';
   }
 }
+
+/** A TLS handshake that failed on a certificate: retrying cannot help. */
+export class SslHandshakeError extends ConnectionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SslHandshakeError';
+  }
+
+  override get retriable(): boolean {
+    return false;
+  }
+}
+
+const CERTIFICATE_PROBLEM = /CERT|SSL|TLS|SIGNATURE|ISSUER|HOSTNAME|ALTNAME/i;
 
 /**
  * One connection to one broker, with pipelined requests: requests in flight are kept by
@@ -67,21 +88,38 @@ export class Connection {
     return this.socket !== null && this.closedWith === null;
   }
 
-  /** Connects and negotiates versions (ApiVersions v3, falling back to v0 as brokers ask). */
+  /**
+   * Connects (over TLS with `ssl`), negotiates versions (ApiVersions v3, falling back to v0
+   * as brokers ask) and, with `sasl`, authenticates (SaslHandshake v1 and SaslAuthenticate).
+   */
   async connect(): Promise<this> {
+    const ssl = this.options.ssl;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: this.options.host, port: this.options.port });
+      const { host, port } = this.options;
+      const s = ssl
+        ? tls.connect({
+            host,
+            port,
+            servername: net.isIP(host) === 0 ? host : undefined,
+            ...(ssl === true ? {} : ssl),
+          })
+        : net.connect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new ConnectionError(`connect to ${this.address} timed out`));
       }, this.options.connectTimeoutMs ?? 10000);
-      s.once('connect', () => {
+      s.once(ssl ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve(s);
       });
-      s.once('error', (err) => {
+      s.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new ConnectionError(`connect to ${this.address} failed: ${err.message}`, { cause: err }));
+        const message = `connect to ${this.address} failed: ${err.message}`;
+        reject(
+          ssl && CERTIFICATE_PROBLEM.test(`${err.code ?? ''} ${err.message}`)
+            ? new SslHandshakeError(message, { cause: err })
+            : new ConnectionError(message, { cause: err }),
+        );
       });
     });
     socket.setNoDelay(true);
@@ -91,8 +129,51 @@ export class Connection {
     );
     socket.on('close', () => this.fail(new ConnectionError(`connection to ${this.address} closed`)));
     this.socket = socket;
-    await this.negotiate();
+    try {
+      await this.negotiate();
+      if (this.options.sasl !== undefined) await this.authenticate(this.options.sasl);
+    } catch (err) {
+      this.fail(err as Error);
+      throw err;
+    }
     return this;
+  }
+
+  /**
+   * SASL through SaslHandshake v1 and SaslAuthenticate: PLAIN, or SCRAM whose server
+   * signature is checked too. A refusal is SASL_AUTHENTICATION_FAILED, which is not retried.
+   */
+  private async authenticate(sasl: SaslOptions): Promise<void> {
+    const handshake = await this.send(SaslHandshake, 1, { mechanism: sasl.mechanism });
+    if (handshake.errorCode !== ErrorCode.NONE) {
+      throw new KafkaProtocolError(
+        handshake.errorCode,
+        `${this.address} does not offer ${sasl.mechanism} (it offers ${handshake.mechanisms.join(', ') || 'none'})`,
+      );
+    }
+    const version = this.versionFor(SaslAuthenticate);
+    const exchange = async (authBytes: Buffer): Promise<Buffer> => {
+      const r = await this.send(SaslAuthenticate, version, { authBytes });
+      if (r.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(
+          r.errorCode,
+          `${this.address}: ${r.errorMessage ?? 'authentication failed'}`,
+        );
+      return r.authBytes;
+    };
+    if (sasl.mechanism === 'PLAIN') {
+      await exchange(encodePlainToken(sasl.username, sasl.password));
+      return;
+    }
+    const scram = new ScramClient(sasl.mechanism, sasl.username, sasl.password);
+    try {
+      const serverFirst = await exchange(scram.firstMessage());
+      const serverFinal = await exchange(await scram.finalMessage(serverFirst));
+      scram.verifyServerFinal(serverFinal);
+    } catch (err) {
+      if (!(err instanceof ScramError)) throw err;
+      throw new KafkaProtocolError(ErrorCode.SASL_AUTHENTICATION_FAILED, `${this.address}: ${err.message}`);
+    }
   }
 
   private async negotiate(): Promise<void> {

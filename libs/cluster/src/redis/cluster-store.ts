@@ -5,8 +5,11 @@ import { checkResult, loadScripts, ScriptError, ScriptRefusal } from './scripts'
 /** A broker as it registered: where clients reach it, its rack, and whether it is shutting down. */
 export interface BrokerRegistration {
   readonly id: number;
+  /** The inter-broker listener's address (replica fetchers connect there). */
   readonly host: string;
   readonly port: number;
+  /** Every listener's advertised address by listener name: Metadata answers with the one a client came through. */
+  readonly endpoints: ReadonlyMap<string, { host: string; port: number }>;
   readonly rack: string | null;
   readonly incarnation: string;
   readonly shuttingDown: boolean;
@@ -31,7 +34,9 @@ export type Change =
   | { readonly kind: 'brokers' }
   | { readonly kind: 'controller' }
   | { readonly kind: 'topic'; readonly topic: string }
-  | { readonly kind: 'partition'; readonly topic: string; readonly partition: number };
+  | { readonly kind: 'partition'; readonly topic: string; readonly partition: number }
+  | { readonly kind: 'acls' }
+  | { readonly kind: 'credentials' };
 
 /** A partition state as stored: Kafka's ZooKeeper-era JSON, snake_case. */
 interface StoredState {
@@ -96,6 +101,8 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  *   tributary:{id}:topic:<name>:partitions hash partition -> state JSON
  *   tributary:{id}:deleted-topics          hash topic id -> name
  *   tributary:{id}:producer-ids            end of the last producer id block handed out
+ *   tributary:{id}:acls                    set of ACL bindings (canonical JSON)
+ *   tributary:{id}:scram-credentials       hash "<mechanism>:<user>" -> salt, StoredKey, ServerKey, iterations
  *   tributary:{id}:changes                 pub/sub channel of change notifications
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
@@ -223,6 +230,7 @@ export class ClusterStore {
       reg.port,
       reg.rack ?? '',
       this.channel,
+      encodeEndpoints(reg.endpoints),
     ]);
   }
 
@@ -265,6 +273,7 @@ export class ClusterStore {
         id: Number(h.id),
         host: h.host,
         port: Number(h.port),
+        endpoints: decodeEndpoints(h.endpoints ?? ''),
         rack: h.rack === '' || h.rack === undefined ? null : h.rack,
         incarnation: h.incarnation,
         shuttingDown: h.shutting_down === '1',
@@ -341,6 +350,7 @@ export class ClusterStore {
     topics: readonly TopicRecord[],
     controllerEpoch: number,
     producerIdsEnd: number,
+    security: { acls: readonly string[]; credentials: Readonly<Record<string, string>> } | null = null,
   ): Promise<boolean> {
     const watcher = this.redis.duplicate({ enableOfflineQueue: true });
     watcher.on('error', () => undefined);
@@ -369,13 +379,65 @@ export class ClusterStore {
           tx.hset(this.key(`topic:${t.name}:partitions`), String(i), encodeState(p)),
         );
       }
+      if (security !== null) {
+        if (security.acls.length > 0) tx.sadd(this.key('acls'), ...security.acls);
+        if (Object.keys(security.credentials).length > 0)
+          tx.hset(this.key('scram-credentials'), security.credentials);
+      }
       const result = await tx.exec();
       if (result === null) return false;
       for (const t of topics) await this.redis.publish(this.channel, `topic ${t.name}`);
+      if (security !== null) {
+        await this.redis.publish(this.channel, 'acls');
+        await this.redis.publish(this.channel, 'credentials');
+      }
       return true;
     } finally {
       watcher.disconnect();
     }
+  }
+
+  // ---- ACLs and SCRAM credentials ------------------------------------------------------------
+
+  /** The marker and every ACL and credential, read together. */
+  async readSecurity(): Promise<{
+    marker: string | null;
+    acls: string[];
+    credentials: Record<string, string>;
+  }> {
+    const [[e1, marker], [e2, acls], [e3, credentials]] = (await this.redis
+      .pipeline()
+      .get(this.key('cluster'))
+      .smembers(this.key('acls'))
+      .hgetall(this.key('scram-credentials'))
+      .exec()) as [Error | null, unknown][];
+    const err = e1 ?? e2 ?? e3;
+    if (err !== null) throw err;
+    return {
+      marker: marker as string | null,
+      acls: acls as string[],
+      credentials: credentials as Record<string, string>,
+    };
+  }
+
+  alterAcls(add: readonly string[], remove: readonly string[]): Promise<number> {
+    return this.script('alterAcls', 'altering ACLs', [
+      this.key('acls'),
+      this.channel,
+      add.length,
+      ...add,
+      ...remove,
+    ]);
+  }
+
+  alterCredentials(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<number> {
+    return this.script('alterScramCredentials', 'altering SCRAM credentials', [
+      this.key('scram-credentials'),
+      this.channel,
+      set.size,
+      ...[...set].flat(),
+      ...remove,
+    ]);
   }
 
   // ---- topics ----------------------------------------------------------------------------
@@ -558,6 +620,22 @@ export class ClusterStore {
   }
 }
 
+/** A registration's endpoints: NAME://HOST:PORT,... (IPv6 hosts in brackets). */
+export function encodeEndpoints(endpoints: ReadonlyMap<string, { host: string; port: number }>): string {
+  return [...endpoints]
+    .map(([name, e]) => `${name}://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`)
+    .join(',');
+}
+
+export function decodeEndpoints(text: string): Map<string, { host: string; port: number }> {
+  const out = new Map<string, { host: string; port: number }>();
+  for (const entry of text.split(',')) {
+    const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(entry.trim());
+    if (m !== null) out.set(m[1], { host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) });
+  }
+  return out;
+}
+
 function parseChange(message: string): Change | null {
   const parts = message.split(' ');
   switch (parts[0]) {
@@ -565,6 +643,10 @@ function parseChange(message: string): Change | null {
       return { kind: 'brokers' };
     case 'controller':
       return { kind: 'controller' };
+    case 'acls':
+      return { kind: 'acls' };
+    case 'credentials':
+      return { kind: 'credentials' };
     case 'topic':
       return parts.length >= 2 ? { kind: 'topic', topic: message.slice('topic '.length) } : null;
     case 'partition': {
