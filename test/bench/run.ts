@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { stringify } from 'yaml';
 import { Connection } from '@tributary/client';
 import { CreateTopics, DeleteTopics, encodeRecordBatch, ErrorCode, Produce } from '@tributary/protocol';
 import { runAsync, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
 import { startCluster } from '../support/cluster-process';
+import { makeCertificates } from '../support/tls-certs';
 import { mirrorBench } from './mirror-bench';
 
 /**
@@ -337,14 +339,112 @@ async function replication(
   return rows;
 }
 
-async function main(): Promise<void> {
-  const dir = tempDir('bench');
-  const broker = await startBroker({ dataDir: path.join(dir, 'data') });
+interface SecurityRow {
+  listener: string;
+  produceMBps: number;
+  consumeMBps: number;
+  produceRatio: number;
+  consumeRatio: number;
+}
+
+/**
+ * kcat into one broker over PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512) listeners, taking
+ * turns in each repeat so that the machine's noise falls on all of them; ratio = x / PLAINTEXT.
+ */
+async function securityOverhead(dir: string): Promise<SecurityRow[]> {
+  const certs = makeCertificates();
+  const password = 'bench-secret';
+  const configFile = path.join(dir, 'secure.yaml');
+  fs.writeFileSync(
+    configFile,
+    stringify({
+      'ssl.key.location': certs.brokerKey,
+      'ssl.certificate.location': certs.brokerCert,
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+      'sasl.scram.bootstrap.users': `SCRAM-SHA-512=[name=bench,password=${password}]`,
+    }),
+  );
+  const broker = await startBroker({
+    dataDir: path.join(dir, 'secure-data'),
+    extraArgs: [
+      '--config',
+      configFile,
+      '--set',
+      'listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
+    ],
+  });
   const client = await new Connection({ host: '127.0.0.1', port: broker.port }).connect();
+  const recordSize = 1024;
+  const partitions = 8;
+  const count = Math.floor(TOTAL_BYTES / recordSize);
+  const file = inputFile(dir, recordSize, count);
+  const input = fs.readFileSync(file);
   try {
-    console.log(
-      `bench: ${REPEATS} repeats, ${(TOTAL_BYTES / 1e6).toFixed(0)} MB per run, kcat ${KCAT_PRODUCER.join(' ')}`,
-    );
+    await new Promise((r) => setTimeout(r, 500));
+    const ports = broker.listenerPorts();
+    const tls = ['-X', `ssl.ca.location=${certs.ca}`];
+    const listeners: [string, string[]][] = [
+      ['PLAINTEXT', ['-b', `127.0.0.1:${ports.PLAINTEXT}`]],
+      ['SSL', ['-b', `127.0.0.1:${ports.SSL}`, '-X', 'security.protocol=SSL', ...tls]],
+      [
+        'SASL_SSL (SCRAM-SHA-512)',
+        [
+          ...['-b', `127.0.0.1:${ports.SASL_SSL}`, '-X', 'security.protocol=SASL_SSL', ...tls],
+          ...[
+            '-X',
+            'sasl.mechanism=SCRAM-SHA-512',
+            '-X',
+            'sasl.username=bench',
+            '-X',
+            `sasl.password=${password}`,
+          ],
+        ],
+      ],
+    ];
+    const produce = listeners.map((): number[] => []);
+    const consume = listeners.map((): number[] => []);
+    for (let i = 0; i < REPEATS; i++) {
+      for (const [at, [, via]] of listeners.entries()) {
+        const topic = await createTopic(client, partitions);
+        produce[at].push(await timed('kcat', [...via, '-t', topic, '-P', ...KCAT_PRODUCER], input));
+        consume[at].push(
+          await timed('kcat', [
+            ...via,
+            '-t',
+            topic,
+            '-C',
+            '-o',
+            'beginning',
+            '-e',
+            '-q',
+            '-c',
+            String(count),
+            '-f',
+            '%s\\n',
+          ]),
+        );
+        await client.request(DeleteTopics, { topicNames: [topic], timeoutMs: 10000 });
+      }
+    }
+    const mb = (count * recordSize) / 1e6;
+    const [plainProduce, plainConsume] = [median(produce[0]), median(consume[0])];
+    return listeners.map(([listener], at) => ({
+      listener: `${listener}, ${recordSize} B x ${partitions} partitions`,
+      produceMBps: +(mb / median(produce[at])).toFixed(1),
+      consumeMBps: +(mb / median(consume[at])).toFixed(1),
+      produceRatio: +(plainProduce / median(produce[at])).toFixed(2),
+      consumeRatio: +(plainConsume / median(consume[at])).toFixed(2),
+    }));
+  } finally {
+    fs.rmSync(file);
+    client.close();
+    await broker.stop();
+  }
+}
+
+/** The bench's sections in order; BENCH_ONLY=name,name runs some of them. */
+const SECTIONS: Record<string, (broker: BrokerProcess, client: Connection, dir: string) => Promise<void>> = {
+  throughput: async (broker, client, dir) => {
     const rows: Row[] = [];
     for (const size of [100, 1024])
       for (const partitions of [1, 8]) rows.push(await throughput(broker, client, dir, size, partitions));
@@ -352,6 +452,8 @@ async function main(): Promise<void> {
       '\nThroughput (median). floor: the same bytes over loopback into a Node process appending to a file; ratio = produce / floor',
     );
     console.table(rows);
+  },
+  client: async (broker, client, dir) => {
     console.log(
       '\nOur client (libs/client, separate process) beside kcat; ratio = ours / kcat (1.0 = as fast)',
     );
@@ -359,21 +461,50 @@ async function main(): Promise<void> {
       await clientVsKcat(broker, client, dir, 100),
       await clientVsKcat(broker, client, dir, 1024),
     ]);
+  },
+  latency: async (_broker, client) => {
     console.log('\nProduce latency, 1 KiB, one request in flight (ms)');
     console.table([await latency(client, 1), await latency(client, -1)]);
+  },
+  replication: async (_broker, _client, dir) => {
+    const latencies: { acks: number; replicas: number; p50: number; p99: number }[] = [];
+    const rows = await replication(dir, latencies);
     console.log(
       '\nReplicated produce (median), kcat into a cluster of three broker processes on one Redis; ratio = produce / floor',
     );
-    const latencies: { acks: number; replicas: number; p50: number; p99: number }[] = [];
-    console.table(
-      (await replication(dir, latencies)).map(({ consumeRps: _r, consumeMBps: _m, ...row }) => row),
-    );
+    console.table(rows.map(({ consumeRps: _r, consumeMBps: _m, ...row }) => row));
     console.log('\nProduce latency in the cluster, 1 KiB, one request in flight (ms)');
     console.table(latencies);
+  },
+  mirror: async (_broker, _client, dir) => {
+    const row = await mirrorBench(dir, TOTAL_BYTES, 1024, KCAT_PRODUCER, REPEATS);
     console.log(
       '\nMirror (a tributary mirror worker process, source and target brokers) beside kcat producing into the source; ratio = mirror / produce; latency from heartbeats',
     );
-    console.table([await mirrorBench(dir, TOTAL_BYTES, 1024, KCAT_PRODUCER, REPEATS)]);
+    console.table([row]);
+  },
+  security: async (_broker, _client, dir) => {
+    const rows = await securityOverhead(dir);
+    console.log(
+      '\nProduce and consume over TLS beside plaintext, kcat, one broker (median); ratio = x / PLAINTEXT',
+    );
+    console.table(rows);
+  },
+};
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',') ?? Object.keys(SECTIONS);
+  for (const name of only)
+    if (SECTIONS[name] === undefined)
+      throw new Error(`BENCH_ONLY: no section "${name}" (sections: ${Object.keys(SECTIONS).join(', ')})`);
+  const dir = tempDir('bench');
+  const broker = await startBroker({ dataDir: path.join(dir, 'data') });
+  const client = await new Connection({ host: '127.0.0.1', port: broker.port }).connect();
+  try {
+    console.log(
+      `bench: ${REPEATS} repeats, ${(TOTAL_BYTES / 1e6).toFixed(0)} MB per run, kcat ${KCAT_PRODUCER.join(' ')}`,
+    );
+    for (const name of only) await SECTIONS[name](broker, client, dir);
   } finally {
     client.close();
     await broker.stop();

@@ -66,15 +66,19 @@ export interface StoredRecord {
   readonly headers: string[];
 }
 
-/** Every record of a partition as kcat (librdkafka) reads it: an independent count of each hop. */
+/** Every record of a partition as kcat (librdkafka) reads it: an independent count of each hop. `kcatSettings`: -X options (security). */
 export async function readPartition(
   bootstrap: string,
   topic: string,
   partition: number,
+  kcatSettings: readonly string[] = [],
 ): Promise<StoredRecord[]> {
   const r = await runAsync(
     'kcat',
-    ['-b', bootstrap, '-t', topic, '-p', String(partition), '-C', '-o', 'beginning', '-e', '-J', '-q'],
+    [
+      ...kcatSettings,
+      ...['-b', bootstrap, '-t', topic, '-p', String(partition), '-C', '-o', 'beginning', '-e', '-J', '-q'],
+    ],
     {
       timeoutMs: 60_000,
     },

@@ -1,4 +1,4 @@
-import { Admin, Cluster, Connection, ConnectionError, Producer } from '@tributary/client';
+import { Admin, Cluster, Connection, ConnectionError, Producer, type ClientOptions } from '@tributary/client';
 import { BATCH, ErrorCode, Fetch, KafkaProtocolError, MirrorProduce } from '@tributary/protocol';
 import type { ClusterConfig } from './config';
 
@@ -19,19 +19,33 @@ export class ClusterClients {
   private producerInstance: Producer | null = null;
 
   constructor(readonly config: ClusterConfig) {
-    this.cluster = new Cluster({
-      bootstrapServers: config.bootstrapServers,
-      clientId: config.clientId ?? `tributary-mirror-${config.alias}`,
-      requestTimeoutMs: config.requestTimeoutMs ?? undefined,
-    });
-    this.admin = new Admin({ bootstrapServers: config.bootstrapServers }, this.cluster);
+    this.cluster = new Cluster(this.options());
+    this.admin = new Admin(this.options(), this.cluster);
+  }
+
+  /** The client settings for this cluster: where it is, who we are, and its TLS and SASL. */
+  options(): ClientOptions {
+    return {
+      bootstrapServers: this.config.bootstrapServers,
+      clientId: this.config.clientId ?? `tributary-mirror-${this.config.alias}`,
+      requestTimeoutMs: this.config.requestTimeoutMs ?? undefined,
+      ...this.config.security,
+    };
+  }
+
+  /** Whether a "host:port" in an error is one of this cluster's bootstrap servers or brokers. */
+  owns(address: string): boolean {
+    return (
+      this.config.bootstrapServers.split(',').some((s) => s.trim() === address) ||
+      this.cluster.brokers().some((b) => `${b.host}:${b.port}` === address)
+    );
   }
 
   /** One idempotent producer per cluster, shared by the units writing into it. */
   producer(): Producer {
     this.producerInstance ??= new Producer(
       {
-        bootstrapServers: this.config.bootstrapServers,
+        ...this.options(),
         lingerMs: 1,
         batchSize: 1 << 20,
         maxRequestSize: 4 << 20,
@@ -211,11 +225,8 @@ export class PartitionReader {
       const b = this.clients.cluster.broker(leader);
       if (b === undefined)
         throw new KafkaProtocolError(ErrorCode.LEADER_NOT_AVAILABLE, `broker ${leader} is not known`);
-      this.conn = await new Connection({
-        host: b.host,
-        port: b.port,
-        clientId: this.clients.config.clientId ?? `tributary-mirror-${this.clients.config.alias}`,
-      }).connect();
+      const { clientId, ssl, sasl } = this.clients.options();
+      this.conn = await new Connection({ host: b.host, port: b.port, clientId, ssl, sasl }).connect();
       this.connLeader = leader;
     }
     const timeout = this.clients.config.requestTimeoutMs ?? 30000;

@@ -99,3 +99,59 @@ test('errors name the file, the key and what is wrong', () => {
     );
   }
 });
+
+test('each cluster carries its own security settings, checked by key without quoting a secret', () => {
+  const ca = __filename;
+  const c = parseMirrorConfig(
+    {
+      clusters: {
+        a: {
+          'bootstrap.servers': '127.0.0.1:9092',
+          'security.protocol': 'SASL_SSL',
+          'sasl.mechanism': 'SCRAM-SHA-512',
+          'sasl.username': 'mirror',
+          'sasl.password': 'p4ss-word',
+          'ssl.ca.location': ca,
+        },
+        b: { 'bootstrap.servers': '127.0.0.1:9093' },
+      },
+      flows: [{ source: 'a', target: 'b' }],
+    },
+    'm.yaml',
+  );
+  const a = c.clusters.get('a');
+  assert.deepEqual(a?.security.sasl, {
+    mechanism: 'SCRAM-SHA-512',
+    username: 'mirror',
+    password: 'p4ss-word',
+  });
+  assert.ok(Buffer.isBuffer((a?.security.ssl as { ca: Buffer }).ca));
+  assert.deepEqual(c.clusters.get('b')?.security, { ssl: undefined, sasl: undefined });
+
+  const refused = (settings: Record<string, string>, key: string): void => {
+    assert.throws(
+      () =>
+        parseMirrorConfig(
+          { clusters: { ...clusters, a: { 'bootstrap.servers': '127.0.0.1:9092', ...settings } } },
+          'm.yaml',
+        ),
+      (err: MirrorConfigError) => {
+        assert.ok(err instanceof MirrorConfigError);
+        assert.equal(err.key, key);
+        assert.ok(!err.message.includes('s3cret'), err.message);
+        return true;
+      },
+    );
+  };
+  refused({ 'security.protocol': 'SASL_SSL', 'sasl.username': 'u' }, 'clusters.a.sasl.password');
+  refused(
+    { 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'GSSAPI', 'sasl.password': 's3cret' },
+    'clusters.a.sasl.mechanism',
+  );
+  refused({ 'security.protocol': 'PLAINTEXT', 'sasl.password': 's3cret' }, 'clusters.a.sasl.password');
+  refused({ 'security.protocol': 'TLS' }, 'clusters.a.security.protocol');
+  refused(
+    { 'security.protocol': 'SSL', 'ssl.ca.location': '/nonexistent/ca.pem' },
+    'clusters.a.ssl.ca.location',
+  );
+});

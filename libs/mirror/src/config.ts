@@ -1,3 +1,5 @@
+import { securityFromProperties, SECURITY_PROPERTY_KEYS, type SecurityOptions } from '@tributary/client';
+
 /**
  * The replicator's configuration: clusters by alias and flows between them, with
  * MirrorMaker 2's names and defaults where MM2 has the setting. Parsed from a YAML document
@@ -24,6 +26,8 @@ export interface ClusterConfig {
   readonly requestTimeoutMs: number | null;
   /** Where the cluster is (a data center or zone), for the console's map. */
   readonly datacenter: string | null;
+  /** TLS and SASL from the cluster's security.protocol, sasl.* and ssl.* settings (librdkafka's names). */
+  readonly security: SecurityOptions;
 }
 
 export interface FlowConfig {
@@ -105,7 +109,13 @@ const FLOW_KEYS = new Set([
   'throttle.bytes.per.second',
   'enabled',
 ]);
-const CLUSTER_KEYS = new Set(['bootstrap.servers', 'client.id', 'request.timeout.ms', 'datacenter']);
+const CLUSTER_KEYS = new Set([
+  'bootstrap.servers',
+  'client.id',
+  'request.timeout.ms',
+  'datacenter',
+  ...SECURITY_PROPERTY_KEYS,
+]);
 const TOP_KEYS = new Set(['redis', 'namespace', 'clusters', 'flows', 'worker', 'brokers', 'console', 'demo']);
 const WORKER_KEYS = new Set(['concurrency', 'unit.slice.ms', 'lock.duration.ms']);
 const ALIAS = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -198,6 +208,15 @@ export function parseMirrorConfig(doc: unknown, file: string): MirrorConfig {
           ? null
           : r.int(c['request.timeout.ms'], `${key}.request.timeout.ms`, 30000, 1),
       datacenter: c.datacenter === undefined ? null : r.str(c.datacenter, `${key}.datacenter`),
+      security: securityFromProperties(
+        Object.fromEntries(
+          SECURITY_PROPERTY_KEYS.filter((k) => c[k] !== undefined).map((k) => [
+            k,
+            r.str(c[k], `${key}.${k}`),
+          ]),
+        ),
+        (k, problem) => r.fail(`${key}.${k}`, problem),
+      ),
     });
   }
   const flowsDoc: unknown = top.flows ?? [];

@@ -85,6 +85,15 @@ export class FlowManager {
     this.wake?.();
   }
 
+  /** Prefixes the cluster whose broker an error names, so operators know whose credentials or network to check. */
+  private naming(message: string): string {
+    for (const address of message.match(/[\w.-]+:\d+/g) ?? []) {
+      if (this.source.owns(address)) return `source ${this.flow.source}: ${message}`;
+      if (this.target.owns(address)) return `target ${this.flow.target}: ${message}`;
+    }
+    return message;
+  }
+
   private async loop(): Promise<void> {
     const lease = `manager:${this.flow.name}`;
     while (!this.stopped) {
@@ -93,8 +102,9 @@ export class FlowManager {
         else if (!(await this.store.renew(lease, this.leaseToken, LEASE_MS))) this.leaseToken = null;
         if (this.leaseToken !== null) await this.round();
       } catch (err) {
-        this.logger.warn(`flow ${this.flow.name}: ${(err as Error).message}`);
-        await this.store.recordError(this.flow.name, (err as Error).message).catch(() => undefined);
+        const message = this.naming((err as Error).message);
+        this.logger.warn(`flow ${this.flow.name}: ${message}`);
+        await this.store.recordError(this.flow.name, message).catch(() => undefined);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(1000, this.flow.emitHeartbeatsIntervalMs));

@@ -33,7 +33,7 @@ export class OffsetTranslator {
     const topic = offsetSyncsTopic(this.flow.target);
     if (this.reader === null) {
       this.reader = new Consumer({
-        bootstrapServers: this.source.config.bootstrapServers,
+        ...this.source.options(),
         autoOffsetReset: 'earliest',
         fetchMaxWaitMs: 50,
       });
