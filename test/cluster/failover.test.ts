@@ -60,6 +60,7 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     cluster = await startCluster({
       brokers: 3,
       settings: ['auto.leader.rebalance.enable=true', 'leader.imbalance.check.interval.seconds=1'],
+      flags: ['--metrics-listen', '127.0.0.1:0'],
     });
   });
 
@@ -168,6 +169,20 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
       12000,
       'all records readable from the restored leaders',
     );
+    // The survivors dropped the dead broker from their ISRs and took it back: their metrics say so.
+    let shrinks = 0;
+    let expands = 0;
+    for (const n of cluster.nodes.filter((x) => x.nodeId !== dead.nodeId)) {
+      const url = /metrics on (http:\/\/\S+)/.exec(n.process.output())?.[1];
+      assert.ok(url !== undefined, `broker ${n.nodeId} prints its metrics address`);
+      const text = await (await fetch(url)).text();
+      const sample = (name: string) =>
+        Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+      shrinks += sample('kafka_server_isr_shrinks_total');
+      expands += sample('kafka_server_isr_expands_total');
+    }
+    assert.ok(shrinks >= 1, `ISR shrinks counted on the survivors: ${shrinks}`);
+    assert.ok(expands >= 1, `ISR expands counted on the survivors: ${expands}`);
   });
 
   test('a replica that wrote records its followers never saw truncates them when it comes back as a follower', async () => {

@@ -29,6 +29,8 @@ export interface ClusterOptions {
   readonly racks?: readonly string[];
   /** KEY=VALUE settings for every broker. */
   readonly settings?: readonly string[];
+  /** Command-line flags for every broker (e.g. --metrics-listen 127.0.0.1:0). */
+  readonly flags?: readonly string[];
 }
 
 export interface TestCluster {
@@ -59,6 +61,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     redis.url,
     ...(options.racks ? ['--set', `broker.rack=${options.racks[id - 1]}`] : []),
     ...settings.flatMap((s) => ['--set', s]),
+    ...(options.flags ?? []),
   ];
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= options.brokers; id++) {

@@ -158,7 +158,7 @@ export interface BrokerContext {
   readonly logger: BrokerLogger;
   /** ACLs (the authorizer every handler asks), SCRAM credentials, PLAIN users. */
   readonly security: SecurityManager;
-  /** Present when the broker reports metrics; replication bumps isrShrinks and isrExpands here. */
+  /** Present when the broker reports metrics (the replica manager bumps its ISR counters directly). */
   readonly metrics?: BrokerMetrics;
 }
 

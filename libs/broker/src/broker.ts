@@ -85,12 +85,25 @@ export class Broker {
     });
     logs.open();
     this.logs = logs;
+    if (this.options.registry !== undefined)
+      this.brokerMetrics = new BrokerMetrics(this.options.registry, {
+        cluster: clusterId,
+        broker: config.nodeId,
+      });
+    const metrics = this.brokerMetrics;
     const replicas = new ReplicaManager({
       localId: config.nodeId,
       logs,
       waiters: this.waiters,
       logger: this.logger,
       replicaLagTimeMaxMs: config.replication.replicaLagTimeMaxMs,
+      onIsrChange:
+        metrics === null
+          ? undefined
+          : (expanded, shrunk) => {
+              if (expanded > 0) metrics.isrExpands.inc(expanded);
+              if (shrunk > 0) metrics.isrShrinks.inc(shrunk);
+            },
     });
     this.replicas = replicas;
     const membership = factory({ config, clusterId, logs, replicas, logger: this.logger });
@@ -98,11 +111,6 @@ export class Broker {
     // ACLs and credentials are loaded before any listener accepts a client.
     const security = new SecurityManager(config.security, membership.securityStore, this.logger);
     await security.start();
-    if (this.options.registry !== undefined)
-      this.brokerMetrics = new BrokerMetrics(this.options.registry, {
-        cluster: clusterId,
-        broker: config.nodeId,
-      });
     const ctx: BrokerContext = {
       config,
       logs,

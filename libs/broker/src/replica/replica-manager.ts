@@ -18,6 +18,8 @@ export interface ReplicaManagerOptions {
   readonly waiters: FetchWaiters;
   readonly logger: BrokerLogger;
   readonly replicaLagTimeMaxMs: number;
+  /** Told of every committed ISR change led here: how many replicas joined and left (metrics). */
+  readonly onIsrChange?: (expanded: number, shrunk: number) => void;
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -159,8 +161,14 @@ export class ReplicaManager implements PartitionHost {
     this.options.logger.log(
       `proposing ISR [${proposal.isr}] for ${topic}-${index} (was [${partition.isr}], epoch ${proposal.leaderEpoch})`,
     );
+    const before = partition.isr;
     channel.alterPartition(topic, index, proposal).then(
-      (committed) => partition.isrProposalDone(proposal, committed, Date.now()),
+      (committed) => {
+        const joined = committed.isr.filter((id) => !before.includes(id)).length;
+        const left = before.filter((id) => !committed.isr.includes(id)).length;
+        this.options.onIsrChange?.(joined, left);
+        partition.isrProposalDone(proposal, committed, Date.now());
+      },
       (err: unknown) => {
         const code = errorCodeOf(err);
         const level = code === ErrorCode.UNKNOWN_SERVER_ERROR ? 'error' : 'warn';
