@@ -9,6 +9,7 @@ import {
   encodeRecordBatch,
   encodeRequest,
   ErrorCode,
+  FindCoordinator,
   ListOffsets,
   Metadata,
   Produce,
@@ -184,6 +185,15 @@ describe('a broker given bad input', () => {
       topicData: [{ name: 'bad', partitionData: [{ index: 9, records: goodBatch() }] }],
     });
     assert.equal(unknown.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  test('clients may not append to __consumer_offsets: INVALID_TOPIC_EXCEPTION, nothing appended', async () => {
+    const found = await client.send(FindCoordinator, 3, { key: 'makes-the-offsets-topic', keyType: 0 });
+    assert.equal(found.errorCode, ErrorCode.NONE);
+    const end = await latest('__consumer_offsets');
+    const r = await produce('__consumer_offsets', goodBatch());
+    assert.equal(r.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    assert.equal(await latest('__consumer_offsets'), end);
   });
 
   test('fuzzed frames on many connections leave the broker serving and the log intact', async () => {

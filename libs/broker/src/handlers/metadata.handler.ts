@@ -1,6 +1,7 @@
 import { AclOperation, ErrorCode, errorCodeOf, Metadata } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import { authorizeCluster, authorizeTopic } from '../security/authorize';
+import { isInternalTopic } from './produce.handler';
 import type { ApiHandler } from './handler';
 
 /**
@@ -54,7 +55,7 @@ export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata>
           errorCode: ErrorCode.NONE,
           name,
           topicId: topic.topicId,
-          isInternal: name.startsWith('__'),
+          isInternal: isInternalTopic(name),
           partitions: Array.from({ length: topic.numPartitions }, (_, partitionIndex) => {
             const l = ctx.cluster.leadership(name, partitionIndex);
             return {

@@ -20,6 +20,11 @@ export function mirrorTopicRefused(topic: string, mirrorOf: string): KafkaProtoc
   );
 }
 
+/** Kafka's internal topics: written by brokers only (Kafka's ReplicaManager refuses clients' appends). */
+export function isInternalTopic(topic: string): boolean {
+  return topic === '__consumer_offsets' || topic === '__transaction_state';
+}
+
 /**
  * Produce. Hot path: each partition's records are validated from their batch headers
  * (framing, magic, CRC-32C), offsets are assigned by rewriting headers in the log, and the
@@ -65,6 +70,11 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
               if (p.records === null || p.records.length === 0) {
                 throw KafkaProtocolError.corrupt('produce request without records');
               }
+              if (isInternalTopic(topic.name))
+                throw new KafkaProtocolError(
+                  ErrorCode.INVALID_TOPIC_EXCEPTION,
+                  `Cannot append to internal topic ${topic.name}`,
+                );
               const mirrorOf = partition.log.config.mirrorOf;
               if (mirrorOf !== '') throw mirrorTopicRefused(topic.name, mirrorOf);
               validateProducedBatches(p.records);
