@@ -6,6 +6,7 @@ import {
   ApiVersions,
   BATCH,
   CreateTopics,
+  DeleteRecords,
   encodeRecordBatch,
   encodeRequest,
   ErrorCode,
@@ -194,6 +195,28 @@ describe('a broker given bad input', () => {
     const r = await produce('__consumer_offsets', goodBatch());
     assert.equal(r.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
     assert.equal(await latest('__consumer_offsets'), end);
+  });
+
+  test('DeleteRecords on __consumer_offsets is INVALID_TOPIC_EXCEPTION: committed offsets are the coordinator’s', async () => {
+    const r = await client.request(DeleteRecords, {
+      topics: [{ name: '__consumer_offsets', partitions: [{ partitionIndex: 0, offset: -1 }] }],
+      timeoutMs: 5000,
+    });
+    assert.equal(r.topics[0].partitions[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+  });
+
+  test('a failed acks=0 produce closes its connection (there is no answer to carry the error); a good one does not', async () => {
+    const acks0 = (name: string, index: number) =>
+      Buffer.concat(
+        encodeRequest(Produce, 9, 3, 'x', {
+          transactionalId: null,
+          acks: 0,
+          timeoutMs: 1000,
+          topicData: [{ name, partitionData: [{ index, records: goodBatch() }] }],
+        }),
+      );
+    assert.equal((await rawExchange(broker.port, acks0('bad', 9), 800)).closed, true);
+    assert.equal((await rawExchange(broker.port, acks0('bad', 0), 800)).closed, false);
   });
 
   test('fuzzed frames on many connections leave the broker serving and the log intact', async () => {

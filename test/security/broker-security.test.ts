@@ -16,7 +16,15 @@ import {
   KafkaProtocolError,
   type ClientOptions,
 } from '@tributary/client';
-import { encodeRequest, Metadata, SaslAuthenticate, SaslHandshake } from '@tributary/protocol';
+import {
+  DeleteTopics,
+  encodeRecordBatch,
+  encodeRequest,
+  Metadata,
+  MirrorProduce,
+  SaslAuthenticate,
+  SaslHandshake,
+} from '@tributary/protocol';
 import {
   PYTHON,
   PYTHON_DIR,
@@ -28,6 +36,8 @@ import {
 import { until } from '../support/mirror-process';
 import { makeCertificates, type TestCertificates } from '../support/tls-certs';
 
+/** Kafka's null topic id (16 zero bytes), as our uuid fields carry it. */
+const NULL_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const ADMIN_PASSWORD = 'admin-secret-7f3a';
 const ALICE_PASSWORD = 'alice-secret-91b2';
 const BOB_PASSWORD = 'bob-secret-4c8d';
@@ -418,6 +428,46 @@ describe('a secured broker: SASL_SSL with SCRAM, SSL with client certificates, A
       /CLUSTER_AUTHORIZATION_FAILED/,
     );
     await alice.close();
+  });
+
+  test('WRITE is not enough to choose offsets (MirrorProduce) or to delete; a refused delete reveals no topic id', async () => {
+    const before = await endOffset('orders');
+    const conn = await new Connection({
+      host: '127.0.0.1',
+      port: ports.SASL_SSL,
+      ssl: { ca: fs.readFileSync(certs.ca) },
+      sasl: { mechanism: 'SCRAM-SHA-256', username: 'alice', password: ALICE_PASSWORD },
+    }).connect();
+    try {
+      const mirrored = await conn.request(MirrorProduce, {
+        flow: 'rogue',
+        timeoutMs: 5000,
+        topics: [
+          {
+            name: 'orders',
+            partitions: [
+              {
+                index: 0,
+                expectedLogEndOffset: -1,
+                records: encodeRecordBatch({ baseOffset: 1000, records: [{ value: Buffer.from('forged') }] }),
+              },
+            ],
+          },
+        ],
+      });
+      assert.equal(mirrored.topics[0].partitions[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      const deleted = await conn.request(DeleteTopics, {
+        topics: [{ name: 'orders', topicId: NULL_TOPIC_ID }],
+        topicNames: ['orders'],
+        timeoutMs: 5000,
+      });
+      assert.equal(deleted.responses[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      assert.equal(deleted.responses[0].topicId, NULL_TOPIC_ID);
+    } finally {
+      conn.close();
+    }
+    assert.equal(await endOffset('orders'), before);
+    assert.ok((await admin.listTopics()).includes('orders'));
   });
 
   test('ACLs are listed by filter and deleted; a deleted ALLOW takes effect at once', async () => {

@@ -138,7 +138,9 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
       c.consumerGroup,
     );
     await this.traffic.start();
-    this.logger.log(`flows: ${c.mirror.flows.map((f) => f.name).join(', ')}; redis ${this.parts.redisUrl}`);
+    // a configured Redis may carry its password in the URL (redis://:password@host)
+    const redis = this.parts.redisUrl.replace(/\/\/[^@/]*@/, '//');
+    this.logger.log(`flows: ${c.mirror.flows.map((f) => f.name).join(', ')}; redis ${redis}`);
   }
 
   async onApplicationShutdown(): Promise<void> {

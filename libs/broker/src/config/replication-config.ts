@@ -125,7 +125,11 @@ export function parseReplicationConfig(
   };
   const redisUrl = get('redis.url');
   if (redisUrl !== null && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) {
-    throw new ConfigError(origin('redis.url'), 'redis.url', `"${redisUrl}" is not redis://HOST:PORT`);
+    throw new ConfigError(
+      origin('redis.url'),
+      'redis.url',
+      'is not redis://HOST:PORT (or redis://:PASSWORD@HOST:PORT)',
+    );
   }
   const selector = get('replica.selector.class');
   if (selector !== null && selector !== RACK_AWARE_REPLICA_SELECTOR && selector !== LEADER_SELECTOR) {

@@ -106,6 +106,8 @@ export const PER_LISTENER_KEYS: ReadonlySet<string> = new Set([
 
 /** Keys whose values are secrets: DescribeConfigs reports them as sensitive, with no value. */
 export const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
+  // redis://:password@host:port may carry Redis' password
+  'redis.url',
   'sasl.jaas.config',
   'ssl.key.password',
   'sasl.scram.bootstrap.users',

@@ -17,7 +17,7 @@ import { describeBrokerConfigs } from '../config/broker-config';
 import type { Connection } from '../network/connection';
 import { authorizeCluster, authorizeTopic } from '../security/authorize';
 import type { ApiHandler } from './handler';
-import { unknownPartitionCode } from './produce.handler';
+import { isInternalTopic, unknownPartitionCode } from './produce.handler';
 
 /** DescribeConfigs / AlterConfigs resource types. */
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
@@ -101,6 +101,15 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
               configs: configMap(t.configs),
               validateOnly: request.validateOnly,
             });
+            // As Kafka: what the topic was made with is told only to who may describe its configs.
+            if (!authorizeTopic(ctx, connection, AclOperation.DESCRIBE_CONFIGS, t.name))
+              return {
+                ...base,
+                topicId: created.topicId ?? NULL_TOPIC_ID,
+                errorCode: ErrorCode.NONE,
+                errorMessage: null,
+                topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              };
             const described = request.validateOnly ? [] : ctx.topics.describeConfigs(t.name, null, {});
             return {
               ...base,
@@ -137,14 +146,23 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
           : request.topicNames.map((name) => ({ name, topicId: NULL_TOPIC_ID }));
       const responses = await Promise.all(
         byName.map(async (t) => {
+          const byId = t.name === null;
           let name = t.name;
           if (name === null) name = ctx.cluster.topics().find((d) => d.topicId === t.topicId)?.name ?? null;
+          // A principal learns a topic's id (or, asking by id, its name) only with the right to delete it.
+          if (name !== null && !authorizeTopic(ctx, connection, AclOperation.DELETE, name)) {
+            const mayDescribe = authorizeTopic(ctx, connection, AclOperation.DESCRIBE, name);
+            return {
+              name: byId && !mayDescribe ? null : name,
+              topicId: byId ? t.topicId : NULL_TOPIC_ID,
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              errorMessage: 'not authorized: DELETE on the topic',
+            };
+          }
           const topicId = name === null ? t.topicId : (ctx.cluster.topic(name)?.topicId ?? NULL_TOPIC_ID);
           try {
             if (name === null)
               throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${t.topicId}`);
-            if (!authorizeTopic(ctx, connection, AclOperation.DELETE, name))
-              throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `DELETE on topic ${name}`);
             if (!ctx.config.deleteTopicEnable) {
               throw new KafkaProtocolError(
                 ErrorCode.TOPIC_DELETION_DISABLED,
@@ -322,6 +340,13 @@ export function deleteRecordsHandler(ctx: BrokerContext): ApiHandler<typeof Dele
                 partitionIndex: p.partitionIndex,
                 lowWatermark: -1,
                 errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              };
+            // Committed offsets are the coordinator's to remove, as in Kafka.
+            if (isInternalTopic(t.name))
+              return {
+                partitionIndex: p.partitionIndex,
+                lowWatermark: -1,
+                errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
               };
             const partition = ctx.replicas.get(t.name, p.partitionIndex);
             if (partition === undefined || !partition.isLeader) {

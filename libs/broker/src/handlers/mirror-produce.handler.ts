@@ -17,7 +17,8 @@ import { unknownPartitionCode } from './produce.handler';
  * Hot path: batches are appended as they were fetched from the source (never decoded); only
  * the partition leader epoch is restamped with this leader's (outside the CRC), so the
  * target's own epoch history stays its own. See the API definition for the offset rules.
- * With an authorizer the replicator's principal needs WRITE on the mirror topic.
+ * With an authorizer the replicator's principal needs WRITE and ALTER on the mirror topic:
+ * choosing offsets is more than producing, so a producer's WRITE alone is not enough.
  */
 export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof MirrorProduce> {
   return {
@@ -26,7 +27,9 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
       const now = Date.now();
       let waiting: Promise<void>[] | null = null;
       const topics = request.topics.map((t) => {
-        const authorized = authorizeTopic(ctx, connection, AclOperation.WRITE, t.name);
+        const authorized =
+          authorizeTopic(ctx, connection, AclOperation.WRITE, t.name) &&
+          authorizeTopic(ctx, connection, AclOperation.ALTER, t.name);
         return {
           name: t.name,
           partitions: t.partitions.map((p) => {
@@ -34,7 +37,7 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
               return {
                 index: p.index,
                 errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as number,
-                errorMessage: `not authorized: WRITE on topic ${t.name}`,
+                errorMessage: `not authorized: WRITE and ALTER on topic ${t.name}`,
                 logEndOffset: -1,
               };
             const partition = ctx.replicas.get(t.name, p.index);

@@ -10,20 +10,19 @@ import { unknownPartitionCode } from './produce.handler';
  * (the log end for the current epoch, else the start of the next), with the largest epoch
  * at or below the one asked for; -1, -1 for an epoch older than the log. A replica that
  * diverged truncates there; consumers check their position after a leader change. Answered
- * by the leader only, with the currentLeaderEpoch check of v2+. With an authorizer a
- * follower (replicaId >= 0) needs CLUSTER_ACTION (else CLUSTER_AUTHORIZATION_FAILED), a
- * consumer DESCRIBE on each topic (else TOPIC_AUTHORIZATION_FAILED).
+ * by the leader only, with the currentLeaderEpoch check of v2+. With an authorizer, as in
+ * Kafka, CLUSTER_ACTION (brokers) or DESCRIBE on the topic is needed, else TOPIC_AUTHORIZATION_FAILED.
  */
 export function offsetForLeaderEpochHandler(ctx: BrokerContext): ApiHandler<typeof OffsetForLeaderEpoch> {
   return {
     api: OffsetForLeaderEpoch,
     handle(request, { connection }) {
-      const follower = request.replicaId >= 0;
-      const clusterAllowed = !follower || authorizeCluster(ctx, connection, AclOperation.CLUSTER_ACTION);
+      const clusterAction = authorizeCluster(ctx, connection, AclOperation.CLUSTER_ACTION);
       return {
         throttleTimeMs: 0,
         topics: request.topics.map((t) => {
-          const topicAllowed = follower || authorizeTopic(ctx, connection, AclOperation.DESCRIBE, t.topic);
+          const topicAllowed =
+            clusterAction || authorizeTopic(ctx, connection, AclOperation.DESCRIBE, t.topic);
           return {
             topic: t.topic,
             partitions: t.partitions.map((p) => {
@@ -33,7 +32,6 @@ export function offsetForLeaderEpochHandler(ctx: BrokerContext): ApiHandler<type
                 leaderEpoch: -1,
                 endOffset: -1,
               });
-              if (!clusterAllowed) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
               if (!topicAllowed) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
               const partition = ctx.replicas.get(t.topic, p.partition);
               if (partition === undefined) return fail(unknownPartitionCode(ctx, t.topic, p.partition));

@@ -40,6 +40,7 @@ export function isInternalTopic(topic: string): boolean {
  * once every ISR member has it (Kafka's produce purgatory), or REQUEST_TIMED_OUT after
  * timeoutMs. On a lone broker the ISR is the broker, so acks=-1 completes on the append.
  * With an authorizer, each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED, nothing appended).
+ * acks=0 gets no answer, so a failed acks=0 request closes the connection, as in Kafka.
  */
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
@@ -55,8 +56,8 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
           name: topic.name,
           partitionResponses: topic.partitionData.map((p) => {
             const base = { index: p.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-            if (invalidAcks) return { ...base, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
             if (!authorized) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+            if (invalidAcks) return { ...base, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
             const partition = ctx.replicas.get(topic.name, p.index);
             if (partition === undefined)
               return { ...base, errorCode: unknownPartitionCode(ctx, topic.name, p.index) };
@@ -112,7 +113,12 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
           }),
         };
       });
-      if (acks === 0) return null;
+      if (acks === 0) {
+        // No answer to carry an error: as Kafka, the connection is closed so the producer notices.
+        if (responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== ErrorCode.NONE)))
+          connection.end();
+        return null;
+      }
       const response = { responses, throttleTimeMs: 0 };
       if (waiting === null) return response;
       return Promise.all(waiting as Promise<void>[]).then(() => response);

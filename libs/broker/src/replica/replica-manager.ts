@@ -18,7 +18,7 @@ export interface ReplicaManagerOptions {
   readonly waiters: FetchWaiters;
   readonly logger: BrokerLogger;
   readonly replicaLagTimeMaxMs: number;
-  /** Told of every committed ISR change led here: how many replicas joined and left (metrics). */
+  /** Told of every ISR change of a partition led here: how many replicas joined and left (metrics). */
   readonly onIsrChange?: (expanded: number, shrunk: number) => void;
 }
 
@@ -101,7 +101,10 @@ export class ReplicaManager implements PartitionHost {
   makeLeader(topic: string, partition: number, log: PartitionLog, state: PartitionState): void {
     const p = this.ensure(topic, partition, log);
     const wasLeader = p.isLeader;
+    const isrBefore = p.isr;
     if (!p.makeLeader(state, Date.now())) return;
+    // the controller changed the ISR of a partition led here (a dead broker dropped from it)
+    if (wasLeader) this.countIsrChange(isrBefore, state.isr);
     if (!wasLeader) {
       this.options.logger.log(
         `leading ${topic}-${partition} in epoch ${state.leaderEpoch}, ISR [${state.isr}]`,
@@ -154,6 +157,12 @@ export class ReplicaManager implements PartitionHost {
     this.options.waiters.notify(FetchWaiters.key(partition.topic, partition.index));
   }
 
+  private countIsrChange(before: readonly number[], after: readonly number[]): void {
+    const joined = after.filter((id) => !before.includes(id)).length;
+    const left = before.filter((id) => !after.includes(id)).length;
+    if (joined + left > 0) this.options.onIsrChange?.(joined, left);
+  }
+
   proposeIsr(partition: Partition, proposal: IsrProposal): void {
     const channel = this.channel;
     if (channel === null) return;
@@ -161,12 +170,10 @@ export class ReplicaManager implements PartitionHost {
     this.options.logger.log(
       `proposing ISR [${proposal.isr}] for ${topic}-${index} (was [${partition.isr}], epoch ${proposal.leaderEpoch})`,
     );
-    const before = partition.isr;
     channel.alterPartition(topic, index, proposal).then(
       (committed) => {
-        const joined = committed.isr.filter((id) => !before.includes(id)).length;
-        const left = before.filter((id) => !committed.isr.includes(id)).length;
-        this.options.onIsrChange?.(joined, left);
+        // against the ISR now: the cluster's notice of this change may have been applied first
+        this.countIsrChange(partition.isr, committed.isr);
         partition.isrProposalDone(proposal, committed, Date.now());
       },
       (err: unknown) => {

@@ -146,6 +146,8 @@ export class AclAuthorizer {
     );
     if (denies.some((d) => d.patternType === AclPatternType.LITERAL && d.resourceName === WILDCARD))
       return false;
+    // As Kafka's AclAuthorizer: allow.everyone.if.no.acl.found wins unless all is denied.
+    if (this.options.allowEveryoneIfNoAclFound) return true;
     const covered = (a: AclBinding) =>
       denies.some((d) =>
         d.patternType === AclPatternType.PREFIXED
