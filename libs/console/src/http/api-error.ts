@@ -11,6 +11,7 @@ export interface ErrorBody {
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -24,14 +25,18 @@ export const REASONS: Record<number, string> = {
 
 /** An error the console answers with a status of its choosing (CLI commands print its message). */
 export class ApiError extends Error {
+  /** Response headers that go with the error (WWW-Authenticate on a 401). */
+  readonly headers?: Readonly<Record<string, string>>;
+
   constructor(
     readonly status: number,
     message: string,
     readonly details?: Record<string, unknown>,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Readonly<Record<string, string>> },
   ) {
     super(message, options);
     this.name = 'ApiError';
+    if (options?.headers !== undefined) this.headers = options.headers;
   }
 }
 
