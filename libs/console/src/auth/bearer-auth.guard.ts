@@ -11,6 +11,8 @@ interface RequestLike {
   /** The path without the query string. */
   readonly path: string;
   readonly headers: Record<string, string | string[] | undefined>;
+  /** The client's address (Express). */
+  readonly ip?: string;
 }
 
 const REALM = 'Bearer realm="tributary-console"';
@@ -41,9 +43,10 @@ export class BearerAuthGuard implements CanActivate {
     const needs: RequiredRole = spec ? requiredRole(spec) : PROTECTED.test(req.path) ? 'admin' : 'public';
     if (needs === 'public') return true;
     const what = `${req.method} ${req.path}`;
+    const from = `(from ${req.ip ?? 'unknown address'})`;
     const presented = bearerTokenOf(req.headers.authorization);
     if (presented === null) {
-      this.logger.warn(`refused ${what}: no bearer token`);
+      this.logger.warn(`refused ${what}: no bearer token ${from}`);
       throw new ApiError(
         401,
         'this console needs a bearer token: send Authorization: Bearer <token>',
@@ -53,7 +56,7 @@ export class BearerAuthGuard implements CanActivate {
     }
     const token = findToken(this.security, presented);
     if (token === null) {
-      this.logger.warn(`refused ${what}: a bearer token this console does not know`);
+      this.logger.warn(`refused ${what}: a bearer token this console does not know ${from}`);
       throw new ApiError(
         401,
         'the bearer token is not one this console knows',
@@ -62,7 +65,7 @@ export class BearerAuthGuard implements CanActivate {
       );
     }
     if (!roleAllows(token.role, needs)) {
-      this.logger.warn(`refused ${what} to ${token.name} (${token.role}): needs ${needs}`);
+      this.logger.warn(`refused ${what} to ${token.name} (${token.role}): needs ${needs} ${from}`);
       throw new ApiError(
         403,
         `${what} needs the ${needs} role; the token "${token.name}" has the ${token.role} role`,
