@@ -8,7 +8,8 @@ import {
   type FlowSummary,
   type FlowThrottle,
 } from '@tributary/console';
-import { MAIN, ROOT } from '../support/broker-process';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { MAIN, ROOT, tempDir } from '../support/broker-process';
 
 /** A cluster entry for a test console. */
 export function cluster(alias: string, bootstrap: string, datacenter: string | null = null): ClusterConfig {
@@ -93,6 +94,25 @@ export async function startConsoleProcess(
     await stop();
     throw err;
   }
+}
+
+/** Debian's headless Chromium, driven by playwright-core, for the dashboard tests. */
+export function launchChromium(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(tempDir('chromium'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }
 
 /** A port nothing listens on (bound, then closed). */
