@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { Admin, Consumer, Producer } from '@tributary/client';
 import { startConsole, type RunningConsole } from '@tributary/console';
 import { ROOT, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
-import { cluster } from './console-support';
+import { cluster, launchChromium } from './console-support';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Screenshots go to docs/ when asked (UPDATE_SCREENSHOTS=1), else to a scratch directory: a test run leaves the tree as it was.
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs') : tempDir('screenshots');
 
@@ -51,21 +50,7 @@ before(async () => {
         .catch(() => undefined);
     });
   }, 250);
-  context = await chromium.launchPersistentContext(tempDir('chromium'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  context = await launchChromium();
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15000);
 });

@@ -6,13 +6,15 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { MetricsRegistry, type Collector } from '@tributary/metrics';
+import { BearerAuthGuard } from './auth/bearer-auth.guard';
+import type { ConsoleSecurity } from './auth/bearer-tokens';
 import type { ClusterConfig } from './config/console-config';
 import { collectConsoleMetrics } from './console-metrics';
 import { NO_MIRROR, type FlowStatusSource } from './flows/flow-source';
 import { ClustersController } from './http/clusters.controller';
-import { FLOW_SOURCE, METRICS_REGISTRY } from './http/common';
+import { CONSOLE_SECURITY, FLOW_SOURCE, METRICS_REGISTRY } from './http/common';
 import { ApiExceptionFilter } from './http/exception.filter';
 import { FlowsController } from './http/flows.controller';
 import { GroupsController } from './http/groups.controller';
@@ -29,6 +31,11 @@ export interface ConsoleModuleOptions {
   readonly metrics?: MetricsRegistry;
   /** The replicator's flows; without one, the console says no mirror is configured. */
   readonly flows?: FlowStatusSource;
+  /**
+   * Bearer tokens with roles (the console config's `security`): with them every /api and
+   * /metrics request needs a token; without them the console is open, as for a demo.
+   */
+  readonly security?: ConsoleSecurity | null;
 }
 
 /** Opens nothing until asked; closes every cluster client and removes its metrics collector on shutdown. */
@@ -57,7 +64,9 @@ class ConsoleLifecycle implements OnModuleInit, OnModuleDestroy {
 /**
  * The operators' console as a Nest module: the REST API under /api, /metrics, the OpenAPI
  * document and its docs at /docs, and the dashboard at /. An application hosting brokers
- * and the replicator in one process imports it with their registry and flow source.
+ * and the replicator in one process imports it with their registry and flow source. With
+ * `security`, one global guard asks every API request for a bearer token of the role its
+ * endpoint needs.
  */
 @Module({})
 export class ConsoleModule {
@@ -79,7 +88,9 @@ export class ConsoleModule {
         { provide: ClusterConnections, useFactory: () => new ClusterConnections(options.clusters) },
         { provide: METRICS_REGISTRY, useValue: options.metrics ?? new MetricsRegistry() },
         { provide: FLOW_SOURCE, useValue: options.flows ?? NO_MIRROR },
+        { provide: CONSOLE_SECURITY, useValue: options.security ?? null },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_GUARD, useClass: BearerAuthGuard },
         ConsoleLifecycle,
       ],
       exports: [ClusterConnections],

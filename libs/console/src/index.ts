@@ -7,6 +7,7 @@ export {
   clientOptionsOf,
   DEFAULT_CLIENT_SETTINGS,
   type ConsoleConfig,
+  type ConsoleConfigOptions,
   type ClusterConfig,
 } from './config/console-config';
 export * from './flows/flow-source';
@@ -14,5 +15,7 @@ export { ClusterConnections } from './ops/cluster-connections';
 export { ClusterOperations } from './ops/cluster-operations';
 export type * from './ops/views';
 export { ApiError, httpStatusOf, type ErrorBody } from './http/api-error';
+export { tokenSha256, type ConsoleSecurity, type ConsoleToken } from './auth/bearer-tokens';
+export type { ConsoleRole } from './auth/roles';
 export { startConsole, type RunningConsole } from './start-console';
 export { mirrorFlowSource } from './flows/mirror-flow-source';

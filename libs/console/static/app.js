@@ -1,6 +1,6 @@
 // The dashboard: a hash router over views, a sidebar of clusters, and a sampler that polls
 // every cluster's overview so charts have history whichever page is open.
-import { clusterPath, enc, get } from './api.js';
+import { clusterPath, enc, forgetToken, get, showSignedIn } from './api.js';
 import { $, html, setHtml } from './dom.js';
 import { addSample } from './samples.js';
 import * as overview from './view-overview.js';
@@ -127,6 +127,12 @@ async function route() {
 }
 
 window.addEventListener('hashchange', () => void route());
+$('#forget-token').addEventListener('click', (event) => {
+  event.preventDefault();
+  forgetToken();
+  location.reload();
+});
+showSignedIn();
 await sample();
 setInterval(() => void sample(), POLL_MS);
 await route();

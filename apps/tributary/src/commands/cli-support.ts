@@ -40,7 +40,8 @@ export function clusterOf(args: ParsedArgs): ClusterConfig {
     throw new UsageError(
       '--bootstrap-server HOST:PORT is required (or --console-config FILE --cluster ALIAS)',
     );
-  const config = readConsoleConfig(file);
+  // The console's bearer tokens are for its HTTP API, not for reaching the clusters.
+  const config = readConsoleConfig(file, { readTokens: false });
   if (alias === undefined) {
     if (config.clusters.length === 1) return config.clusters[0];
     throw new UsageError(

@@ -4,6 +4,7 @@ import {
   singleClusterConfig,
   startConsole,
   type ClusterConfig,
+  type ConsoleSecurity,
 } from '@tributary/console';
 import { MetricsRegistry, processCollector } from '@tributary/metrics';
 import { single, UsageError, type ParsedArgs } from '../args';
@@ -14,7 +15,9 @@ export const CONSOLE_USAGE = `tributary console [options]
 Runs the operators' console: the dashboard at /, the REST API under /api, its docs at /docs,
 Prometheus metrics at /metrics, for every cluster of the config.
 
-  --config FILE                    clusters and HTTP address (e.g. config/console.yaml)
+  --config FILE                    clusters, HTTP address and bearer tokens (e.g. config/console.yaml);
+                                   with a security section every /api and /metrics call needs
+                                   Authorization: Bearer <token>
   --bootstrap-server HOST:PORT     or one cluster without a file (alias: --cluster, default "local")
   --cluster ALIAS
   --listen HOST:PORT               HTTP address (default: the file's http, else 127.0.0.1:8080)
@@ -34,10 +37,12 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
     throw new UsageError(`give --config FILE or --bootstrap-server HOST:PORT\n\n${CONSOLE_USAGE}`);
   let clusters: readonly ClusterConfig[];
   let http = { host: '127.0.0.1', port: 8080 };
+  let security: ConsoleSecurity | null = null;
   if (file !== undefined) {
     const config = readConsoleConfig(file);
     clusters = config.clusters;
     http = config.http;
+    security = config.security;
   } else {
     try {
       clusters = [singleClusterConfig(single(args, 'cluster') ?? 'local', bootstrap as string)];
@@ -53,12 +58,19 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
   const running = await startConsole({
     clusters,
     metrics,
+    security,
     host: http.host,
     port: http.port,
-    logLevels: ['warn', 'error'],
+    // Level log carries the audit of changes (by token name) once security is on.
+    logLevels: ['log', 'warn', 'error'],
   });
   console.log(
     `console on ${running.url} for ${clusters.map((c) => c.alias).join(', ')}: dashboard ${running.url}/, API ${running.url}/api, docs ${running.url}/docs, metrics ${running.url}/metrics`,
+  );
+  console.log(
+    security === null
+      ? 'console API is open: no security section in the config (anyone who reaches it may change the clusters)'
+      : `console API needs a bearer token: ${security.tokens.map((t) => `${t.name} (${t.role})`).join(', ')}`,
   );
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

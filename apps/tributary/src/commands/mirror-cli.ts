@@ -15,6 +15,8 @@ that console's REST API.
                                             a limit not given is removed
 
   --console URL        the console (default http://127.0.0.1:8080)
+                       a console with security wants a bearer token: set TRIBUTARY_CONSOLE_TOKEN
+                       (viewer to list and describe, operator to pause, resume and throttle)
   --json               JSON for scripts instead of tables
 
 Example:
@@ -25,11 +27,16 @@ const KNOWN = new Set(['console', 'json', 'help', 'records-per-second', 'bytes-p
 class ConsoleAnswer extends Error {}
 
 async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  // From the environment, not a flag: command lines show in ps and shell history.
+  const token = process.env.TRIBUTARY_CONSOLE_TOKEN;
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token !== undefined && token !== '') headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetch(new URL(path, base), {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

@@ -1,6 +1,15 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parse } from 'yaml';
-import type { ClientOptions } from '@tributary/client';
+import {
+  SECRET_PROPERTY_KEYS,
+  SECURITY_PROPERTY_KEYS,
+  securityFromProperties,
+  type ClientOptions,
+  type SecurityOptions,
+} from '@tributary/client';
+import type { ConsoleSecurity, ConsoleToken } from '../auth/bearer-tokens';
+import { CONSOLE_ROLES, isConsoleRole } from '../auth/roles';
 
 /** One cluster the console shows: an alias, where to reach it, and client settings. */
 export interface ClusterConfig {
@@ -9,6 +18,11 @@ export interface ClusterConfig {
   /** Groups clusters on the topology map (a data center, a zone). */
   readonly datacenter: string | null;
   readonly client: ClusterClientSettings;
+  /**
+   * How to reach a secured cluster (TLS, SASL), from the client map's security.protocol,
+   * sasl.* and ssl.* settings; absent for PLAINTEXT. Holds a password: never echo it.
+   */
+  readonly security?: SecurityOptions;
 }
 
 export interface ClusterClientSettings {
@@ -23,6 +37,8 @@ export interface ClusterClientSettings {
 export interface ConsoleConfig {
   readonly http: { readonly host: string; readonly port: number };
   readonly clusters: readonly ClusterConfig[];
+  /** Bearer tokens with roles; null: the API is open (a demo, a laptop). */
+  readonly security: ConsoleSecurity | null;
 }
 
 /** A bad console config, naming the file (or source) and the key. */
@@ -110,16 +126,30 @@ function parseCluster(entry: unknown, i: number, source: string): ClusterConfig 
   if (dc !== undefined && (typeof dc !== 'string' || dc === ''))
     throw new ConsoleConfigError(source, `${at}.datacenter`, 'must be a non-empty string');
   const client: Record<string, unknown> = { ...DEFAULT_CLIENT_SETTINGS };
+  const securityProps: Record<string, string> = {};
   if (entry.client !== undefined) {
     if (!isMap(entry.client))
       throw new ConsoleConfigError(source, `${at}.client`, 'must be a map of client settings');
     for (const [k, v] of Object.entries(flatten(entry.client))) {
+      if (SECURITY_PROPERTY_KEYS.includes(k)) {
+        // A password is never quoted back, whatever is wrong with it.
+        if (typeof v !== 'string' || v === '')
+          throw new ConsoleConfigError(
+            source,
+            `${at}.client.${k}`,
+            SECRET_PROPERTY_KEYS.has(k)
+              ? 'must be a non-empty string'
+              : `must be a non-empty string, got ${String(v)}`,
+          );
+        securityProps[k] = v;
+        continue;
+      }
       const spec = CLIENT_KEYS[k];
       if (spec === undefined)
         throw new ConsoleConfigError(
           source,
           `${at}.client.${k}`,
-          `is not a supported client setting (supported: ${Object.keys(CLIENT_KEYS).join(', ')})`,
+          `is not a supported client setting (supported: ${[...Object.keys(CLIENT_KEYS), ...SECURITY_PROPERTY_KEYS].join(', ')})`,
         );
       if (spec.field === 'clientId') {
         if (typeof v !== 'string' || v === '')
@@ -137,12 +167,131 @@ function parseCluster(entry: unknown, i: number, source: string): ClusterConfig 
       client[spec.field] = n;
     }
   }
+  const security = securityFromProperties(securityProps, (key, problem) => {
+    throw new ConsoleConfigError(source, `${at}.client.${key}`, problem);
+  });
   return {
     alias,
     bootstrapServers,
     datacenter: typeof dc === 'string' ? dc : null,
     client: client as unknown as ClusterClientSettings,
+    ...(security.ssl !== undefined || security.sasl !== undefined ? { security } : {}),
   };
+}
+
+const TOKEN_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$/;
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A token read from the environment: long, and only characters a Bearer header carries (RFC 6750). */
+const MIN_TOKEN_LENGTH = 16;
+const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
+const TOKEN_KEYS = ['name', 'role', 'token.sha256', 'token.env'];
+
+/**
+ * The security section: bearer tokens, each a name, a role and the token's SHA-256 (or the
+ * name of an environment variable holding the token). A config file never holds a token, and
+ * no message quotes one.
+ */
+function parseSecurity(doc: unknown, source: string, env: NodeJS.ProcessEnv): ConsoleSecurity {
+  if (!isMap(doc)) throw new ConsoleConfigError(source, 'security', 'must be a map with tokens');
+  for (const k of Object.keys(doc))
+    if (k !== 'tokens')
+      throw new ConsoleConfigError(source, `security.${k}`, 'is not a known key (known: tokens)');
+  if (!Array.isArray(doc.tokens) || doc.tokens.length === 0)
+    throw new ConsoleConfigError(
+      source,
+      'security.tokens',
+      'must list at least one token (name, role and token.sha256 or token.env)',
+    );
+  const tokens: ConsoleToken[] = doc.tokens.map((entry: unknown, i: number) => {
+    const at = `security.tokens[${i}]`;
+    if (!isMap(entry))
+      throw new ConsoleConfigError(source, at, 'must be a map with name, role and token.sha256 or token.env');
+    const e = flatten(entry);
+    for (const k of Object.keys(e)) {
+      if (k === 'token')
+        throw new ConsoleConfigError(
+          source,
+          `${at}.token`,
+          'must not hold the token itself: give token.sha256 (the SHA-256 of the token, 64 hex digits) or token.env (an environment variable holding it)',
+        );
+      if (!TOKEN_KEYS.includes(k))
+        throw new ConsoleConfigError(
+          source,
+          `${at}.${k}`,
+          `is not a known key (known: ${TOKEN_KEYS.join(', ')})`,
+        );
+    }
+    const name = e.name;
+    if (typeof name !== 'string' || !TOKEN_NAME.test(name))
+      throw new ConsoleConfigError(
+        source,
+        `${at}.name`,
+        'must be a name of letters, digits, ".", "_", "@" or "-" (at most 64), e.g. ops-alice',
+      );
+    if (!isConsoleRole(e.role))
+      throw new ConsoleConfigError(
+        source,
+        `${at}.role`,
+        e.role === undefined
+          ? `is required (${CONSOLE_ROLES.join(', ')})`
+          : `must be viewer, operator or admin, got ${JSON.stringify(e.role)}`,
+      );
+    const hash = e['token.sha256'];
+    const envName = e['token.env'];
+    if (hash !== undefined && envName !== undefined)
+      throw new ConsoleConfigError(source, `${at}.token.env`, 'cannot be given with token.sha256: give one');
+    let sha256: Buffer;
+    if (hash !== undefined) {
+      if (typeof hash !== 'string' || !SHA256_HEX.test(hash))
+        throw new ConsoleConfigError(
+          source,
+          `${at}.token.sha256`,
+          'must be 64 hex digits, the SHA-256 of the token (e.g. printf %s "$TOKEN" | sha256sum)',
+        );
+      sha256 = Buffer.from(hash, 'hex');
+    } else if (envName !== undefined) {
+      if (typeof envName !== 'string' || !ENV_NAME.test(envName))
+        throw new ConsoleConfigError(
+          source,
+          `${at}.token.env`,
+          'must be the name of an environment variable',
+        );
+      const token = env[envName];
+      if (token === undefined || token === '')
+        throw new ConsoleConfigError(source, `${at}.token.env`, `names ${envName}, which is not set`);
+      if (token.length < MIN_TOKEN_LENGTH || !TOKEN_CHARS.test(token))
+        throw new ConsoleConfigError(
+          source,
+          `${at}.token.env`,
+          `names ${envName}, whose value is not a usable token: it must be at least ${MIN_TOKEN_LENGTH} characters of letters, digits and -._~+/ (e.g. openssl rand -hex 32)`,
+        );
+      sha256 = crypto.createHash('sha256').update(token, 'utf8').digest();
+    } else
+      throw new ConsoleConfigError(
+        source,
+        `${at}.token.sha256`,
+        'is required (the SHA-256 of the token, 64 hex digits), or token.env (an environment variable holding the token)',
+      );
+    return { name, role: e.role, sha256 };
+  });
+  tokens.forEach((t, i) => {
+    const j = tokens.findIndex((u) => u.name === t.name);
+    if (j < i)
+      throw new ConsoleConfigError(
+        source,
+        `security.tokens[${i}].name`,
+        `repeats "${t.name}"; names must be unique`,
+      );
+    const k = tokens.findIndex((u) => u.sha256.equals(t.sha256));
+    if (k < i)
+      throw new ConsoleConfigError(
+        source,
+        `security.tokens[${i}]`,
+        `has the same token as security.tokens[${k}]; each token must be different`,
+      );
+  });
+  return { tokens };
 }
 
 function flatten(map: Record<string, unknown>, prefix = ''): Record<string, unknown> {
@@ -155,13 +304,27 @@ function flatten(map: Record<string, unknown>, prefix = ''): Record<string, unkn
   return out;
 }
 
+export interface ConsoleConfigOptions {
+  /** Where token.env settings are read: the process' environment by default. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * false for commands that only reach the clusters (topics, groups): the security section is
+   * left unread (its tokens need not be in the environment) and `security` is null.
+   */
+  readonly readTokens?: boolean;
+}
+
 /** Validates a parsed console config document (YAML or JSON). */
-export function parseConsoleConfig(doc: unknown, source: string): ConsoleConfig {
+export function parseConsoleConfig(
+  doc: unknown,
+  source: string,
+  options: ConsoleConfigOptions = {},
+): ConsoleConfig {
   if (!isMap(doc))
     throw new ConsoleConfigError(source, '(top level)', 'must be a map with http and clusters');
   for (const k of Object.keys(doc))
-    if (k !== 'http' && k !== 'clusters')
-      throw new ConsoleConfigError(source, k, 'is not a known key (known: http, clusters)');
+    if (k !== 'http' && k !== 'clusters' && k !== 'security')
+      throw new ConsoleConfigError(source, k, 'is not a known key (known: http, clusters, security)');
   let host = '127.0.0.1';
   let port = 8080;
   if (doc.http !== undefined) {
@@ -202,10 +365,14 @@ export function parseConsoleConfig(doc: unknown, source: string): ConsoleConfig 
       );
     seen.add(c.alias);
   });
-  return { http: { host, port }, clusters };
+  const security =
+    doc.security === undefined || options.readTokens === false
+      ? null
+      : parseSecurity(doc.security, source, options.env ?? process.env);
+  return { http: { host, port }, clusters, security };
 }
 
-export function readConsoleConfig(file: string): ConsoleConfig {
+export function readConsoleConfig(file: string, options: ConsoleConfigOptions = {}): ConsoleConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -218,7 +385,7 @@ export function readConsoleConfig(file: string): ConsoleConfig {
   } catch (err) {
     throw new ConsoleConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
   }
-  return parseConsoleConfig(doc, file);
+  return parseConsoleConfig(doc, file, options);
 }
 
 /** The client options for a cluster entry. */
@@ -232,6 +399,8 @@ export function clientOptionsOf(cluster: ClusterConfig): ClientOptions {
     retryBackoffMs: cluster.client.retryBackoffMs,
     retryBackoffMaxMs: Math.max(cluster.client.retryBackoffMs, 1000),
     metadataMaxAgeMs: cluster.client.metadataMaxAgeMs,
+    ...(cluster.security?.ssl !== undefined ? { ssl: cluster.security.ssl } : {}),
+    ...(cluster.security?.sasl !== undefined ? { sasl: cluster.security.sasl } : {}),
   };
 }
 

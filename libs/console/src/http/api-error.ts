@@ -11,6 +11,7 @@ export interface ErrorBody {
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -24,14 +25,18 @@ export const REASONS: Record<number, string> = {
 
 /** An error the console answers with a status of its choosing (CLI commands print its message). */
 export class ApiError extends Error {
+  /** Response headers that go with the error (WWW-Authenticate on a 401). */
+  readonly headers?: Readonly<Record<string, string>>;
+
   constructor(
     readonly status: number,
     message: string,
     readonly details?: Record<string, unknown>,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Readonly<Record<string, string>> },
   ) {
     super(message, options);
     this.name = 'ApiError';
+    if (options?.headers !== undefined) this.headers = options.headers;
   }
 }
 
@@ -77,10 +82,18 @@ const FORBIDDEN = new Set<number>([
   ErrorCode.SECURITY_DISABLED,
 ]);
 
+/** The cluster refused the console's own credentials: it is unavailable to the console, not the caller unauthorized. */
+const CONSOLE_CREDENTIALS = new Set<number>([
+  ErrorCode.SASL_AUTHENTICATION_FAILED,
+  ErrorCode.UNSUPPORTED_SASL_MECHANISM,
+  ErrorCode.ILLEGAL_SASL_STATE,
+]);
+
 /**
  * The HTTP status for a Kafka error: missing things 404, clashes with the cluster's state 409,
  * bad input the broker refused 400, refusals 403, a cluster that cannot answer now
- * (retriable errors, network failures) 503; anything else 500.
+ * (retriable errors, network failures, the console's cluster credentials refused) 503;
+ * anything else 500.
  */
 export function httpStatusOf(err: KafkaProtocolError): number {
   if (err instanceof ConnectionError) return 503;
@@ -88,6 +101,7 @@ export function httpStatusOf(err: KafkaProtocolError): number {
   if (CONFLICT.has(err.code)) return 409;
   if (BAD_REQUEST.has(err.code)) return 400;
   if (FORBIDDEN.has(err.code)) return 403;
+  if (CONSOLE_CREDENTIALS.has(err.code)) return 503;
   if (err.code === ErrorCode.UNSUPPORTED_VERSION) return 501;
   if (err.retriable) return 503;
   return 500;

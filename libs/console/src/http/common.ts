@@ -4,6 +4,8 @@ import { integer, optional, string } from './schema';
 export const CONSOLE_OPTIONS = Symbol('CONSOLE_OPTIONS');
 export const FLOW_SOURCE = Symbol('FLOW_SOURCE');
 export const METRICS_REGISTRY = Symbol('CONSOLE_METRICS_REGISTRY');
+/** The console's ConsoleSecurity, or null when its API is open. */
+export const CONSOLE_SECURITY = Symbol('CONSOLE_SECURITY');
 
 /** Kafka's rule for topic names (Topic.validate): legal characters, at most 249, not "." or "..". */
 export const TOPIC_NAME = /^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/;

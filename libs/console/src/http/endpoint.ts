@@ -7,6 +7,7 @@ import {
   SetMetadata,
   type ExecutionContext,
 } from '@nestjs/common';
+import type { RequiredRole } from '../auth/roles';
 import { ApiError } from './api-error';
 import {
   issueText,
@@ -38,6 +39,16 @@ export interface EndpointSpec {
   readonly errors?: readonly number[];
   /** A response that is not JSON (text/plain, text/html). */
   readonly produces?: string;
+  /**
+   * The role a bearer token needs once the console's security is on (see requiredRole):
+   * by default viewer for GET and admin for everything else; 'public' needs no token.
+   */
+  readonly role?: RequiredRole;
+}
+
+/** The role an endpoint needs: its own, else viewer to read (GET) and admin to change anything. */
+export function requiredRole(spec: Pick<EndpointSpec, 'method' | 'role'>): RequiredRole {
+  return spec.role ?? (spec.method === 'GET' ? 'viewer' : 'admin');
 }
 
 export const ENDPOINT_SPEC = 'tributary:endpoint';

@@ -3,6 +3,7 @@ import { ApiError, body, errorBodyOf, type ErrorBody } from './api-error';
 
 interface ResponseLike {
   headersSent: boolean;
+  setHeader(name: string, value: string): void;
   status(code: number): ResponseLike;
   json(body: unknown): void;
 }
@@ -28,6 +29,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
         this.logger.error(`request failed: ${(err as Error)?.stack ?? String(err)}`);
     }
     if (res.headersSent) return;
+    if (err instanceof ApiError && err.headers !== undefined)
+      for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
     res.status(out.statusCode).json(out);
   }
 }

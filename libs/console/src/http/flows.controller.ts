@@ -44,6 +44,7 @@ const PAUSE = defineEndpoint({
   response: FlowSummarySchema,
   responseDescription: 'The flow after the change',
   errors: [404],
+  role: 'operator',
 });
 
 const RESUME = defineEndpoint({
@@ -56,6 +57,7 @@ const RESUME = defineEndpoint({
   response: FlowSummarySchema,
   responseDescription: 'The flow after the change',
   errors: [404],
+  role: 'operator',
 });
 
 const THROTTLE = defineEndpoint({
@@ -76,6 +78,7 @@ const THROTTLE = defineEndpoint({
   response: FlowSummarySchema,
   responseDescription: 'The flow after the change',
   errors: [404],
+  role: 'operator',
 });
 
 @Controller()

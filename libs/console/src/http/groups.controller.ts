@@ -76,6 +76,7 @@ const RESET_OFFSETS = defineEndpoint({
   response: ResetOffsetsResultSchema,
   responseDescription: 'Each partition’s previous and new offset',
   errors: [404, 409, 503],
+  role: 'operator',
 });
 
 const DELETE_GROUP = defineEndpoint({

@@ -12,6 +12,7 @@ const HEALTH = defineEndpoint({
   status: 200,
   response: object({ status: string({ example: 'ok' }), uptimeSeconds: integer() }),
   responseDescription: 'Alive',
+  role: 'public',
 });
 
 const clusterStates = array(object({ alias: string(), reachable: boolean(), error: nullable(string()) }));
@@ -26,6 +27,7 @@ const READY = defineEndpoint({
   response: object({ status: string({ example: 'ready' }), clusters: clusterStates }),
   responseDescription: 'Every cluster is reachable',
   errors: [503],
+  role: 'public',
 });
 
 @Controller()

@@ -1,14 +1,20 @@
 import { ErrorBodySchema } from '../ops/views';
 import { REASONS } from './api-error';
-import type { EndpointSpec } from './endpoint';
+import { requiredRole, type EndpointSpec } from './endpoint';
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 
-/** The OpenAPI 3.0 document of the given endpoints, from the same specs that validate requests. */
+/**
+ * The OpenAPI 3.0 document of the given endpoints, from the same specs that validate requests.
+ * With bearerAuth (the console's security is on), it declares the bearer scheme, and each
+ * endpoint that needs a token says which role and answers 401 and 403.
+ */
 export function openApiDocument(
   endpoints: readonly EndpointSpec[],
   version: string,
+  options: { bearerAuth?: boolean } = {},
 ): Record<string, unknown> {
+  const bearerAuth = options.bearerAuth === true;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const e of [...endpoints].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const path = e.path.replace(/:([a-zA-Z]+)/g, '{$1}');
@@ -38,8 +44,10 @@ export function openApiDocument(
             : {}),
       },
     };
+    const role = bearerAuth ? requiredRole(e) : 'public';
     const errors = new Set<number>([
       ...(e.params || e.query || e.body ? [400] : []),
+      ...(role !== 'public' ? [401, 403] : []),
       ...(e.errors ?? []),
       500,
     ]);
@@ -52,8 +60,18 @@ export function openApiDocument(
     paths[path][e.method.toLowerCase()] = {
       tags: [e.tag],
       summary: e.summary,
-      ...(e.description ? { description: e.description } : {}),
+      ...(e.description || role !== 'public'
+        ? {
+            description: [
+              e.description,
+              role !== 'public' ? `Needs a bearer token with the ${role} role or a stronger one.` : undefined,
+            ]
+              .filter((d) => d !== undefined)
+              .join('\n\n'),
+          }
+        : {}),
       operationId: operationId(e),
+      ...(role !== 'public' ? { security: [{ bearer: [] }], 'x-required-role': role } : {}),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(e.body
         ? {
@@ -83,7 +101,21 @@ export function openApiDocument(
       { name: 'metrics', description: 'Prometheus metrics' },
     ],
     paths,
-    components: { schemas: { Error: ErrorBodySchema.json() } },
+    components: {
+      schemas: { Error: ErrorBodySchema.json() },
+      ...(bearerAuth
+        ? {
+            securitySchemes: {
+              bearer: {
+                type: 'http',
+                scheme: 'bearer',
+                description:
+                  'A token from the console config (security.tokens). Roles: viewer reads, operator also pauses, resumes and throttles flows and resets group offsets, admin may do everything.',
+              },
+            },
+          }
+        : {}),
+    },
   };
 }
 

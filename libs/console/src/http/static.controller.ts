@@ -11,6 +11,8 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import type { ConsoleSecurity } from '../auth/bearer-tokens';
+import { CONSOLE_SECURITY } from './common';
 import { ENDPOINT_SPEC, type EndpointSpec } from './endpoint';
 import { openApiDocument } from './openapi';
 
@@ -75,7 +77,10 @@ function serveFile(res: ResponseLike, dir: string, name: string, allowed?: Set<s
 export class DocsController implements OnModuleInit {
   private document: Record<string, unknown> = {};
 
-  constructor(@Inject(DiscoveryService) private readonly discovery: DiscoveryService) {}
+  constructor(
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(CONSOLE_SECURITY) private readonly security: ConsoleSecurity | null,
+  ) {}
 
   /** Collects the endpoint specs of every controller in the application. */
   onModuleInit(): void {
@@ -90,7 +95,7 @@ export class DocsController implements OnModuleInit {
         if (spec) specs.push(spec);
       }
     }
-    this.document = openApiDocument(specs, '0.1.0');
+    this.document = openApiDocument(specs, '0.1.0', { bearerAuth: this.security !== null });
   }
 
   @Get('/openapi.json')
