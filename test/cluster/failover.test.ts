@@ -331,6 +331,32 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     assert.equal(new Set(stored.map((r) => r.v)).size, 12000);
   });
 
+  test('the controller’s broker restarted before its session expired: the next controller still takes its leaderships away', async () => {
+    await cluster.waitFor('all brokers in the ISRs', async () => {
+      const md = await cluster.metadata(['orders']);
+      return md.topics[0].partitions.every((p) => p.isrNodes.length === 3) ? true : undefined;
+    });
+    const before = await cluster.metadata(['orders']);
+    const controller = before.controllerId;
+    const led = before.topics[0].partitions.find((p) => p.leaderId === controller);
+    assert.ok(led !== undefined, `the controller (broker ${controller}) leads a partition of orders`);
+    await cluster.kill9(controller);
+    await cluster.restart(controller);
+    const moved = await cluster.waitFor(`a new leader epoch for orders-${led.partitionIndex}`, async () => {
+      const p = await partitionOf('orders', led.partitionIndex);
+      return p.leaderEpoch > led.leaderEpoch && p.leaderId >= 0 ? p : undefined;
+    });
+    assert.notEqual(
+      moved.leaderId,
+      controller,
+      'the bounced broker does not keep leading from its previous run',
+    );
+    await cluster.waitFor(`broker ${controller} back in the ISRs`, async () => {
+      const md = await cluster.metadata(['orders']);
+      return md.topics[0].partitions.every((p) => p.isrNodes.includes(controller)) ? true : undefined;
+    });
+  });
+
   test('acks=all is refused with NOT_ENOUGH_REPLICAS once the ISR is below min.insync.replicas; acks=1 still works', async () => {
     await cluster.waitFor('all brokers in the ISRs', async () => {
       const md = await cluster.metadata(['orders']);

@@ -91,6 +91,11 @@ export class Controller implements ControllerAdmin {
     try {
       const epoch = await store.acquireController(localId, config.brokerSessionTimeoutMs);
       if (epoch === null || this.stopped) return;
+      // A broker that bounced while the controller was gone (perhaps the controller itself) is
+      // noticed against what the previous controller saw.
+      const seen = await store.readSeenIncarnations();
+      this.incarnations.clear();
+      for (const [id, incarnation] of seen) this.incarnations.set(id, incarnation);
       this.lease = { id: localId, epoch };
       this.renewedAt = this.actingSince = Date.now();
       this.lastImbalanceCheck = Date.now();
@@ -182,14 +187,18 @@ export class Controller implements ControllerAdmin {
       for (const t of topics) for (const p of t.partitions) for (const r of p.replicas) alive.add(r);
     }
     if (detectBounces) {
+      const changed = new Map<number, string>();
       for (const b of brokers) {
         const before = this.incarnations.get(b.id);
         this.incarnations.set(b.id, b.incarnation);
-        if (before !== undefined && before !== b.incarnation) {
+        if (before === b.incarnation) continue;
+        changed.set(b.id, b.incarnation);
+        if (before !== undefined) {
           this.options.logger.log(`controller: broker ${b.id} restarted; it gives up what it led`);
           alive.delete(b.id);
         }
       }
+      await this.options.store.saveSeenIncarnations(changed);
     }
     return { alive, shuttingDown: new Set(brokers.filter((b) => b.shuttingDown).map((b) => b.id)) };
   }

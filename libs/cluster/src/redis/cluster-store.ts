@@ -284,6 +284,16 @@ export class ClusterStore {
 
   // ---- controller ------------------------------------------------------------------------
 
+  /** The brokers' incarnations as the controllers last saw them: a new controller notices a bounce its predecessor missed. */
+  async readSeenIncarnations(): Promise<Map<number, string>> {
+    const h = await this.redis.hgetall(this.key('controller:incarnations'));
+    return new Map(Object.entries(h).map(([id, incarnation]) => [Number(id), incarnation]));
+  }
+
+  async saveSeenIncarnations(seen: ReadonlyMap<number, string>): Promise<void> {
+    if (seen.size > 0) await this.redis.hset(this.key('controller:incarnations'), Object.fromEntries(seen));
+  }
+
   /** The new controller epoch, or null when another broker holds the lease. */
   async acquireController(id: number, leaseMs: number): Promise<number | null> {
     try {
