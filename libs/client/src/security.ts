@@ -46,15 +46,27 @@ export const SECURITY_PROPERTY_KEYS: readonly string[] = [
 /** Settings whose values must never be printed. */
 export const SECRET_PROPERTY_KEYS: ReadonlySet<string> = new Set(['sasl.password', 'ssl.key.password']);
 
+const ENV_REFERENCE = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
 /**
  * Reads security.protocol and its sasl.* and ssl.* settings (librdkafka's names, which kcat
- * and confluent-kafka take too) into SecurityOptions, reading the PEM files. `fail` reports
- * a setting that cannot be used, by key; messages never hold a password.
+ * and confluent-kafka take too) into SecurityOptions, reading the PEM files. A secret may be
+ * given as `${env:NAME}` (Kafka's EnvVarConfigProvider syntax), so config files need not
+ * hold it. `fail` reports a setting that cannot be used, by key; messages never hold a password.
  */
 export function securityFromProperties(
   props: Readonly<Record<string, string | undefined>>,
   fail: (key: string, problem: string) => never,
 ): SecurityOptions {
+  const secret = (key: string): string | undefined => {
+    const value = props[key];
+    const reference = ENV_REFERENCE.exec(value ?? '');
+    if (reference === null) return value;
+    const resolved = process.env[reference[1]];
+    if (resolved === undefined || resolved === '')
+      fail(key, `names the environment variable ${reference[1]}, which is not set`);
+    return resolved;
+  };
   const protocol = (props['security.protocol'] ?? 'PLAINTEXT').toUpperCase();
   if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol))
     fail('security.protocol', `must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, not "${protocol}"`);
@@ -92,7 +104,7 @@ export function securityFromProperties(
       ca: read('ssl.ca.location'),
       cert,
       key,
-      passphrase: props['ssl.key.password'],
+      passphrase: secret('ssl.key.password'),
       ...(identification === 'https' ? {} : { checkServerIdentity: () => undefined }),
     };
   }
@@ -102,7 +114,7 @@ export function securityFromProperties(
     if (mechanism !== 'PLAIN' && mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512')
       fail('sasl.mechanism', `must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, not "${mechanism}"`);
     const username = props['sasl.username'];
-    const password = props['sasl.password'];
+    const password = secret('sasl.password');
     if (username === undefined || username === '') fail('sasl.username', `is required with ${protocol}`);
     if (password === undefined || password === '') fail('sasl.password', `is required with ${protocol}`);
     sasl = {
