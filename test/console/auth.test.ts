@@ -307,4 +307,19 @@ describe('mirror flow actions need the operator role', () => {
     const resumed = await apiClient(c.url, ADMIN)('POST', `/api/flows/${id}/resume`);
     assert.deepEqual([resumed.status, resumed.body.state], [200, 'running']);
   });
+
+  test('an address guessing tokens is answered 429 with Retry-After, right tokens included, until the minute is over', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++)
+      statuses.push((await apiClient(c.url, newToken())('GET', '/api/flows')).status);
+    assert.deepEqual(statuses, [...Array(10).fill(401), 429, 429]);
+    const res = await fetch(`${c.url}/api/flows`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(res.status, 429);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After: ${retryAfter}`);
+    const body = (await res.json()) as { error: string; message: string };
+    assert.equal(body.error, 'Too Many Requests');
+    assert.match(body.message, /too many unknown bearer tokens from this address/);
+    assert.equal((await apiClient(c.url)('GET', '/api/health')).status, 200, 'health stays open');
+  });
 });

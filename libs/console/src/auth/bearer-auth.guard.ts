@@ -17,6 +17,12 @@ interface RequestLike {
 
 const REALM = 'Bearer realm="tributary-console"';
 
+/** Unknown tokens from one address within the window, past which that address is answered 429 (token guessing). */
+const MAX_UNKNOWN_TOKENS = 10;
+const GUESS_WINDOW_MS = 60_000;
+/** Addresses tracked at most; past it the oldest records are dropped. */
+const MAX_TRACKED = 10_000;
+
 /** Paths that hold data: a route there without an endpoint spec still needs the strongest role. */
 const PROTECTED = /^\/(api|metrics)(\/|$)/;
 
@@ -24,12 +30,15 @@ const PROTECTED = /^\/(api|metrics)(\/|$)/;
  * The console's one gate, global (APP_GUARD): once security is configured, every endpoint
  * asks for the role its spec names (requiredRole) and the request must carry a bearer token
  * of that role or a stronger one. No token or an unknown one is 401 with WWW-Authenticate; a
- * token whose role is too weak is 403 naming the role needed. The docs, the OpenAPI document
- * and the dashboard's files hold no data and stay open. Logs name a token, never show it.
+ * token whose role is too weak is 403 naming the role needed; an address that sent too many
+ * unknown tokens within a minute is answered 429 until the minute is over. The docs, the
+ * OpenAPI document and the dashboard's files hold no data and stay open. Logs name a token,
+ * never show it.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   private readonly logger = new Logger('console-auth');
+  private readonly guesses = new Map<string, { count: number; since: number }>();
 
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
@@ -43,7 +52,21 @@ export class BearerAuthGuard implements CanActivate {
     const needs: RequiredRole = spec ? requiredRole(spec) : PROTECTED.test(req.path) ? 'admin' : 'public';
     if (needs === 'public') return true;
     const what = `${req.method} ${req.path}`;
-    const from = `(from ${req.ip ?? 'unknown address'})`;
+    const address = req.ip ?? 'unknown address';
+    const from = `(from ${address})`;
+    // While an address is guessing, nothing it sends is checked, right tokens included.
+    const guessing = this.guesses.get(address);
+    const now = Date.now();
+    if (guessing !== undefined && now - guessing.since >= GUESS_WINDOW_MS) this.guesses.delete(address);
+    else if (guessing !== undefined && guessing.count >= MAX_UNKNOWN_TOKENS) {
+      const seconds = Math.ceil((guessing.since + GUESS_WINDOW_MS - now) / 1000);
+      throw new ApiError(
+        429,
+        `too many unknown bearer tokens from this address; try again in ${seconds} s`,
+        { retryAfterSeconds: seconds },
+        { headers: { 'Retry-After': String(seconds) } },
+      );
+    }
     const presented = bearerTokenOf(req.headers.authorization);
     if (presented === null) {
       this.logger.warn(`refused ${what}: no bearer token ${from}`);
@@ -56,6 +79,7 @@ export class BearerAuthGuard implements CanActivate {
     }
     const token = findToken(this.security, presented);
     if (token === null) {
+      this.countGuess(address, now);
       this.logger.warn(`refused ${what}: a bearer token this console does not know ${from}`);
       throw new ApiError(
         401,
@@ -76,5 +100,15 @@ export class BearerAuthGuard implements CanActivate {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       this.logger.log(`${token.name} (${token.role}): ${what}`);
     return true;
+  }
+
+  private countGuess(address: string, now: number): void {
+    const entry = this.guesses.get(address);
+    if (entry !== undefined) {
+      entry.count++;
+      return;
+    }
+    if (this.guesses.size >= MAX_TRACKED) this.guesses.delete(this.guesses.keys().next().value as string);
+    this.guesses.set(address, { count: 1, since: now });
   }
 }
