@@ -18,6 +18,8 @@ import {
 } from '@tributary/client';
 import {
   DeleteTopics,
+  DescribeCluster,
+  DescribeGroups,
   encodeRecordBatch,
   encodeRequest,
   Metadata,
@@ -468,6 +470,60 @@ describe('a secured broker: SASL_SSL with SCRAM, SSL with client certificates, A
     }
     assert.equal(await endOffset('orders'), before);
     assert.ok((await admin.listTopics()).includes('orders'));
+  });
+
+  test('authorized operations are what the ACLs allow: a topic alice writes, a cluster she may do nothing on', async () => {
+    const bit = (...ops: number[]) => ops.reduce((bits, op) => bits | (1 << op), 0);
+    const as = async (user: string, password: string, mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512') =>
+      new Connection({
+        host: '127.0.0.1',
+        port: ports.SASL_SSL,
+        ssl: { ca: fs.readFileSync(certs.ca) },
+        sasl: { mechanism, username: user, password },
+      }).connect();
+    const alice = await as('alice', ALICE_PASSWORD, 'SCRAM-SHA-256');
+    const superUser = await as('admin', ADMIN_PASSWORD, 'SCRAM-SHA-512');
+    try {
+      const md = await alice.send(Metadata, 10, {
+        topics: [{ name: 'orders', topicId: NULL_TOPIC_ID }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: true,
+        includeTopicAuthorizedOperations: true,
+      });
+      assert.equal(
+        md.topics[0].topicAuthorizedOperations,
+        bit(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE),
+      );
+      assert.equal(md.clusterAuthorizedOperations, 0);
+      const plain = await alice.send(Metadata, 10, {
+        topics: [{ name: 'orders', topicId: NULL_TOPIC_ID }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      assert.equal(plain.topics[0].topicAuthorizedOperations, -2147483648, 'not asked: left out');
+      const cluster = await superUser.request(DescribeCluster, { includeClusterAuthorizedOperations: true });
+      assert.equal(
+        cluster.clusterAuthorizedOperations,
+        bit(
+          AclOperation.CREATE,
+          AclOperation.ALTER,
+          AclOperation.DESCRIBE,
+          AclOperation.CLUSTER_ACTION,
+          AclOperation.DESCRIBE_CONFIGS,
+          AclOperation.ALTER_CONFIGS,
+          AclOperation.IDEMPOTENT_WRITE,
+        ),
+      );
+      const groups = await alice.request(DescribeGroups, {
+        groups: ['orders-app'],
+        includeAuthorizedOperations: true,
+      });
+      assert.equal(groups.groups[0].authorizedOperations, bit(AclOperation.READ, AclOperation.DESCRIBE));
+    } finally {
+      alice.close();
+      superUser.close();
+    }
   });
 
   test('ACLs are listed by filter and deleted; a deleted ALLOW takes effect at once', async () => {

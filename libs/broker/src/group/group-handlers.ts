@@ -1,5 +1,6 @@
 import {
   AclOperation,
+  AclResourceType,
   DeleteGroups,
   DescribeGroups,
   ErrorCode,
@@ -16,7 +17,13 @@ import {
 import type { BrokerContext } from '../broker-context';
 import type { ApiHandler } from '../handlers/handler';
 import type { Connection } from '../network/connection';
-import { authorizeCluster, authorizeGroup, authorizeTopic } from '../security/authorize';
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  authorizeCluster,
+  authorizedOperations,
+  authorizeGroup,
+  authorizeTopic,
+} from '../security/authorize';
 import { joinError, syncError, type Protocol } from './group';
 import type { FetchedOffset, GroupCoordinator, OffsetToCommit } from './group-coordinator';
 import { OFFSETS_TOPIC, type GroupStore } from './group-store';
@@ -26,10 +33,6 @@ const OFFSET_COMMIT_TIMEOUT_MS = 5000;
 
 /** FindCoordinator key types. */
 export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
-
-/** DescribeGroups' authorizedOperations without ACLs: READ (3), DELETE (6) and DESCRIBE (8) on a group. */
-const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 interface TopicPartition {
   topic: string;
@@ -495,7 +498,7 @@ export function describeGroupsHandler(
               memberAssignment: m.assignment,
             })),
             authorizedOperations: request.includeAuthorizedOperations
-              ? GROUP_AUTHORIZED_OPERATIONS
+              ? authorizedOperations(ctx, connection, AclResourceType.GROUP, groupId)
               : AUTHORIZED_OPERATIONS_OMITTED,
           };
         }),

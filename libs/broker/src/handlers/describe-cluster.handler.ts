@@ -1,11 +1,12 @@
-import { DescribeCluster, ErrorCode } from '@tributary/protocol';
+import { AclResourceType, CLUSTER_RESOURCE_NAME, DescribeCluster, ErrorCode } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../security/authorize';
 import type { ApiHandler } from './handler';
 
 export function describeClusterHandler(ctx: BrokerContext): ApiHandler<typeof DescribeCluster> {
   return {
     api: DescribeCluster,
-    handle(_request, { connection }) {
+    handle(request, { connection }) {
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
@@ -16,7 +17,9 @@ export function describeClusterHandler(ctx: BrokerContext): ApiHandler<typeof De
         brokers: ctx.cluster
           .brokers(connection)
           .map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-        clusterAuthorizedOperations: -2147483648,
+        clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
+          ? authorizedOperations(ctx, connection, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)
+          : AUTHORIZED_OPERATIONS_OMITTED,
       };
     },
   };

@@ -1,6 +1,18 @@
-import { AclOperation, ErrorCode, errorCodeOf, Metadata } from '@tributary/protocol';
+import {
+  AclOperation,
+  AclResourceType,
+  CLUSTER_RESOURCE_NAME,
+  ErrorCode,
+  errorCodeOf,
+  Metadata,
+} from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
-import { authorizeCluster, authorizeTopic } from '../security/authorize';
+import {
+  AUTHORIZED_OPERATIONS_OMITTED,
+  authorizeCluster,
+  authorizedOperations,
+  authorizeTopic,
+} from '../security/authorize';
 import { isInternalTopic } from './produce.handler';
 import type { ApiHandler } from './handler';
 
@@ -56,6 +68,9 @@ export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata>
           name,
           topicId: topic.topicId,
           isInternal: isInternalTopic(name),
+          topicAuthorizedOperations: request.includeTopicAuthorizedOperations
+            ? authorizedOperations(ctx, connection, AclResourceType.TOPIC, name)
+            : AUTHORIZED_OPERATIONS_OMITTED,
           partitions: Array.from({ length: topic.numPartitions }, (_, partitionIndex) => {
             const l = ctx.cluster.leadership(name, partitionIndex);
             return {
@@ -76,6 +91,10 @@ export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata>
         clusterId: ctx.cluster.clusterId,
         controllerId: ctx.cluster.controllerId,
         topics,
+        clusterAuthorizedOperations:
+          apiVersion <= 10 && request.includeClusterAuthorizedOperations
+            ? authorizedOperations(ctx, connection, AclResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)
+            : AUTHORIZED_OPERATIONS_OMITTED,
       };
     },
   };

@@ -91,6 +91,18 @@ export class AclAuthorizer {
     return decision;
   }
 
+  /**
+   * Kafka's authorized-operations bit field (bit n: operation code n) of the operations the
+   * session may do on the resource, among those the resource type supports; every supported
+   * one without an authorizer, as Kafka answers.
+   */
+  authorizedOperations(session: Session, resourceType: number, name: string): number {
+    let bits = 0;
+    for (const operation of SUPPORTED_OPERATIONS.get(resourceType) ?? [])
+      if (this.authorize(session, operation, resourceType, name)) bits |= 1 << operation;
+    return bits;
+  }
+
   private matching(resourceType: number, name: string): AclBinding[] {
     const index = this.byType.get(resourceType);
     if (index === undefined) return [];
@@ -164,6 +176,39 @@ export class AclAuthorizer {
     );
   }
 }
+
+/** The operations each resource type supports (Kafka's AclEntry.supportedOperations). */
+const SUPPORTED_OPERATIONS: ReadonlyMap<number, readonly number[]> = new Map([
+  [
+    AclResourceType.TOPIC,
+    [
+      AclOperation.READ,
+      AclOperation.WRITE,
+      AclOperation.CREATE,
+      AclOperation.DESCRIBE,
+      AclOperation.DELETE,
+      AclOperation.ALTER,
+      AclOperation.DESCRIBE_CONFIGS,
+      AclOperation.ALTER_CONFIGS,
+    ],
+  ],
+  [AclResourceType.GROUP, [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE]],
+  [
+    AclResourceType.CLUSTER,
+    [
+      AclOperation.CREATE,
+      AclOperation.CLUSTER_ACTION,
+      AclOperation.DESCRIBE_CONFIGS,
+      AclOperation.ALTER_CONFIGS,
+      AclOperation.IDEMPOTENT_WRITE,
+      AclOperation.ALTER,
+      AclOperation.DESCRIBE,
+    ],
+  ],
+  [AclResourceType.TRANSACTIONAL_ID, [AclOperation.DESCRIBE, AclOperation.WRITE]],
+  [AclResourceType.DELEGATION_TOKEN, [AclOperation.DESCRIBE]],
+  [AclResourceType.USER, [AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS]],
+]);
 
 /** The resource types ACLs may name (CreateAcls refuses ANY and UNKNOWN). */
 export const BINDABLE_RESOURCE_TYPES: ReadonlySet<number> = new Set([

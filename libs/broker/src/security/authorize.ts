@@ -29,3 +29,16 @@ export function authorizeCluster(ctx: BrokerContext, connection: Connection, ope
     CLUSTER_RESOURCE_NAME,
   );
 }
+
+/** Kafka's authorized-operations field: the bits of what the principal may do on the resource. */
+export function authorizedOperations(
+  ctx: BrokerContext,
+  connection: Connection,
+  resourceType: number,
+  name: string,
+): number {
+  return ctx.security.authorizer.authorizedOperations(connection.session, resourceType, name);
+}
+
+/** What an authorized-operations field holds when the client did not ask for it. */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
