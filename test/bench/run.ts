@@ -98,6 +98,11 @@ async function timed(cmd: string, args: string[], input?: Buffer): Promise<numbe
   return (performance.now() - started) / 1000;
 }
 
+/** kcat's arguments to read `count` records of a topic from the beginning, printing only values. */
+function kcatConsume(topic: string, count: number): string[] {
+  return ['-t', topic, '-C', '-o', 'beginning', '-e', '-q', '-c', String(count), '-f', '%s\\n'];
+}
+
 interface Row {
   case: string;
   records: number;
@@ -126,23 +131,7 @@ async function throughput(
     floor.push(await floorSeconds(file, dir));
     const topic = await createTopic(client, partitions);
     produce.push(await timed('kcat', ['-b', broker.bootstrap, '-t', topic, '-P', ...KCAT_PRODUCER], input));
-    consume.push(
-      await timed('kcat', [
-        '-b',
-        broker.bootstrap,
-        '-t',
-        topic,
-        '-C',
-        '-o',
-        'beginning',
-        '-e',
-        '-q',
-        '-c',
-        String(count),
-        '-f',
-        '%s\\n',
-      ]),
-    );
+    consume.push(await timed('kcat', ['-b', broker.bootstrap, ...kcatConsume(topic, count)]));
     await client.request(DeleteTopics, { topicNames: [topic], timeoutMs: 10000 });
   }
   fs.rmSync(file);
@@ -190,23 +179,7 @@ async function clientVsKcat(
   for (let i = 0; i < REPEATS; i++) {
     const theirs = await createTopic(client, 1);
     kp.push(await timed('kcat', ['-b', broker.bootstrap, '-t', theirs, '-P', ...KCAT_PRODUCER], input));
-    kc.push(
-      await timed('kcat', [
-        '-b',
-        broker.bootstrap,
-        '-t',
-        theirs,
-        '-C',
-        '-o',
-        'beginning',
-        '-e',
-        '-q',
-        '-c',
-        String(count),
-        '-f',
-        '%s\\n',
-      ]),
-    );
+    kc.push(await timed('kcat', ['-b', broker.bootstrap, ...kcatConsume(theirs, count)]));
     const ours = await createTopic(client, 1);
     op.push(
       await workerSeconds(worker, ['produce', broker.bootstrap, ours, String(count), String(recordSize)]),
@@ -407,22 +380,7 @@ async function securityOverhead(dir: string): Promise<SecurityRow[]> {
       for (const [at, [, via]] of listeners.entries()) {
         const topic = await createTopic(client, partitions);
         produce[at].push(await timed('kcat', [...via, '-t', topic, '-P', ...KCAT_PRODUCER], input));
-        consume[at].push(
-          await timed('kcat', [
-            ...via,
-            '-t',
-            topic,
-            '-C',
-            '-o',
-            'beginning',
-            '-e',
-            '-q',
-            '-c',
-            String(count),
-            '-f',
-            '%s\\n',
-          ]),
-        );
+        consume[at].push(await timed('kcat', [...via, ...kcatConsume(topic, count)]));
         await client.request(DeleteTopics, { topicNames: [topic], timeoutMs: 10000 });
       }
     }

@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import {
   AclOperation,
   AclPatternType,
-  AclPermissionType,
   AclResourceType,
   Admin,
   Producer,
@@ -17,6 +16,7 @@ import {
   writeMirrorConfig,
   type MirrorWorker,
 } from '../support/mirror-process';
+import { allow } from '../support/acls';
 import { startRedis, type RedisProcess } from '../support/redis-process';
 import { startSaslSslBroker, type SecureBroker } from '../support/secure-broker';
 import { makeCertificates, type TestCertificates } from '../support/tls-certs';
@@ -26,21 +26,6 @@ const ADMIN_B = { name: 'admin-b', password: 'zone-b-admin-a07c' };
 const MIRROR_A = { name: 'mirror-a', password: 'zone-a-mirror-3b9f' };
 const MIRROR_B = { name: 'mirror-b', password: 'zone-b-mirror-c42d' };
 const SECRETS = [ADMIN_A, ADMIN_B, MIRROR_A, MIRROR_B].map((u) => u.password);
-
-const allow = (
-  principal: string,
-  resourceType: number,
-  resourceName: string,
-  operation: number,
-  patternType: number = AclPatternType.LITERAL,
-) => ({
-  principal,
-  resourceType,
-  resourceName,
-  operation,
-  patternType,
-  permissionType: AclPermissionType.ALLOW,
-});
 
 /**
  * Two security zones: clusters that let in only their own SCRAM users over SASL_SSL, with

@@ -35,6 +35,7 @@ import {
   tempDir,
   type BrokerProcess,
 } from '../support/broker-process';
+import { allow } from '../support/acls';
 import { until } from '../support/mirror-process';
 import { makeCertificates, type TestCertificates } from '../support/tls-certs';
 
@@ -138,20 +139,6 @@ describe('a secured broker: SASL_SSL with SCRAM, SSL with client certificates, A
         { user: 'bob', mechanism: 'SCRAM-SHA-512', password: BOB_PASSWORD, iterations: 8192 },
         { user: 'mallory', mechanism: 'SCRAM-SHA-256', password: MALLORY_PASSWORD },
       ],
-    });
-    const allow = (
-      principal: string,
-      resourceType: number,
-      resourceName: string,
-      operation: number,
-      patternType: number = AclPatternType.LITERAL,
-    ) => ({
-      principal,
-      resourceType,
-      resourceName,
-      operation,
-      patternType,
-      permissionType: AclPermissionType.ALLOW,
     });
     await admin.createAcls([
       allow('User:alice', AclResourceType.TOPIC, 'ord', AclOperation.WRITE, AclPatternType.PREFIXED),

@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import {
   AclOperation,
   AclPatternType,
-  AclPermissionType,
   AclResourceType,
   Admin,
   ConnectionError,
@@ -14,6 +13,7 @@ import {
   Producer,
   type ClientOptions,
 } from '@tributary/client';
+import { allow } from '../support/acls';
 import { startCluster, type TestCluster } from '../support/cluster-process';
 import { until } from '../support/mirror-process';
 import { makeCertificates, type TestCertificates } from '../support/tls-certs';
@@ -85,25 +85,10 @@ describe(
         await admin.alterUserScramCredentials({
           upsertions: [{ user: 'alice', mechanism: 'SCRAM-SHA-512', password: ALICE_PASSWORD }],
         });
-        await admin.createAcls(
-          [AclOperation.WRITE, AclOperation.READ].map((operation) => ({
-            principal: 'User:alice',
-            resourceType: AclResourceType.TOPIC,
-            resourceName: 'ledger',
-            patternType: AclPatternType.LITERAL,
-            operation,
-            permissionType: AclPermissionType.ALLOW,
-          })),
-        );
         await admin.createAcls([
-          {
-            principal: 'User:alice',
-            resourceType: AclResourceType.GROUP,
-            resourceName: 'ledger-',
-            patternType: AclPatternType.PREFIXED,
-            operation: AclOperation.READ,
-            permissionType: AclPermissionType.ALLOW,
-          },
+          allow('User:alice', AclResourceType.TOPIC, 'ledger', AclOperation.WRITE),
+          allow('User:alice', AclResourceType.TOPIC, 'ledger', AclOperation.READ),
+          allow('User:alice', AclResourceType.GROUP, 'ledger-', AclOperation.READ, AclPatternType.PREFIXED),
         ]);
         // the ISR of every partition is all three: the followers fetch over the SSL listener
         await until(
