@@ -55,6 +55,8 @@ export class Controller implements ControllerAdmin {
   private lastImbalanceCheck = 0;
   /** Each broker's incarnation when last seen, to notice restarts within a session timeout. */
   private readonly incarnations = new Map<number, string>();
+  /** The brokers registered at the last look, to announce the ones whose registration expired. */
+  private registered = new Set<number>();
   private stopped = false;
 
   constructor(private readonly options: ControllerOptions) {}
@@ -182,6 +184,12 @@ export class Controller implements ControllerAdmin {
     const brokers = await this.options.store.readBrokers();
     this.options.metadata.setBrokers(brokers);
     const alive = new Set(brokers.map((b) => b.id));
+    // An expiry publishes nothing by itself: announce it before any leadership moves, so no
+    // broker answers Metadata with the dead leader after another has answered with the new one
+    // (librdkafka 2.0 follows such a stale answer back and stays there).
+    const expired = [...this.registered].some((id) => !alive.has(id));
+    this.registered = new Set(alive);
+    if (expired) await this.options.store.announceBrokers();
     if (Date.now() - this.actingSince < this.options.config.brokerSessionTimeoutMs) {
       // Still in the grace period: a replica that has not registered (yet) is not taken for dead.
       for (const t of topics) for (const p of t.partitions) for (const r of p.replicas) alive.add(r);

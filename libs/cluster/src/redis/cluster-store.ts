@@ -284,6 +284,11 @@ export class ClusterStore {
 
   // ---- controller ------------------------------------------------------------------------
 
+  /** Tells every broker that the set of registered brokers changed (a registration expired). */
+  async announceBrokers(): Promise<void> {
+    await this.redis.publish(this.channel, 'brokers');
+  }
+
   /** The brokers' incarnations as the controllers last saw them: a new controller notices a bounce its predecessor missed. */
   async readSeenIncarnations(): Promise<Map<number, string>> {
     const h = await this.redis.hgetall(this.key('controller:incarnations'));
