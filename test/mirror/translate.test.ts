@@ -315,18 +315,20 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
     await redis?.stop();
   });
 
-  test('prefix policy: x.orders reaches y and y.orders reaches x, and nothing comes back', async () => {
+  /** `count` records born on each side: values x-0.. on x and y-0.. on y. */
+  const produceOnBoth = async (topic: string, count: number): Promise<void> => {
     for (const [b, name] of [
       [x, 'x'],
       [y, 'y'],
     ] as const) {
       const p = new Producer({ bootstrapServers: b.bootstrap });
-      await p.send({
-        topic: 'orders',
-        messages: Array.from({ length: 50 }, (_, i) => ({ value: `${name}-${i}` })),
-      });
+      await p.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ value: `${name}-${i}` })) });
       await p.close();
     }
+  };
+
+  test('prefix policy: x.orders reaches y and y.orders reaches x, and nothing comes back', async () => {
+    await produceOnBoth('orders', 50);
     await until(
       'each side has the other one’s orders',
       async () =>
@@ -348,17 +350,7 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
   });
 
   test('identity policy: records born on either side reach the other once and never echo', async () => {
-    for (const [b, name] of [
-      [x, 'x'],
-      [y, 'y'],
-    ] as const) {
-      const p = new Producer({ bootstrapServers: b.bootstrap });
-      await p.send({
-        topic: 'shared',
-        messages: Array.from({ length: 40 }, (_, i) => ({ value: `${name}-${i}` })),
-      });
-      await p.close();
-    }
+    await produceOnBoth('shared', 40);
     await until(
       'both sides hold all 80',
       async () =>

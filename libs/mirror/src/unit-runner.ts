@@ -147,32 +147,46 @@ export class UnitRunner {
     if (wait > 0) await sleep(wait);
   }
 
+  private fetchNext(): Promise<RawFetch> {
+    return this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS);
+  }
+
+  /**
+   * A fetch's answer, or null when the source deleted what was not yet copied (retention):
+   * the position moves past the gap and the caller fetches again. Other errors are thrown.
+   */
+  private async fromSource(fetching: Promise<RawFetch>): Promise<RawFetch | null> {
+    const fetched = await fetching;
+    const { topic, partition } = this.unit;
+    if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      const [start] = await this.ctx.source.admin.listOffsets([{ topic, partition }], 'earliest');
+      if (start.offset > this.position) {
+        this.ctx.logger.warn(
+          `${this.ctx.flow.name} ${topic}-${partition}: source starts at ${start.offset}, past ${this.position}: skipping the gap`,
+        );
+        this.position = start.offset;
+        return null;
+      }
+    }
+    if (fetched.errorCode !== ErrorCode.NONE)
+      throw new KafkaProtocolError(fetched.errorCode, `fetch ${topic}-${partition}`);
+    this.sourceEnd = fetched.highWatermark;
+    return fetched;
+  }
+
   // ---- preserve --------------------------------------------------------------------------
 
   private async runPreserve(): Promise<UnitOutcome> {
-    const { source, target, flow } = this.ctx;
+    const { target, flow } = this.ctx;
     const { topic, partition } = this.unit;
     const [end] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'latest');
     this.position = end.offset;
     let pending: Promise<RawFetch> | null = null;
     while (!this.ctx.shouldStop()) {
       if (await this.paused()) return this.pausedOutcome();
-      const fetched = await (pending ?? this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS));
+      const fetched = await this.fromSource(pending ?? this.fetchNext());
       pending = null;
-      if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-        // The source deleted what was not yet copied (retention): the mirror continues after a gap.
-        const [start] = await source.admin.listOffsets([{ topic, partition }], 'earliest');
-        if (start.offset > this.position) {
-          this.ctx.logger.warn(
-            `${flow.name} ${topic}-${partition}: source starts at ${start.offset}, past ${this.position}: skipping the gap`,
-          );
-          this.position = start.offset;
-          continue;
-        }
-      }
-      if (fetched.errorCode !== ErrorCode.NONE)
-        throw new KafkaProtocolError(fetched.errorCode, `fetch ${topic}-${partition}`);
-      this.sourceEnd = fetched.highWatermark;
+      if (fetched === null) continue;
       if (fetched.records.length === 0) {
         await this.reportStatus('preserve', false);
         continue;
@@ -286,17 +300,8 @@ export class UnitRunner {
     while (!this.ctx.shouldStop()) {
       if (lockLost()) return 'busy';
       if (await this.paused()) return this.pausedOutcome();
-      const fetched = await this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS);
-      if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-        const [start] = await source.admin.listOffsets([{ topic, partition }], 'earliest');
-        if (start.offset > this.position) {
-          this.position = start.offset;
-          continue;
-        }
-      }
-      if (fetched.errorCode !== ErrorCode.NONE)
-        throw new KafkaProtocolError(fetched.errorCode, `fetch ${topic}-${partition}`);
-      this.sourceEnd = fetched.highWatermark;
+      const fetched = await this.fromSource(this.fetchNext());
+      if (fetched === null) continue;
       if (fetched.records.length === 0) {
         await this.reportStatus('translate', false);
         if (await othersWaiting()) return 'handover';
