@@ -98,12 +98,25 @@ interface Box {
   value: number;
 }
 
-export class Counter extends Metric<Box> {
-  readonly type = 'counter';
-
+/** A metric of one number per series (counters and gauges). */
+abstract class ValueMetric extends Metric<Box> {
   protected initial(): Box {
     return { value: 0 };
   }
+
+  get(labels: Labels = {}): number {
+    return this.stateFor(labels).value;
+  }
+
+  render(out: string[]): void {
+    this.header(out);
+    for (const s of this.series.values())
+      out.push(`${this.name}${this.labelText(s.values)} ${num(s.state.value)}`);
+  }
+}
+
+export class Counter extends ValueMetric {
+  readonly type = 'counter';
 
   inc(labels: Labels = {}, by = 1): void {
     if (by < 0) throw new Error(`${this.name}: a counter only goes up (inc by ${by})`);
@@ -119,24 +132,10 @@ export class Counter extends Metric<Box> {
       },
     };
   }
-
-  get(labels: Labels = {}): number {
-    return this.stateFor(labels).value;
-  }
-
-  render(out: string[]): void {
-    this.header(out);
-    for (const s of this.series.values())
-      out.push(`${this.name}${this.labelText(s.values)} ${num(s.state.value)}`);
-  }
 }
 
-export class Gauge extends Metric<Box> {
+export class Gauge extends ValueMetric {
   readonly type = 'gauge';
-
-  protected initial(): Box {
-    return { value: 0 };
-  }
 
   set(labels: Labels, value: number): void {
     this.stateFor(labels).value = value;
@@ -144,16 +143,6 @@ export class Gauge extends Metric<Box> {
 
   inc(labels: Labels = {}, by = 1): void {
     this.stateFor(labels).value += by;
-  }
-
-  get(labels: Labels = {}): number {
-    return this.stateFor(labels).value;
-  }
-
-  render(out: string[]): void {
-    this.header(out);
-    for (const s of this.series.values())
-      out.push(`${this.name}${this.labelText(s.values)} ${num(s.state.value)}`);
   }
 }
 
