@@ -332,14 +332,19 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
   });
 
   test('the controller’s broker restarted before its session expired: the next controller still takes its leaderships away', async () => {
-    await cluster.waitFor('all brokers in the ISRs', async () => {
-      const md = await cluster.metadata(['orders']);
-      return md.topics[0].partitions.every((p) => p.isrNodes.length === 3) ? true : undefined;
-    });
-    const before = await cluster.metadata(['orders']);
-    const controller = before.controllerId;
-    const led = before.topics[0].partitions.find((p) => p.leaderId === controller);
-    assert.ok(led !== undefined, `the controller (broker ${controller}) leads a partition of orders`);
+    // The previous test's bounce may have left the controller leading nothing until the
+    // preferred-leader rebalance (every second here) gives its partitions back.
+    const { controller, led } = await cluster.waitFor(
+      'all brokers in the ISRs and the controller leading a partition of orders',
+      async () => {
+        const md = await cluster.metadata(['orders']);
+        const partitions = md.topics[0].partitions;
+        const led = partitions.find((p) => p.leaderId === md.controllerId);
+        return partitions.every((p) => p.isrNodes.length === 3) && led !== undefined
+          ? { controller: md.controllerId, led }
+          : undefined;
+      },
+    );
     await cluster.kill9(controller);
     await cluster.restart(controller);
     const moved = await cluster.waitFor(`a new leader epoch for orders-${led.partitionIndex}`, async () => {

@@ -184,8 +184,10 @@ export async function mount(root, { params }) {
   const alter = async (body, done) => {
     try {
       await api('PATCH', `${path}/configs`, body);
-      setHtml($('#config-message'), html`<div class="alert ok">${done}</div>`);
+      // Reload first: the message then means the table shows the change, and an edit begun
+      // after the message appears is not wiped by the reload.
       await loadConfigs();
+      setHtml($('#config-message'), html`<div class="alert ok">${done}</div>`);
     } catch (err) {
       setHtml($('#config-message'), html`<div class="alert">${err.message}</div>`);
     }
