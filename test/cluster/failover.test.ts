@@ -59,7 +59,12 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
   before(async () => {
     cluster = await startCluster({
       brokers: 3,
-      settings: ['auto.leader.rebalance.enable=true', 'leader.imbalance.check.interval.seconds=1'],
+      settings: [
+        'auto.leader.rebalance.enable=true',
+        'leader.imbalance.check.interval.seconds=1',
+        // Short follower long polls, so the divergence test's paused followers hold no parked fetch.
+        'replica.fetch.wait.max.ms=100',
+      ],
       flags: ['--metrics-listen', '127.0.0.1:0'],
     });
   });
@@ -72,6 +77,27 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     const md = await cluster.metadata([topic]);
     return md.topics[0].partitions.find((p) => p.partitionIndex === partition)!;
   };
+
+  /** Waits until a broker's own Metadata names it the leader: others may learn of it first. */
+  const leadsByItsOwnAccount = (topic: string, partition: number, nodeId: number) =>
+    cluster.waitFor(`broker ${nodeId} to know it leads ${topic}-${partition}`, async () => {
+      const md = await cluster.metadata([topic], nodeId);
+      const p = md.topics[0].partitions.find((x) => x.partitionIndex === partition);
+      return p?.leaderId === nodeId ? true : undefined;
+    });
+
+  /**
+   * The leader the controller chose when it moved a partition to `leaderEpoch`, read from its
+   * log: the preferred-leader rebalance may move it on again within moments, too fast for polling
+   * Metadata to see.
+   */
+  const leaderChosenAt = (topic: string, partition: number, leaderEpoch: number) =>
+    cluster.waitFor(`the controller to move ${topic}-${partition} to epoch ${leaderEpoch}`, async () => {
+      const chosen = new RegExp(
+        `controller: ${topic}-${partition}: leader -?\\d+ -> (-?\\d+), epoch ${leaderEpoch}\\b`,
+      ).exec(outputs(cluster));
+      return chosen === null ? undefined : Number(chosen[1]);
+    });
 
   test('kill -9 of a leader under an idempotent acks=all producer: every acknowledged record survives once, the producer moves on within seconds', async () => {
     const admin = new Admin({ bootstrapServers: cluster.bootstrap });
@@ -193,6 +219,7 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
       const p = await partitionOf('diverge', 0);
       return p.leaderId >= 0 && p.isrNodes.length === 3 ? p : undefined;
     });
+    await leadsByItsOwnAccount('diverge', 0, start.leaderId);
     const leader = cluster.node(start.leaderId);
     for (let i = 0; i < 5; i++)
       assert.equal((await produce(leader.port, 'diverge', 0, -1, `kept-${i}`)).errorCode, 0);
@@ -210,6 +237,7 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
       const p = await partitionOf('diverge', 0);
       return p.leaderId >= 0 && p.leaderId !== leader.nodeId ? p : undefined;
     });
+    await leadsByItsOwnAccount('diverge', 0, moved.leaderId);
     assert.equal((await produce(cluster.node(moved.leaderId).port, 'diverge', 0, -1, 'after')).errorCode, 0);
 
     await cluster.restart(leader.nodeId);
@@ -314,12 +342,8 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     const bounced = p2.leaderId;
     await cluster.kill9(bounced);
     await cluster.restart(bounced);
-    const moved = await cluster.waitFor('a new leader epoch for orders-2', async () => {
-      const p = await partitionOf('orders', 2);
-      return p.leaderEpoch > p2.leaderEpoch && p.leaderId >= 0 ? p : undefined;
-    });
     assert.notEqual(
-      moved.leaderId,
+      await leaderChosenAt('orders', 2, p2.leaderEpoch + 1),
       bounced,
       'the restarted broker does not keep leading from its previous run',
     );
@@ -347,12 +371,8 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     );
     await cluster.kill9(controller);
     await cluster.restart(controller);
-    const moved = await cluster.waitFor(`a new leader epoch for orders-${led.partitionIndex}`, async () => {
-      const p = await partitionOf('orders', led.partitionIndex);
-      return p.leaderEpoch > led.leaderEpoch && p.leaderId >= 0 ? p : undefined;
-    });
     assert.notEqual(
-      moved.leaderId,
+      await leaderChosenAt('orders', led.partitionIndex, led.leaderEpoch + 1),
       controller,
       'the bounced broker does not keep leading from its previous run',
     );

@@ -259,6 +259,7 @@ describe('tributary console and mirror', () => {
         'the console prints its address',
         async () => /^console on (http:\/\/\S+) for local:/m.exec(out)?.[1],
         (u) => u !== undefined,
+        30_000,
       )) as string;
       const clusters = (await (await fetch(`${url}/api/clusters`)).json()) as {
         items: { alias: string; reachable: boolean }[];

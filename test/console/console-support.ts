@@ -88,6 +88,7 @@ export async function startConsoleProcess(
         return /^console on (http:\/\/\S+) for /m.exec(out)?.[1];
       },
       (u) => u !== undefined,
+      30_000,
     );
     return { url: url as string, output: () => out, stop };
   } catch (err) {

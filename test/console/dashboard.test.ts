@@ -85,7 +85,7 @@ test('overview: both clusters on the topology map, live throughput, no mirror sa
   await page.waitForFunction(
     "[...document.querySelectorAll('#chart-throughput polyline')].filter((l) => l.getAttribute('points').split(' ').length >= 5).length === 2",
     undefined,
-    { timeout: 30000 },
+    { timeout: 60000 },
   );
   await page.waitForFunction(
     "Number(document.querySelector('#clusters tbody tr td:last-child')?.textContent?.replace(/,/g, '')) > 0",

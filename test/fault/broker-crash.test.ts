@@ -41,18 +41,15 @@ describe('a broker that crashes', () => {
     });
     let acked = '';
     producer.stdout.on('data', (d: Buffer) => (acked += d.toString()));
+    const ackLines = () => acked.split('\n').filter((l) => /^\d+ \d+ v\d+$/.test(l));
     const deadline = Date.now() + 30_000;
-    while (acked.split('\n').length < 5000 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    while (ackLines().length < 5000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await broker.kill9();
     await new Promise((r) => setTimeout(r, 300));
     producer.kill('SIGKILL');
     await new Promise((r) => producer.once('exit', r));
 
-    const acks = acked
-      .split('\n')
-      .filter((l) => /^\d+ \d+ v\d+$/.test(l))
-      .map((l) => l.split(' '));
+    const acks = ackLines().map((l) => l.split(' '));
     assert.ok(acks.length >= 5000, `the producer was acknowledged ${acks.length} records before the crash`);
 
     broker = await startBroker({ dataDir, port });

@@ -310,7 +310,8 @@ describe('a confluent-kafka consumer group against a broker process', () => {
     await waitFor('the survivors to take over', () => everyoneOwns([a, c]), 30_000, diagnostics);
     const takeover = Math.max(...[a, c].flatMap((m) => m.of('assign').map((e) => e.t))) - killedAt;
     assert.ok(
-      takeover <= SESSION_TIMEOUT_S + 4,
+      // Expiry, the heartbeat that learns of it, rejoin and sync: seconds on a loaded 2-core machine.
+      takeover <= SESSION_TIMEOUT_S + 10,
       `survivors took over ${takeover.toFixed(1)} s after the kill (session timeout ${SESSION_TIMEOUT_S} s)`,
     );
 

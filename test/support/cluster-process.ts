@@ -42,8 +42,8 @@ export interface TestCluster {
   /** Starts a stopped or killed broker again on its port and data dir. */
   restart(id: number): Promise<void>;
   kill9(id: number): Promise<void>;
-  /** Metadata from the first live broker that answers. */
-  metadata(topics?: string[] | null): Promise<ResponseOf<typeof Metadata>>;
+  /** Metadata from the first live broker that answers, or from broker `fromNode` only. */
+  metadata(topics?: string[] | null, fromNode?: number): Promise<ResponseOf<typeof Metadata>>;
   /** Polls `check` every 100 ms until it returns a value (not undefined), failing after timeoutMs. */
   waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
@@ -100,9 +100,9 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     async kill9(id) {
       await nodes[id - 1].process.kill9();
     },
-    async metadata(topics = null) {
+    async metadata(topics = null, fromNode?: number) {
       let last: unknown = null;
-      for (const n of nodes.filter((x) => x.alive)) {
+      for (const n of nodes.filter((x) => x.alive && (fromNode === undefined || x.nodeId === fromNode))) {
         const conn = new Connection({ host: '127.0.0.1', port: n.port, requestTimeoutMs: 5000 });
         try {
           await conn.connect();
