@@ -7,9 +7,8 @@ import { Admin, ConfigResourceType, Connection } from '@tributary/client';
 import {
   AlterPartitionReassignments,
   DescribeLogDirs,
-  ElectLeaders,
   ErrorCode,
-  ListPartitionReassignments,
+  KafkaProtocolError,
 } from '@tributary/protocol';
 import { MAIN, ROOT, runAsync, tempDir } from '../support/broker-process';
 import { freePort } from '../support/redis-process';
@@ -22,6 +21,8 @@ async function connectTo(cluster: TestCluster, nodeId: number): Promise<Connecti
     requestTimeoutMs: 15_000,
   }).connect();
 }
+
+const kafkaError = (code: number) => (err: unknown) => err instanceof KafkaProtocolError && err.code === code;
 
 async function controller(cluster: TestCluster): Promise<number> {
   return cluster.waitFor('a controller', async () => {
@@ -71,11 +72,10 @@ describe('administering a replicated cluster', { timeout: 240_000 }, () => {
   test('a reassignment moves a partition to other brokers, catching up within the throttle, without losing a record', async () => {
     const admin = new Admin({ bootstrapServers: cluster.bootstrap });
     await admin.createTopics([{ name: 'moving', assignments: [[1, 2]] }]);
-    await admin.close();
     await produceBytes(cluster.bootstrap, 'moving', 1200, 1000);
     const ctl = await controller(cluster);
-    const conn = await connectTo(cluster, ctl);
     const other = await connectTo(cluster, ctl === 1 ? 2 : 1);
+    const moving0 = { topic: 'moving', partition: 0 };
     try {
       const notController = await other.request(AlterPartitionReassignments, {
         timeoutMs: 10_000,
@@ -83,39 +83,27 @@ describe('administering a replicated cluster', { timeout: 240_000 }, () => {
       });
       assert.equal(notController.errorCode, ErrorCode.NOT_CONTROLLER);
 
-      const refused = await conn.request(AlterPartitionReassignments, {
-        timeoutMs: 10_000,
-        topics: [{ name: 'moving', partitions: [{ partitionIndex: 0, replicas: [2, 9] }] }],
-      });
-      assert.equal(refused.responses[0].partitions[0].errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
-      const nothingToCancel = await conn.request(AlterPartitionReassignments, {
-        timeoutMs: 10_000,
-        topics: [{ name: 'moving', partitions: [{ partitionIndex: 0, replicas: null }] }],
-      });
-      assert.equal(
-        nothingToCancel.responses[0].partitions[0].errorCode,
-        ErrorCode.NO_REASSIGNMENT_IN_PROGRESS,
+      await assert.rejects(
+        admin.alterPartitionReassignments([{ ...moving0, replicas: [2, 9] }]),
+        kafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT),
+      );
+      await assert.rejects(
+        admin.alterPartitionReassignments([{ ...moving0, replicas: null }]),
+        kafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS),
       );
 
       const started = Date.now();
-      const r = await conn.request(AlterPartitionReassignments, {
-        timeoutMs: 10_000,
-        topics: [{ name: 'moving', partitions: [{ partitionIndex: 0, replicas: [2, 3] }] }],
+      await admin.alterPartitionReassignments([{ ...moving0, replicas: [2, 3] }]);
+      const [ongoing] = await cluster.waitFor('the reassignment to be listed', async () => {
+        const listed = await admin.listPartitionReassignments([moving0]);
+        return listed.length > 0 ? listed : undefined;
       });
-      assert.equal(r.errorCode, ErrorCode.NONE);
-      assert.equal(
-        r.responses[0].partitions[0].errorCode,
-        ErrorCode.NONE,
-        r.responses[0].partitions[0].errorMessage ?? '',
-      );
-      const ongoing = await cluster.waitFor('the reassignment to be listed', async () => {
-        const l = await conn.request(ListPartitionReassignments, { timeoutMs: 10_000, topics: null });
-        return l.topics[0]?.partitions[0];
+      assert.deepEqual(ongoing, {
+        ...moving0,
+        replicas: [2, 3, 1],
+        addingReplicas: [3],
+        removingReplicas: [1],
       });
-      assert.deepEqual(
-        { replicas: ongoing.replicas, adding: ongoing.addingReplicas, removing: ongoing.removingReplicas },
-        { replicas: [2, 3, 1], adding: [3], removing: [1] },
-      );
       await cluster.waitFor(
         'the reassignment to complete',
         async () => {
@@ -129,10 +117,9 @@ describe('administering a replicated cluster', { timeout: 240_000 }, () => {
       // 1.2 MB at 400 kB/s: the copy to broker 3 takes seconds, not milliseconds.
       assert.ok(took >= 1500, `catch-up took ${took} ms, as throttled`);
       // The controller answers the listing from its own view, which may trail broker 1's.
-      await cluster.waitFor('nothing in progress any more', async () => {
-        const listed = await conn.request(ListPartitionReassignments, { timeoutMs: 10_000, topics: null });
-        return listed.topics.length === 0 ? true : undefined;
-      });
+      await cluster.waitFor('nothing in progress any more', async () =>
+        (await admin.listPartitionReassignments()).length === 0 ? true : undefined,
+      );
       assert.equal(await countRecords(cluster.bootstrap, 'moving'), 1200);
 
       const dirs = async (nodeId: number) => {
@@ -155,15 +142,15 @@ describe('administering a replicated cluster', { timeout: 240_000 }, () => {
       assert.ok(on2.size > 1_200_000, `broker 2 holds ${on2.size} bytes`);
       assert.equal(on3.size, on2.size, 'broker 3 holds the same bytes as broker 2');
     } finally {
-      conn.close();
       other.close();
+      await admin.close();
     }
   });
 
   test('controlled shutdown moves leadership away; ElectLeaders brings it back to the preferred replica', async () => {
-    const admin = new Admin({ bootstrapServers: cluster.bootstrap });
-    await admin.createTopics([{ name: 'elected', assignments: [[1, 2, 3]] }]);
-    await admin.close();
+    const creator = new Admin({ bootstrapServers: cluster.bootstrap });
+    await creator.createTopics([{ name: 'elected', assignments: [[1, 2, 3]] }]);
+    await creator.close();
     const leaderOf = async () => (await cluster.metadata(['elected'])).topics[0].partitions[0];
     await cluster.waitFor('leader 1 with a full ISR', async () => {
       const p = await leaderOf();
@@ -181,34 +168,26 @@ describe('administering a replicated cluster', { timeout: 240_000 }, () => {
     );
     assert.equal((await leaderOf()).leaderId, 2, 'no automatic rebalance here');
 
-    const conn = await connectTo(cluster, await controller(cluster));
+    const admin = new Admin({ bootstrapServers: cluster.bootstrap });
     try {
-      const elect = (electionType: number, topic = 'elected') =>
-        conn.request(ElectLeaders, {
-          electionType,
-          topicPartitions: [{ topic, partitions: [0] }],
-          timeoutMs: 10_000,
-        });
-      const preferred = await elect(0);
-      assert.equal(preferred.replicaElectionResults[0].partitionResult[0].errorCode, ErrorCode.NONE);
+      const elect = async (type: 'preferred' | 'unclean', topic = 'elected') => {
+        const [result] = await admin.electLeaders(type, [{ topic, partition: 0 }]);
+        assert.deepEqual([result.topic, result.partition], [topic, 0]);
+        return result.errorCode;
+      };
+      assert.equal(await elect('preferred'), ErrorCode.NONE);
       await cluster.waitFor('broker 1 to lead again', async () =>
         (await leaderOf()).leaderId === 1 ? true : undefined,
       );
+      assert.equal(await elect('preferred'), ErrorCode.ELECTION_NOT_NEEDED);
       assert.equal(
-        (await elect(0)).replicaElectionResults[0].partitionResult[0].errorCode,
-        ErrorCode.ELECTION_NOT_NEEDED,
-      );
-      assert.equal(
-        (await elect(1)).replicaElectionResults[0].partitionResult[0].errorCode,
+        await elect('unclean'),
         ErrorCode.ELECTION_NOT_NEEDED,
         'an unclean election needs a partition without a leader',
       );
-      assert.equal(
-        (await elect(0, 'nope')).replicaElectionResults[0].partitionResult[0].errorCode,
-        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      );
+      assert.equal(await elect('preferred', 'nope'), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     } finally {
-      conn.close();
+      await admin.close();
     }
   });
 

@@ -45,6 +45,8 @@ export {
   type GroupListing,
   type GroupDescription,
   type OffsetSpec,
+  type PartitionReassignment,
+  type ElectionResult,
   type ScramCredentialInfo,
   type ScramUpsertion,
 } from './admin/admin';

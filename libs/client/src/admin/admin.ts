@@ -4,6 +4,7 @@ import {
   AclPatternType,
   AclPermissionType,
   AclResourceType,
+  AlterPartitionReassignments,
   AlterUserScramCredentials,
   ConsumerProtocolAssignment,
   CreateAcls,
@@ -26,15 +27,23 @@ import {
   DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
+  ElectLeaders,
   ErrorCode,
   IncrementalAlterConfigs,
   KafkaProtocolError,
   ListGroups,
+  ListPartitionReassignments,
   OffsetDelete,
 } from '@tributary/protocol';
 import { Cluster, type BrokerInfo, type TopicInfo } from '../cluster/cluster';
 import { listOffsets, type TopicPartition } from '../consumer/consumer';
-import { commitOffsets, fetchOffsets, NO_MEMBER, type TopicPartitionOffset } from '../consumer/group-offsets';
+import {
+  byTopic,
+  commitOffsets,
+  fetchOffsets,
+  NO_MEMBER,
+  type TopicPartitionOffset,
+} from '../consumer/group-offsets';
 import type { ClientOptions } from '../options';
 
 export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const;
@@ -84,6 +93,19 @@ export interface GroupDescription {
 }
 
 export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+/** A partition whose replicas are moving: `replicas` is every replica during the move. */
+export interface PartitionReassignment extends TopicPartition {
+  readonly replicas: number[];
+  readonly addingReplicas: number[];
+  readonly removingReplicas: number[];
+}
+
+/** One partition's election: NONE when it now has the leader asked for, else why not (ELECTION_NOT_NEEDED...). */
+export interface ElectionResult extends TopicPartition {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
 
 export interface ScramCredentialInfo {
   readonly user: string;
@@ -304,6 +326,100 @@ export class Admin {
     });
   }
 
+  // ---- replicas and leaders --------------------------------------------------------------
+
+  /**
+   * Moves partitions to new replica lists (the controller adds the new replicas, waits for them to
+   * join the ISR, then drops the old ones); `replicas: null` cancels a move in progress.
+   */
+  async alterPartitionReassignments(
+    moves: readonly (TopicPartition & { replicas: readonly number[] | null })[],
+  ): Promise<void> {
+    const r = await this.cluster.retry('AlterPartitionReassignments', async () => {
+      const conn = await this.cluster.controllerConnection();
+      const r = await conn.request(AlterPartitionReassignments, {
+        timeoutMs: this.timeoutMs,
+        topics: [...byTopic(moves)].map(([name, ps]) => ({
+          name,
+          partitions: ps.map((m) => ({
+            partitionIndex: m.partition,
+            replicas: m.replicas === null ? null : [...m.replicas],
+          })),
+        })),
+      });
+      check(r.errorCode, 'reassigning partitions', r.errorMessage);
+      return r;
+    });
+    for (const t of r.responses)
+      for (const p of t.partitions)
+        check(p.errorCode, `reassigning ${t.name}-${p.partitionIndex}`, p.errorMessage);
+  }
+
+  /** The reassignments in progress, of the given partitions or of all. */
+  async listPartitionReassignments(partitions?: readonly TopicPartition[]): Promise<PartitionReassignment[]> {
+    return this.cluster.retry('ListPartitionReassignments', async () => {
+      const conn = await this.cluster.controllerConnection();
+      const r = await conn.request(ListPartitionReassignments, {
+        timeoutMs: this.timeoutMs,
+        topics:
+          partitions === undefined
+            ? null
+            : [...byTopic(partitions)].map(([name, ps]) => ({
+                name,
+                partitionIndexes: ps.map((p) => p.partition),
+              })),
+      });
+      check(r.errorCode, 'listing partition reassignments', r.errorMessage);
+      return r.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          replicas: p.replicas,
+          addingReplicas: p.addingReplicas,
+          removingReplicas: p.removingReplicas,
+        })),
+      );
+    });
+  }
+
+  /**
+   * Elects leaders: `preferred` gives each partition back to its first replica if it is in the
+   * ISR; `unclean` picks any live replica for a partition that has no leader (records may be lost).
+   * Partitions left out: all of them. Per-partition outcomes are returned, not thrown, as Kafka's
+   * admin client does.
+   */
+  async electLeaders(
+    electionType: 'preferred' | 'unclean',
+    partitions?: readonly TopicPartition[],
+  ): Promise<ElectionResult[]> {
+    return this.cluster.retry('ElectLeaders', async () => {
+      const conn = await this.cluster.controllerConnection();
+      const r = await conn.request(ElectLeaders, {
+        electionType: electionType === 'preferred' ? 0 : 1,
+        topicPartitions:
+          partitions === undefined
+            ? null
+            : [...byTopic(partitions)].map(([topic, ps]) => ({
+                topic,
+                partitions: ps.map((p) => p.partition),
+              })),
+        timeoutMs: this.timeoutMs,
+      });
+      check(r.errorCode, 'electing leaders');
+      const results = r.replicaElectionResults.flatMap((t) =>
+        t.partitionResult.map((p) => ({
+          topic: t.topic,
+          partition: p.partitionId,
+          errorCode: p.errorCode,
+          errorMessage: p.errorMessage,
+        })),
+      );
+      for (const p of results)
+        if (ASK_AGAIN.has(p.errorCode)) check(p.errorCode, `electing a leader for ${p.topic}-${p.partition}`);
+      return results;
+    });
+  }
+
   // ---- offsets ---------------------------------------------------------------------------
 
   /** Offsets of partitions: earliest, latest, or the first at or after a timestamp (-1 when none). */
@@ -448,13 +564,11 @@ export class Admin {
   async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<void> {
     await this.cluster.retry(`OffsetDelete ${groupId}`, async () => {
       const coordinator = await this.cluster.findCoordinator(groupId);
-      const byTopic = new Map<string, number[]>();
-      for (const tp of partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
       const r = await this.cluster.send(coordinator, OffsetDelete, {
         groupId,
-        topics: [...byTopic].map(([name, ps]) => ({
+        topics: [...byTopic(partitions)].map(([name, ps]) => ({
           name,
-          partitions: ps.map((partitionIndex) => ({ partitionIndex })),
+          partitions: ps.map((p) => ({ partitionIndex: p.partition })),
         })),
       });
       check(r.errorCode, `deleting offsets of ${groupId}`);

@@ -18,7 +18,8 @@ export interface CommitIdentity {
 /** A simple commit from outside the group (admin offset resets, tools): generation -1. */
 export const NO_MEMBER: CommitIdentity = { generationId: -1, memberId: '', groupInstanceId: null };
 
-function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
+/** Items grouped by topic, in first-seen order, as requests nest them. */
+export function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const i of items) out.set(i.topic, [...(out.get(i.topic) ?? []), i]);
   return out;
