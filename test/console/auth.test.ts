@@ -132,6 +132,13 @@ describe('console with bearer tokens: roles viewer, operator, admin', () => {
     const create = await anonymous('POST', '/api/clusters/local/topics', { name: 'sneaky' });
     assert.equal(create.status, 401);
     assert.equal((await admin('GET', '/api/clusters/local/topics/sneaky')).status, 404);
+    // Unknown routes answer 404 only to a known token: without one, nobody maps the API by its 404s.
+    const unrouted = await anonymous('GET', '/api/no-such-thing');
+    assert.equal(unrouted.status, 401);
+    assert.equal(unrouted.headers.get('www-authenticate'), 'Bearer realm="tributary-console"');
+    const known = await viewer('DELETE', '/api/no-such-thing');
+    assert.equal(known.status, 404);
+    assert.equal(known.body.message, 'no route for DELETE /api/no-such-thing; see /docs for the API');
   });
 
   test('/metrics needs a token too', async () => {

@@ -90,7 +90,9 @@ export class ConsoleModule {
         { provide: FLOW_SOURCE, useValue: options.flows ?? NO_MIRROR },
         { provide: CONSOLE_SECURITY, useValue: options.security ?? null },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
-        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        // One gate instance: the filter asks it about unrouted requests, sharing its guess counts.
+        BearerAuthGuard,
+        { provide: APP_GUARD, useExisting: BearerAuthGuard },
         ConsoleLifecycle,
       ],
       exports: [ClusterConnections],

@@ -49,8 +49,20 @@ export class BearerAuthGuard implements CanActivate {
     if (this.security === null || ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<RequestLike>();
     const spec = this.reflector.get<EndpointSpec | undefined>(ENDPOINT_SPEC, ctx.getHandler());
-    const needs: RequiredRole = spec ? requiredRole(spec) : PROTECTED.test(req.path) ? 'admin' : 'public';
-    if (needs === 'public') return true;
+    return this.authorize(req, spec ? requiredRole(spec) : PROTECTED.test(req.path) ? 'admin' : 'public');
+  }
+
+  /**
+   * For a request no route matched (guards never see those): under /api and /metrics it must
+   * still carry a known token, so that a caller without one cannot map the API by its 404s.
+   */
+  authorizeUnrouted(req: RequestLike): void {
+    if (this.security !== null && PROTECTED.test(req.path)) this.authorize(req, 'viewer');
+  }
+
+  /** Throws 401, 403 or 429 unless the request's token has the role `needs` or a stronger one. */
+  private authorize(req: RequestLike, needs: RequiredRole): true {
+    if (needs === 'public' || this.security === null) return true;
     const what = `${req.method} ${req.path}`;
     const address = req.ip ?? 'unknown address';
     const from = `(from ${address})`;

@@ -1,4 +1,12 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Inject,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { ApiError, body, errorBodyOf, type ErrorBody } from './api-error';
 
 interface ResponseLike {
@@ -8,17 +16,30 @@ interface ResponseLike {
   json(body: unknown): void;
 }
 
+/** What Nest's router throws when no route matches: "Cannot GET /api/nope". */
+const UNROUTED = /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /;
+
 /**
  * Every error leaves in one shape, {statusCode, error, message, details?}: validation failures,
  * unknown routes and malformed JSON (Nest's own HttpExceptions), Kafka errors mapped to HTTP
  * statuses, and unexpected failures (500, logged with their stack, not shown to the caller).
+ * An unknown route under the API is 404 only to a caller with a token, once security is on.
  */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('console');
 
+  constructor(@Inject(BearerAuthGuard) private readonly gate: BearerAuthGuard) {}
+
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<ResponseLike>();
+    if (err instanceof HttpException && err.getStatus() === 404 && UNROUTED.test(err.message)) {
+      try {
+        this.gate.authorizeUnrouted(host.switchToHttp().getRequest());
+      } catch (denied) {
+        err = denied;
+      }
+    }
     let out: ErrorBody;
     const parser = fromBodyParser(err);
     if (parser !== null) out = parser;
@@ -56,7 +77,7 @@ function fromHttpException(err: HttpException): ErrorBody {
   // Express' JSON parser says "Unexpected token } in JSON at position 12": say which part it was.
   if (status === 400 && /JSON/.test(message) && !message.startsWith('the request body'))
     message = `the request body is not valid JSON: ${message}`;
-  if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /.test(message))
+  if (status === 404 && UNROUTED.test(message))
     message = `${message.replace(/^Cannot /, 'no route for ')}; see /docs for the API`;
   return body(status, message);
 }
