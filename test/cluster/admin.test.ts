@@ -4,15 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Admin, ConfigResourceType, Connection } from '@tributary/client';
-import {
-  AlterPartitionReassignments,
-  DescribeLogDirs,
-  ErrorCode,
-  KafkaProtocolError,
-} from '@tributary/protocol';
+import { AlterPartitionReassignments, DescribeLogDirs, ErrorCode } from '@tributary/protocol';
 import { MAIN, ROOT, runAsync, tempDir } from '../support/broker-process';
 import { freePort } from '../support/redis-process';
 import { startCluster, type TestCluster } from '../support/cluster-process';
+import { refusedWith } from '../support/kafka-errors';
 
 async function connectTo(cluster: TestCluster, nodeId: number): Promise<Connection> {
   return new Connection({
@@ -21,8 +17,6 @@ async function connectTo(cluster: TestCluster, nodeId: number): Promise<Connecti
     requestTimeoutMs: 15_000,
   }).connect();
 }
-
-const kafkaError = (code: number) => (err: unknown) => err instanceof KafkaProtocolError && err.code === code;
 
 async function controller(cluster: TestCluster): Promise<number> {
   return cluster.waitFor('a controller', async () => {
@@ -85,11 +79,11 @@ describe('administering a replicated cluster', { timeout: 240_000 }, () => {
 
       await assert.rejects(
         admin.alterPartitionReassignments([{ ...moving0, replicas: [2, 9] }]),
-        kafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT),
+        refusedWith(ErrorCode.INVALID_REPLICA_ASSIGNMENT),
       );
       await assert.rejects(
         admin.alterPartitionReassignments([{ ...moving0, replicas: null }]),
-        kafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS),
+        refusedWith(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS),
       );
 
       const started = Date.now();

@@ -3,16 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PartitionState } from '@tributary/broker';
 import { ClusterStore } from '@tributary/cluster';
-import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
+import { ErrorCode } from '@tributary/protocol';
+import { refusedWith } from '../support/kafka-errors';
 import { startRedis, type RedisProcess } from '../support/redis-process';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
-const refusedWith = (code: number) => (err: unknown) => {
-  assert.ok(err instanceof KafkaProtocolError, String(err));
-  assert.equal(err.code, code, err.message);
-  return true;
-};
 
 const state = (s: Partial<PartitionState> = {}): PartitionState => ({
   leaderId: 1,

@@ -73,18 +73,17 @@ describe('a three-broker cluster on Redis losing brokers', { timeout: 240_000 },
     await cluster?.stop();
   });
 
-  const partitionOf = async (topic: string, partition: number) => {
-    const md = await cluster.metadata([topic]);
+  /** A partition as any broker, or broker `fromNode`, describes it. */
+  const partitionOf = async (topic: string, partition: number, fromNode?: number) => {
+    const md = await cluster.metadata([topic], fromNode);
     return md.topics[0].partitions.find((p) => p.partitionIndex === partition)!;
   };
 
   /** Waits until a broker's own Metadata names it the leader: others may learn of it first. */
   const leadsByItsOwnAccount = (topic: string, partition: number, nodeId: number) =>
-    cluster.waitFor(`broker ${nodeId} to know it leads ${topic}-${partition}`, async () => {
-      const md = await cluster.metadata([topic], nodeId);
-      const p = md.topics[0].partitions.find((x) => x.partitionIndex === partition);
-      return p?.leaderId === nodeId ? true : undefined;
-    });
+    cluster.waitFor(`broker ${nodeId} to know it leads ${topic}-${partition}`, async () =>
+      (await partitionOf(topic, partition, nodeId))?.leaderId === nodeId ? true : undefined,
+    );
 
   /**
    * The leader the controller chose when it moved a partition to `leaderEpoch`, read from its
