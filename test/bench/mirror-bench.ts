@@ -107,7 +107,7 @@ export async function mirrorBench(
       error: () => undefined,
     });
     await reader.start({ work: false, manage: false });
-    const [status] = await reader.status();
+    const [status] = await reader.control.status();
     await reader.stop();
     await worker.stop();
     const mirrorMBps = median(mirrorRates);

@@ -7,6 +7,7 @@ import {
   type FlowStatusSource,
   type FlowSummary,
   type FlowThrottle,
+  type MirrorWorkerView,
 } from '@tributary/console';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { MAIN, ROOT, tempDir } from '../support/broker-process';
@@ -188,6 +189,15 @@ export class InMemoryFlows implements FlowStatusSource {
   async throttle(id: string, throttle: FlowThrottle): Promise<FlowSummary | null> {
     return this.change(id, { throttle });
   }
+
+  // The promotion workflow is proven against a real replicator (test/mirror/promote.test.ts).
+  readonly workers = async (): Promise<MirrorWorkerView[]> => [];
+  readonly promote = async (): Promise<null> => null;
+  readonly failover = async (): Promise<null> => null;
+  readonly reverse = async (): Promise<null> => null;
+  readonly failback = async (): Promise<null> => null;
+  readonly checkpoints = async (): Promise<null> => null;
+  readonly groupOffsets = async (): Promise<null> => null;
 }
 
 /** A running flow with one partition of orders behind by `lag` records. */
@@ -206,15 +216,21 @@ export function flow(source: string, target: string, lag: number): FlowDetail {
     throttle: { recordsPerSecond: null, bytesPerSecond: null },
     lastCheckpoint: { at: 1700000000000, groups: 2 },
     errorCount: 0,
+    partitionsInError: 0,
+    topicStates: [],
     partitions: [
       {
         sourceTopic: 'orders',
         targetTopic: `${source}.orders`,
         partition: 0,
+        state: 'copying',
+        direction: 'forward',
         sourceLogEndOffset: 100,
         position: 100 - lag,
         lagRecords: lag,
         lagSeconds: lag / 10,
+        worker: 'test-host-1-w',
+        error: null,
       },
     ],
     errors: [],

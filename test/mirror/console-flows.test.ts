@@ -51,7 +51,7 @@ describe('console over a running mirror', { timeout: 180_000 }, () => {
     await mirror.start();
     console_ = await startConsole({
       clusters: [cluster('a', a.bootstrap), cluster('b', b.bootstrap)],
-      flows: mirrorFlowSource(mirror),
+      flows: mirrorFlowSource(() => mirror.control),
       host: '127.0.0.1',
       port: 0,
       logLevels: ['error'],

@@ -155,9 +155,10 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
       90_000,
       500,
     ).catch(async (err: Error) => {
-      const status = (await mirror.status()).map((f) =>
-        f.units.map(
-          (u) => `${f.name} ${u.topic}-${u.partition} at ${u.position}/${u.sourceEnd} ${u.error ?? ''}`,
+      const status = (await mirror.control.status()).map((f) =>
+        f.partitions.map(
+          (u) =>
+            `${f.name} ${u.topic}-${u.partition} at ${u.position}/${u.sourceEnd} ${u.error?.message ?? ''}`,
         ),
       );
       throw new Error(

@@ -8,6 +8,7 @@ export {
   DEFAULT_CLIENT_SETTINGS,
   type ConsoleConfig,
   type ConsoleConfigOptions,
+  type ConsoleMirror,
   type ClusterConfig,
 } from './config/console-config';
 export * from './flows/flow-source';

@@ -95,6 +95,10 @@ export function stateBadge(state) {
       Dead: 'bad',
       failing: 'bad',
       stopped: '',
+      copying: 'ok',
+      error: 'bad',
+      promoted: 'info',
+      waiting: '',
     }[state] ?? '';
   return html`<span class="badge ${cls}">${state ?? 'unknown'}</span>`;
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { parse } from 'yaml';
 import { securityFromProperties, SECURITY_PROPERTY_KEYS, type SecurityOptions } from '@tributary/client';
 
 /**
@@ -296,4 +298,21 @@ export function parseMirrorConfig(doc: unknown, file: string): MirrorConfig {
     unitSliceMs: r.int(worker['unit.slice.ms'], 'worker.unit.slice.ms', 60000, 100),
     lockDurationMs: r.int(worker['lock.duration.ms'], 'worker.lock.duration.ms', 5000, 1000),
   };
+}
+
+/** Reads and checks a mirror config file (YAML); every error names the file and the key. */
+export function readMirrorConfig(file: string): MirrorConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MirrorConfigError(file, '(file)', `cannot be read: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new MirrorConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
+  }
+  return parseMirrorConfig(doc, file);
 }

@@ -11,7 +11,7 @@ import {
   HEARTBEATS_TOPIC,
   offsetSyncsTopic,
 } from './mm2-formats';
-import type { MirrorStore } from './mirror-store';
+import type { MirrorStore, TopicState } from './mirror-store';
 import { OffsetTranslator } from './offset-translator';
 import { mirrorPath, shouldMirror, targetTopic } from './policy';
 
@@ -23,6 +23,36 @@ export interface UnitJobData {
 
 export const unitJobId = (u: UnitJobData): string => `${u.flow}|${u.topic}|${u.partition}`;
 
+/**
+ * A mirror topic whose tributary.mirror.of was removed by hand is promoted: recorded as such
+ * (with where each partition ended), so the flow never copies into it again.
+ */
+export async function recordManualPromotion(
+  store: MirrorStore,
+  target: ClusterClients,
+  flow: FlowConfig,
+  topic: string,
+  logger: { log(m: string): void },
+): Promise<void> {
+  if ((await store.topicState(flow.name, topic)) !== null) return;
+  const name = targetTopic(flow, topic);
+  const [info] = await target.admin.describeTopics([name]);
+  const ends = await target.admin.listOffsets(
+    info.partitions.map((p) => ({ topic: name, partition: p.partition })),
+    'latest',
+  );
+  await store.setTopicState(flow.name, topic, {
+    state: 'promoted',
+    kind: 'manual',
+    at: Date.now(),
+    targetTopic: name,
+    partitions: ends.map((e) => ({ partition: e.partition, targetEnd: e.offset, sourceEnd: null })),
+  });
+  logger.log(
+    `flow ${flow.name}: ${flow.target}/${name} lost tributary.mirror.of: treated as promoted, never copied again`,
+  );
+}
+
 const TOPIC_CONFIG = 2;
 const DYNAMIC_TOPIC_CONFIG = 1;
 const LEASE_MS = 10_000;
@@ -32,6 +62,8 @@ interface MirroredTopic {
   readonly target: string;
   readonly partitions: number;
   readonly mode: 'preserve' | 'translate';
+  /** Promoted and reversed topics are the operators' now: no checkpoints, no config sync. */
+  readonly state: TopicState['state'] | 'mirroring';
 }
 
 /**
@@ -50,6 +82,7 @@ export class FlowManager {
   private lastCheckpoint = 0;
   private lastGroupSync = 0;
   private lastHeartbeat = 0;
+  private topicsVersion = -1;
   private readonly emitted = new Map<string, number>();
   private readonly translator: OffsetTranslator;
   private loopDone: Promise<void> | null = null;
@@ -68,11 +101,6 @@ export class FlowManager {
 
   get isLeader(): boolean {
     return this.leaseToken !== null;
-  }
-
-  /** The topics mirrored so far (for status). */
-  mirrored(): MirroredTopic[] {
-    return [...this.topics.values()];
   }
 
   start(): void {
@@ -121,6 +149,12 @@ export class FlowManager {
   private async round(): Promise<void> {
     const now = Date.now();
     const f = this.flow;
+    const version = await this.store.topicsVersion(f.name);
+    // A topic promoted, reversed or failed back: its units follow at once, not at the next refresh.
+    if (version !== this.topicsVersion) {
+      this.topicsVersion = version;
+      this.lastRefresh = 0;
+    }
     if (now - this.lastRefresh >= f.refreshTopicsIntervalMs) {
       await this.refreshTopics(
         now - this.lastConfigSync >= f.syncTopicConfigsIntervalMs && f.syncTopicConfigs,
@@ -168,6 +202,7 @@ export class FlowManager {
     if (f.emitHeartbeats && !sourceTopics.includes(HEARTBEATS_TOPIC)) sourceTopics.push(HEARTBEATS_TOPIC);
     await this.target.admin.listTopics();
     const preserve = await this.preserveWanted();
+    const states = await this.store.topicStates(f.name);
     let units = 0;
     for (const topic of sourceTopics.sort()) {
       if (topic === HEARTBEATS_TOPIC && f.emitHeartbeats) await this.ensureHeartbeatsTopic();
@@ -179,16 +214,29 @@ export class FlowManager {
       const [info] = await this.source.admin.describeTopics([topic]);
       const partitions = info.partitions.length;
       const target = targetTopic(f, topic);
-      const mode = await this.ensureTargetTopic(
-        topic,
-        target,
-        partitions,
-        sourceConfigs,
-        path,
-        preserve,
-        syncConfigs,
-      );
-      this.topics.set(topic, { topic, target, partitions, mode });
+      const state = states.get(topic)?.state ?? 'mirroring';
+      if (state === 'promoted') {
+        await this.removeJobs(topic, partitions);
+        this.topics.set(topic, { topic, target, partitions, mode: 'preserve', state });
+        continue;
+      }
+      const mode =
+        state === 'reversed'
+          ? 'preserve'
+          : await this.ensureTargetTopic(
+              topic,
+              target,
+              partitions,
+              sourceConfigs,
+              path,
+              preserve,
+              syncConfigs,
+            );
+      if (mode === 'promoted') {
+        this.topics.set(topic, { topic, target, partitions, mode: 'preserve', state: 'promoted' });
+        continue;
+      }
+      this.topics.set(topic, { topic, target, partitions, mode, state });
       for (let p = 0; p < partitions; p++) {
         const data = { flow: f.name, topic, partition: p };
         await this.queue.add('unit', data, {
@@ -204,7 +252,18 @@ export class FlowManager {
     await this.store.setUnitCount(this.flow.name, units);
   }
 
-  /** Creates the mirror topic, or follows the source's partitions and configs. Returns its mode. */
+  /** A promoted topic's units have nothing to do: the ones waiting go; a running one ends itself. */
+  private async removeJobs(topic: string, partitions: number): Promise<void> {
+    for (let p = 0; p < partitions; p++) {
+      await this.queue.remove(unitJobId({ flow: this.flow.name, topic, partition: p })).catch(() => 0);
+    }
+  }
+
+  /**
+   * Creates the mirror topic, or follows the source's partitions and configs. Returns its
+   * mode, or 'promoted' for a mirror whose tributary.mirror.of was removed by hand (the flow
+   * then never writes it again).
+   */
   private async ensureTargetTopic(
     topic: string,
     target: string,
@@ -213,7 +272,7 @@ export class FlowManager {
     sourcePath: readonly string[],
     preserve: boolean,
     syncConfigs: boolean,
-  ): Promise<'preserve' | 'translate'> {
+  ): Promise<'preserve' | 'translate' | 'promoted'> {
     const f = this.flow;
     const wanted = await this.wantedConfigs(topic, sourceConfigs);
     const marker = `${f.source}:${topic}`;
@@ -237,6 +296,11 @@ export class FlowManager {
     }
     const targetConfigs = await this.configsOf(this.target, target);
     const mode = targetConfigs.get('tributary.mirror.of') === marker ? 'preserve' : 'translate';
+    const targetPath = (targetConfigs.get('tributary.mirror.path') ?? '').split(',');
+    if (mode === 'translate' && targetPath[targetPath.length - 1] === f.source) {
+      await recordManualPromotion(this.store, this.target, f, topic, this.logger);
+      return 'promoted';
+    }
     if (mode === 'translate') await this.ensureTranslateTopics();
     if (existing.partitions.length < partitions) {
       await this.target.admin.createPartitions([{ topic: target, count: partitions }]);
@@ -328,7 +392,7 @@ export class FlowManager {
     for (const group of groups) {
       for (const o of await this.source.admin.fetchOffsets(group)) {
         const topic = this.topics.get(o.topic);
-        if (topic === undefined || o.offset < 0) continue;
+        if (topic === undefined || topic.state !== 'mirroring' || o.offset < 0) continue;
         out.push({ group, topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? '' });
       }
     }

@@ -1,13 +1,35 @@
 export { Mirror, type MirrorLogger, type MirrorOptions } from './mirror';
 export {
+  MirrorControl,
+  MirrorOperationError,
+  type FlowStatus,
+  type PartitionLag,
+  type MirroredTopicState,
+  type PromotionOptions,
+  type PromotionReport,
+  type TopicPromotion,
+  type GroupMove,
+  type GroupOffsetsView,
+} from './mirror-control';
+export {
   parseMirrorConfig,
+  readMirrorConfig,
   MirrorConfigError,
   type MirrorConfig,
   type FlowConfig,
   type ClusterConfig,
   type OffsetMode,
 } from './config';
-export type { FlowStatus, UnitStatus, FlowState, FlowError, FlowThrottle } from './mirror-store';
+export {
+  MIRROR_KEYS,
+  type FlowError,
+  type FlowThrottle,
+  type TopicState,
+  type UnitError,
+  type UnitStatus,
+  type WorkerInfo,
+} from './mirror-store';
+export { readCheckpoints } from './checkpoints';
 export {
   decodeCheckpoint,
   decodeHeartbeat,

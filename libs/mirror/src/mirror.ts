@@ -1,11 +1,12 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ClusterClients } from './cluster-clients';
-import type { FlowConfig, MirrorConfig } from './config';
-import { FlowManager, type UnitJobData } from './flow-manager';
-import { MirrorStore, type FlowStatus } from './mirror-store';
+import type { MirrorConfig } from './config';
+import { FlowManager, unitJobId, type UnitJobData } from './flow-manager';
+import { MirrorControl } from './mirror-control';
+import { MirrorStore } from './mirror-store';
 import { sleep } from './sleep';
-import { UnitRunner } from './unit-runner';
+import { UnitRunner, type UnitOutcome } from './unit-runner';
 
 export interface MirrorLogger {
   log(message: string): void;
@@ -20,6 +21,16 @@ export interface MirrorOptions {
   readonly manage?: boolean;
 }
 
+/** How long a unit waits before it runs again after each way a run ends. */
+const RERUN_DELAY_MS: Record<Exclude<UnitOutcome, 'done'> | 'failed', number> = {
+  yield: 0,
+  paused: 1000,
+  busy: 200,
+  handover: 500,
+  error: 5000,
+  failed: 1000,
+};
+
 /**
  * The replicator in one process: BullMQ workers that run the units (one per source
  * partition and flow) this process holds, and the flows' managers. Any number of processes
@@ -32,11 +43,14 @@ export class Mirror {
   private redis: Redis | null = null;
   private workerRedis: Redis | null = null;
   private store: MirrorStore | null = null;
+  private controlInstance: MirrorControl | null = null;
   private queue: Queue<UnitJobData> | null = null;
   private worker: Worker<UnitJobData> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private closing = false;
   private active = 0;
+  /** The units this worker runs now, by job id (what its heartbeat tells the console). */
+  private readonly running = new Set<string>();
 
   constructor(
     readonly config: MirrorConfig,
@@ -56,14 +70,10 @@ export class Mirror {
     return c;
   }
 
-  private flow(name: string): FlowConfig {
-    const f = this.config.flows.find((x) => x.name === name);
-    if (f === undefined) throw new Error(`unknown flow "${name}"`);
-    return f;
-  }
-
-  get flows(): readonly FlowConfig[] {
-    return this.config.flows;
+  /** Status and operations (pause, throttle, promote, failover, ...) over this deployment. */
+  get control(): MirrorControl {
+    if (this.controlInstance === null) throw new Error('the mirror is not started');
+    return this.controlInstance;
   }
 
   async start(options: MirrorOptions = {}): Promise<void> {
@@ -74,6 +84,7 @@ export class Mirror {
     this.redis = connection;
     const store = new MirrorStore(connection, this.config.namespace);
     this.store = store;
+    this.controlInstance = new MirrorControl(this.config, store, (alias) => this.clientsFor(alias));
     const queueName = `${this.config.namespace}-mirror`;
     const queue = new Queue<UnitJobData>(queueName, { connection });
     this.queue = queue;
@@ -92,8 +103,11 @@ export class Mirror {
       }
     }
     if (options.work ?? true) {
-      await store.heartbeatWorker();
-      this.heartbeat = setInterval(() => void store.heartbeatWorker().catch(() => undefined), 1000);
+      await store.heartbeatWorker([]);
+      this.heartbeat = setInterval(
+        () => void store.heartbeatWorker([...this.running]).catch(() => undefined),
+        1000,
+      );
       const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
       workerConnection.on('error', (err: Error) => this.logger.warn(`mirror worker: redis: ${err.message}`));
       this.workerRedis = workerConnection;
@@ -101,7 +115,8 @@ export class Mirror {
         connection: workerConnection,
         concurrency: this.config.workerConcurrency,
         lockDuration: this.config.lockDurationMs,
-        stalledInterval: Math.max(500, Math.floor(this.config.lockDurationMs / 2)),
+        // A dead worker's units are found at most lock.duration.ms plus this after its last renewal.
+        stalledInterval: Math.max(500, Math.floor(this.config.lockDurationMs / 5)),
         maxStalledCount: 1_000_000,
         drainDelay: 1,
       });
@@ -124,7 +139,21 @@ export class Mirror {
     const live = await store.liveWorkers(3000);
     const share = Math.ceil((await store.unitCount()) / live);
     if (this.active >= share && live > 1) return this.yieldUnit(job, token, 200 + Math.random() * 300);
+    const id = unitJobId(unit);
     this.active++;
+    this.running.add(id);
+    // The unit keeps its job's lock itself: BullMQ's own renewal forgets a job that comes back
+    // to this worker while its previous run is still being wound up (both are tracked by job
+    // id), and a lock that lapses hands the unit to a second runner.
+    let lockLost = false;
+    const renewer = setInterval(() => {
+      job.extendLock(token ?? '', this.config.lockDurationMs).then(
+        (ok) => {
+          if (ok !== 1) lockLost = true;
+        },
+        () => (lockLost = true),
+      );
+    }, this.config.lockDurationMs / 4);
     const started = Date.now();
     const runner = new UnitRunner(
       {
@@ -133,68 +162,54 @@ export class Mirror {
         target: this.clientsFor(flow.target),
         store,
         logger: this.logger,
-        shouldStop: () => this.closing || Date.now() - started > this.config.unitSliceMs,
+        leaseMs: this.config.lockDurationMs,
+        shouldStop: () => this.closing || lockLost || Date.now() - started > this.config.unitSliceMs,
       },
       unit,
     );
-    let outcome;
+    let outcome: UnitOutcome | 'failed';
     try {
+      await this.noteTakeover(unit);
       outcome = await runner.run();
     } catch (err) {
-      const message = `${unit.topic}-${unit.partition}: ${(err as Error).message}`;
-      runner.noteError(message);
-      await store
-        .recordError(flow.name, (err as Error).message, unit.topic, unit.partition)
-        .catch(() => undefined);
-      this.logger.warn(`flow ${flow.name} ${message}`);
-      return this.yieldUnit(job, token, 1000);
+      const message = (err as Error).message;
+      await runner.noteFailure(message).catch(() => undefined);
+      await store.recordError(flow.name, message, unit.topic, unit.partition).catch(() => undefined);
+      this.logger.warn(`flow ${flow.name} ${unit.topic}-${unit.partition}: ${message}`);
+      outcome = 'failed';
     } finally {
+      clearInterval(renewer);
       this.active--;
+      this.running.delete(id);
     }
-    if (this.closing) return this.yieldUnit(job, token, 0);
-    const delay = { paused: 1000, busy: 200, handover: 500, yield: 0 }[outcome];
-    return this.yieldUnit(job, token, delay);
+    if (lockLost) {
+      this.logger.warn(
+        `flow ${flow.name} ${unit.topic}-${unit.partition}: this worker lost the unit's lock; another one runs it now`,
+      );
+      // The job is another worker's now: leave it as it is.
+      throw new DelayedError();
+    }
+    // A promoted topic's unit is done: its job completes and is removed.
+    if (outcome === 'done') return;
+    return this.yieldUnit(job, token, this.closing ? 0 : RERUN_DELAY_MS[outcome]);
   }
 
-  // ---- operations ------------------------------------------------------------------------
-
-  async status(): Promise<FlowStatus[]> {
-    const store = this.requireStore();
-    return Promise.all(
-      this.config.flows.map((f) =>
-        store.flowStatus(f.name, { bytesPerSecond: f.throttleBytesPerSecond, recordsPerSecond: 0 }),
-      ),
+  /** Says when this worker takes over a unit whose last worker went silent, and for how long it was. */
+  private async noteTakeover(unit: UnitJobData): Promise<void> {
+    const store = this.store as MirrorStore;
+    const last = await store.unitStatus(unit.flow, unit.topic, unit.partition);
+    if (last === null || last.worker === store.workerId || last.state === 'promoted') return;
+    const seen = await store.workerSeenAt(last.worker);
+    const silentMs = Date.now() - (seen ?? last.updatedAt);
+    if (silentMs < 3000) return;
+    this.logger.log(
+      `flow ${unit.flow}: took over ${unit.topic}-${unit.partition} at offset ${last.position} from worker ${last.worker}, silent for ${(silentMs / 1000).toFixed(1)} s (its lock lapsed)`,
     );
-  }
-
-  async pause(flow: string): Promise<void> {
-    this.flow(flow);
-    await this.requireStore().setFlowState(flow, 'paused');
-  }
-
-  async resume(flow: string): Promise<void> {
-    this.flow(flow);
-    await this.requireStore().setFlowState(flow, 'running');
-  }
-
-  /** Limits a flow across all its workers, in bytes and records per second (0: unlimited). */
-  async throttle(flow: string, limit: { bytesPerSecond: number; recordsPerSecond: number }): Promise<void> {
-    this.flow(flow);
-    for (const [name, v] of Object.entries(limit)) {
-      if (!Number.isSafeInteger(v) || v < 0)
-        throw new Error(`${name} must be a whole number, 0 for unlimited`);
-    }
-    await this.requireStore().setThrottle(flow, limit);
   }
 
   /** Runs every flow's topic discovery now instead of at its next interval. */
   refreshTopics(): void {
     for (const m of this.managers) m.refreshNow();
-  }
-
-  private requireStore(): MirrorStore {
-    if (this.store === null) throw new Error('the mirror is not started');
-    return this.store;
   }
 
   /** Stops: units yield back to the queue at once (another process may take them), managers release their leases. */

@@ -1,20 +1,16 @@
-import {
-  BATCH,
-  decodeRecordBatches,
-  ErrorCode,
-  KafkaProtocolError,
-  type RecordHeader,
-} from '@tributary/protocol';
+import { decodeRecordBatches, ErrorCode, KafkaProtocolError, type RecordHeader } from '@tributary/protocol';
 import { sleep } from './sleep';
+import { cutIntoWrites, firstTimestamp, maxTimestamps, type WriteLimits } from './batches';
 import { PartitionReader, type ClusterClients, type RawFetch } from './cluster-clients';
 import type { FlowConfig } from './config';
+import { recordManualPromotion } from './flow-manager';
 import {
   encodeOffsetSyncKey,
   encodeOffsetSyncValue,
   HEARTBEATS_TOPIC,
   offsetSyncsTopic,
 } from './mm2-formats';
-import type { FlowThrottle, MirrorStore } from './mirror-store';
+import type { FlowThrottle, MirrorStore, UnitError, UnitStatus } from './mirror-store';
 import { targetTopic } from './policy';
 import { lastOrigin, originHeader, passedThrough } from './provenance';
 
@@ -30,18 +26,43 @@ export interface UnitContext {
   readonly target: ClusterClients;
   readonly store: MirrorStore;
   readonly logger: { warn(m: string): void; error(m: string): void; log(m: string): void };
-  /** True once the unit must stop: its slice is over, the worker is closing, or its lock was lost. */
+  /** True once the unit must stop: its slice is over, the worker is closing, or its job's lock was lost. */
   readonly shouldStop: () => boolean;
+  /** Milliseconds a target partition's writer lease lasts (translate mode): the worker lock duration. */
+  readonly leaseMs: number;
 }
 
-/** yield: slice over; paused: flow paused; busy: another unit writes the target partition; handover: this one let a waiting unit in. */
-export type UnitOutcome = 'yield' | 'paused' | 'busy' | 'handover';
+/**
+ * yield: slice over; paused: flow paused; busy: another unit writes the target partition;
+ * handover: this one let a waiting unit in; error: the partition cannot be copied until an
+ * operator acts (a batch larger than the target allows); done: the topic was promoted.
+ */
+export type UnitOutcome = 'yield' | 'paused' | 'busy' | 'handover' | 'error' | 'done';
 
 const FETCH_BYTES = 4 << 20;
 const FETCH_WAIT_MS = 500;
 const STATUS_EVERY_MS = 500;
-const LOCK_TTL_MS = 10_000;
 const CONTROLS_EVERY_MS = 500;
+/** What one translate-mode produce request may carry (the producer's max.request.size). */
+const MAX_REQUEST_BYTES = 4 << 20;
+/** Encoding overhead per record beyond key, value and headers (varints, attributes). */
+const RECORD_OVERHEAD = 32;
+
+/** One side of the copy: a cluster's clients and a topic on it. */
+interface Side {
+  readonly clients: ClusterClients;
+  readonly alias: string;
+  readonly topic: string;
+}
+
+interface Controls {
+  readonly paused: boolean;
+  readonly limit: FlowThrottle;
+  /** The topic's state changed since the unit started (promoted, reversed, failed back). */
+  readonly topicChanged: boolean;
+}
+
+const TOPIC_CONFIG = 2;
 
 /**
  * Copies one source partition of one flow into the target, until told to stop.
@@ -50,29 +71,47 @@ const CONTROLS_EVERY_MS = 500;
  * from the source's Fetch to the target's MirrorProduce as stored bytes (hot path: never
  * decoded), keeping their offsets. Where to resume is the target's log end, so a unit that
  * restarts or is taken over by another worker neither loses nor duplicates a record, and a
- * zombie's late write is skipped by the broker.
+ * zombie's late write is skipped by the broker. The target's log start follows the
+ * source's (retention, DeleteRecords), so what the source deleted is gone downstream too.
+ * A reversed topic runs the same way the other way round: what was written to the promoted
+ * target goes back into the source topic, now the mirror.
  *
  * translate mode (a foreign target, or several sources merged by the identity policy):
  * records are re-produced by an idempotent producer with a provenance header, while one
  * writer per target partition holds a Redis lease. Where to resume is read back from the
  * target: the newest record whose provenance is this source partition, found by scanning
  * from the last acknowledged progress. Offset syncs go to MM2's offset-syncs topic.
+ *
+ * Either way writes are cut to fit the target's max.message.bytes and segment.bytes, paced
+ * by the flow's throttle, and the unit reports true lag: records behind and the age of the
+ * oldest record not yet copied, also while paused or throttled.
  */
 export class UnitRunner {
   private position = -1;
+  /** The log end the target had where this unit last wrote or looked (a skipped source gap leaves it below position). */
+  private expectedEnd = -1;
   private sourceEnd = -1;
-  private records = 0;
-  private bytes = 0;
+  private oldestPending = -1;
+  private caughtUpAt = Date.now();
+  private appliedLogStart = -1;
   private lastStatus = 0;
-  private lastError: string | null = null;
-  private newestPendingTimestamp = -1;
-  private readonly targetTopic: string;
+  private unitError: UnitError | null = null;
+  /** The error the unit's last run reported, so a partition stuck on one batch logs it once. */
+  private previousError: UnitError | null = null;
   private mode: 'preserve' | 'translate' = 'preserve';
+  private direction: 'forward' | 'reverse' = 'forward';
+  private from!: Side;
+  private to!: Side;
   private reader!: PartitionReader;
-  private cachedControls: { paused: boolean; limit: FlowThrottle } | null = null;
+  private limits: WriteLimits = {
+    maxBytes: MAX_REQUEST_BYTES,
+    maxBatchBytes: MAX_REQUEST_BYTES,
+    maxRecords: 0,
+  };
+  private cachedControls: Controls | null = null;
   private controlsAt = 0;
-  private unaccounted = { bytes: 0, records: 0 };
-  private accountedAt = 0;
+  private topicsVersion = -1;
+  private readonly targetTopic: string;
 
   constructor(
     private readonly ctx: UnitContext,
@@ -81,74 +120,122 @@ export class UnitRunner {
     this.targetTopic = targetTopic(ctx.flow, unit.topic);
   }
 
+  private get name(): string {
+    return `flow ${this.ctx.flow.name} ${this.unit.topic}-${this.unit.partition}`;
+  }
+
   async run(): Promise<UnitOutcome> {
-    this.reader = new PartitionReader(this.ctx.source, this.unit.topic, this.unit.partition);
+    const { flow, store, source, target } = this.ctx;
+    const { topic, partition } = this.unit;
+    this.topicsVersion = await store.topicsVersion(flow.name);
+    const previous = await store.unitStatus(flow.name, topic, partition);
+    if (previous !== null) {
+      this.caughtUpAt = previous.caughtUpAt;
+      this.previousError = previous.error;
+    }
+    const state = await store.topicState(flow.name, topic);
+    if (state?.state === 'promoted') {
+      await this.reportState('promoted');
+      return 'done';
+    }
+    this.direction = state?.state === 'reversed' ? 'reverse' : 'forward';
+    const sourceSide = { clients: source, alias: flow.source, topic };
+    const targetSide = { clients: target, alias: flow.target, topic: this.targetTopic };
+    [this.from, this.to] = this.direction === 'forward' ? [sourceSide, targetSide] : [targetSide, sourceSide];
+    const marker = `${this.from.alias}:${this.from.topic}`;
+    const configs = await this.configsOf(this.to);
+    if (configs.get('tributary.mirror.of') === marker) this.mode = 'preserve';
+    else if (this.direction === 'reverse') {
+      throw new KafkaProtocolError(
+        ErrorCode.POLICY_VIOLATION,
+        `${flow.source}/${topic} is no longer a mirror of ${marker} (tributary.mirror.of was changed): fail back or reverse again`,
+      );
+    } else if (wasMirrorOf(configs, flow.source)) {
+      await recordManualPromotion(store, target, flow, topic, this.ctx.logger);
+      await this.reportState('promoted');
+      return 'done';
+    } else this.mode = 'translate';
+    this.readLimits(configs);
+    this.reader = new PartitionReader(this.from.clients, this.from.topic, partition);
     try {
-      const preserve = await this.preservesOffsets();
-      this.mode = preserve ? 'preserve' : 'translate';
-      return await (preserve ? this.runPreserve() : this.runTranslate());
+      return await (this.mode === 'preserve' ? this.runPreserve() : this.runTranslate());
     } finally {
       this.reader.close();
-      if (this.cachedControls !== null)
-        await this.flushAccounting(this.cachedControls.limit).catch(() => undefined);
     }
   }
 
-  /** A mirror topic marked as this source topic's mirror takes MirrorProduce. */
-  private async preservesOffsets(): Promise<boolean> {
-    const [mirrorOf] = await this.ctx.target.admin.describeConfigs({ type: 2, name: this.targetTopic }, [
+  private async configsOf(side: Side): Promise<Map<string, string>> {
+    const entries = await side.clients.admin.describeConfigs({ type: TOPIC_CONFIG, name: side.topic }, [
       'tributary.mirror.of',
+      'tributary.mirror.path',
+      'max.message.bytes',
+      'segment.bytes',
     ]);
-    return mirrorOf?.value === `${this.ctx.flow.source}:${this.unit.topic}`;
+    return new Map(entries.filter((e) => e.value !== null).map((e) => [e.name, e.value as string]));
+  }
+
+  /** What one write may hold: the target's segment.bytes and max.message.bytes (Kafka refuses more). */
+  private readLimits(configs: Map<string, string>): void {
+    const segment = Number(configs.get('segment.bytes') ?? MAX_REQUEST_BYTES);
+    const batch = Number(configs.get('max.message.bytes') ?? MAX_REQUEST_BYTES);
+    this.limits = {
+      maxBytes: Math.min(MAX_REQUEST_BYTES, segment),
+      maxBatchBytes: this.mode === 'translate' ? Math.min(batch, segment) : batch,
+      maxRecords: 0,
+    };
   }
 
   /**
-   * The flow's controls (pause, throttle), read from Redis at most every CONTROLS_EVERY_MS:
-   * hot path, a chunk must not wait on Redis round trips.
+   * The flow's controls (pause, throttle, topic state), read from Redis at most every
+   * CONTROLS_EVERY_MS: hot path, a chunk must not wait on Redis round trips.
    */
-  private async controls(): Promise<{ paused: boolean; limit: FlowThrottle }> {
+  private async controls(): Promise<Controls> {
     const now = Date.now();
     if (this.cachedControls === null || now - this.controlsAt > CONTROLS_EVERY_MS) {
       const { flow, store } = this.ctx;
-      const [state, limit] = await Promise.all([
+      const [state, limit, version] = await Promise.all([
         store.flowState(flow.name),
         store.throttle(flow.name, { bytesPerSecond: flow.throttleBytesPerSecond, recordsPerSecond: 0 }),
+        store.topicsVersion(flow.name),
       ]);
-      this.cachedControls = { paused: state === 'paused', limit };
+      let topicChanged = false;
+      if (version !== this.topicsVersion) {
+        this.topicsVersion = version;
+        const s = await store.topicState(flow.name, this.unit.topic);
+        const direction = s?.state === 'reversed' ? 'reverse' : 'forward';
+        topicChanged = s?.state === 'promoted' || direction !== this.direction;
+      }
+      this.cachedControls = { paused: state === 'paused', limit, topicChanged };
       this.controlsAt = now;
+      // A records throttle paces per write: a write holds at most a quarter second's records.
+      this.limits = {
+        ...this.limits,
+        maxRecords: limit.recordsPerSecond > 0 ? Math.max(1, Math.floor(limit.recordsPerSecond / 4)) : 0,
+      };
     }
     return this.cachedControls;
   }
 
-  private async paused(): Promise<boolean> {
-    return (await this.controls()).paused;
-  }
-
-  /**
-   * Counts a chunk against the flow's throughput and throttle. Without a throttle the counts
-   * go to Redis at most every CONTROLS_EVERY_MS; with one, every chunk is counted at once
-   * and waits while the flow is over its limit.
-   */
-  private async account(bytes: number, records: number): Promise<void> {
+  /** Waits out the throttle for one write; false when the flow was paused or the topic changed meanwhile. */
+  private async throttled(bytes: number, records: number): Promise<boolean> {
     const { limit } = await this.controls();
-    this.unaccounted.bytes += bytes;
-    this.unaccounted.records += records;
-    const throttled = limit.bytesPerSecond > 0 || limit.recordsPerSecond > 0;
-    if (!throttled && Date.now() - this.accountedAt < CONTROLS_EVERY_MS) return;
-    await this.flushAccounting(limit);
+    let wait = await this.ctx.store.takeThrottle(this.ctx.flow.name, bytes, records, limit);
+    while (wait > 0) {
+      await this.reportStatus(false);
+      const step = Math.min(wait, CONTROLS_EVERY_MS);
+      await sleep(step);
+      wait -= step;
+      const c = await this.controls();
+      if (c.paused || c.topicChanged || this.ctx.shouldStop()) return false;
+    }
+    return true;
   }
 
-  private async flushAccounting(limit: FlowThrottle): Promise<void> {
-    const { bytes, records } = this.unaccounted;
-    this.unaccounted = { bytes: 0, records: 0 };
-    this.accountedAt = Date.now();
-    if (bytes === 0 && records === 0) return;
-    const wait = await this.ctx.store.account(this.ctx.flow.name, bytes, records, limit);
-    if (wait > 0) await sleep(wait);
-  }
-
-  private fetchNext(): Promise<RawFetch> {
-    return this.reader.fetch(this.position, FETCH_BYTES, FETCH_WAIT_MS);
+  private fetchBytes(limit: FlowThrottle): number {
+    // A bytes throttle fetches about a quarter second's worth, so writes pace smoothly.
+    return limit.bytesPerSecond > 0
+      ? Math.max(1, Math.min(FETCH_BYTES, Math.floor(limit.bytesPerSecond / 4)))
+      : FETCH_BYTES;
   }
 
   /**
@@ -157,60 +244,130 @@ export class UnitRunner {
    */
   private async fromSource(fetching: Promise<RawFetch>): Promise<RawFetch | null> {
     const fetched = await fetching;
-    const { topic, partition } = this.unit;
+    const { partition } = this.unit;
     if (fetched.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      const [start] = await this.ctx.source.admin.listOffsets([{ topic, partition }], 'earliest');
+      const [start] = await this.from.clients.admin.listOffsets(
+        [{ topic: this.from.topic, partition }],
+        'earliest',
+      );
       if (start.offset > this.position) {
         this.ctx.logger.warn(
-          `${this.ctx.flow.name} ${topic}-${partition}: source starts at ${start.offset}, past ${this.position}: skipping the gap`,
+          `${this.name}: ${this.from.alias}/${this.from.topic}-${partition} starts at ${start.offset}, past ${this.position}: skipping the gap`,
         );
         this.position = start.offset;
         return null;
       }
     }
     if (fetched.errorCode !== ErrorCode.NONE)
-      throw new KafkaProtocolError(fetched.errorCode, `fetch ${topic}-${partition}`);
+      throw new KafkaProtocolError(fetched.errorCode, `fetch ${this.from.topic}-${partition}`);
     this.sourceEnd = fetched.highWatermark;
+    this.oldestPending = fetched.records.length > 0 ? firstTimestamp(fetched.records) : -1;
     return fetched;
+  }
+
+  private caughtUp(): boolean {
+    return this.position >= this.sourceEnd;
   }
 
   // ---- preserve --------------------------------------------------------------------------
 
   private async runPreserve(): Promise<UnitOutcome> {
-    const { target, flow } = this.ctx;
-    const { topic, partition } = this.unit;
-    const [end] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'latest');
+    const { partition } = this.unit;
+    const to = { topic: this.to.topic, partition };
+    const [end] = await this.to.clients.admin.listOffsets([to], 'latest');
+    const [start] = await this.to.clients.admin.listOffsets([to], 'earliest');
     this.position = end.offset;
+    this.expectedEnd = end.offset;
+    this.appliedLogStart = start.offset;
     let pending: Promise<RawFetch> | null = null;
     while (!this.ctx.shouldStop()) {
-      if (await this.paused()) return this.pausedOutcome();
-      const fetched = await this.fromSource(pending ?? this.fetchNext());
+      const c = await this.controls();
+      if (c.topicChanged) return this.topicChangedOutcome();
+      if (c.paused) return this.pausedOutcome();
+      const fetched = await this.fromSource(
+        pending ?? this.reader.fetch(this.position, this.fetchBytes(c.limit), FETCH_WAIT_MS),
+      );
       pending = null;
       if (fetched === null) continue;
+      await this.followLogStart(fetched.logStartOffset);
       if (fetched.records.length === 0) {
-        await this.reportStatus('preserve', false);
+        if (this.caughtUp()) this.caughtUpAt = Date.now();
+        await this.reportStatus(false);
         continue;
       }
-      await this.account(fetched.records.length, recordCount(fetched.records));
-      // Pipelined: the next fetch runs while this one is written.
-      pending = this.reader.fetch(fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
-      pending.catch(() => undefined);
-      this.newestPendingTimestamp = lastMaxTimestamp(fetched.records);
-      const logEnd = await target.mirrorProduce(
-        flow.name,
-        this.targetTopic,
-        partition,
-        this.position,
-        fetched.records,
-      );
-      if (logEnd !== fetched.nextOffset) pending = null;
-      this.position = logEnd;
-      this.countCopied(fetched.records);
-      if (topic === HEARTBEATS_TOPIC) await this.recordHeartbeatLatency(fetched.records);
-      await this.reportStatus('preserve', false);
+      const { fits, tooLarge } = cutIntoWrites(fetched.records, this.limits);
+      const unthrottled = c.limit.bytesPerSecond <= 0 && c.limit.recordsPerSecond <= 0;
+      let allWritten = true;
+      if (unthrottled && tooLarge === null) {
+        // Pipelined: the next fetch runs while this one is written.
+        pending = this.reader.fetch(fetched.nextOffset, FETCH_BYTES, FETCH_WAIT_MS);
+        pending.catch(() => undefined);
+      }
+      for (const chunk of fits) {
+        this.oldestPending = chunk.baseTimestamp;
+        if (!unthrottled && !(await this.throttled(chunk.records.length, chunk.recordCount))) {
+          pending = null;
+          allWritten = false;
+          break;
+        }
+        const logEnd = await this.to.clients.mirrorProduce(
+          this.ctx.flow.name,
+          this.to.topic,
+          partition,
+          this.expectedEnd,
+          chunk.records,
+        );
+        const copied = logEnd > this.position ? chunk.recordCount : 0;
+        if (logEnd !== chunk.nextOffset) pending = null;
+        this.position = logEnd;
+        this.expectedEnd = logEnd;
+        await this.ctx.store.countCopied(this.ctx.flow.name, copied > 0 ? chunk.records.length : 0, copied);
+        if (this.unit.topic === HEARTBEATS_TOPIC) {
+          const now = Date.now();
+          await this.ctx.store.recordLatency(
+            this.ctx.flow.name,
+            maxTimestamps(chunk.records).map((t) => now - t),
+          );
+        }
+        if (logEnd !== chunk.nextOffset) {
+          allWritten = false;
+          break;
+        }
+      }
+      if (tooLarge !== null && allWritten) return this.writeError(tooLarge);
+      this.oldestPending = -1;
+      if (this.caughtUp()) this.caughtUpAt = Date.now();
+      await this.reportStatus(false);
     }
-    await this.reportStatus('preserve', true);
+    await this.reportStatus(true);
     return 'yield';
+  }
+
+  /** Moves the mirror's log start up to the source's, once the records below it are copied or gone. */
+  private async followLogStart(sourceLogStart: number): Promise<void> {
+    const upTo = Math.min(sourceLogStart, this.position);
+    if (upTo <= this.appliedLogStart) return;
+    const [moved] = await this.to.clients.admin.deleteRecords([
+      { topic: this.to.topic, partition: this.unit.partition, offset: upTo },
+    ]);
+    this.appliedLogStart = moved.offset;
+  }
+
+  /** A batch no write can carry: the partition stops here, in an error state every view shows. */
+  private async writeError(tooLarge: {
+    offset: number;
+    message: string;
+    limit: { name: string; value: number };
+  }): Promise<UnitOutcome> {
+    const { flow, store, logger } = this.ctx;
+    const message = `${this.to.alias}/${this.to.topic}-${this.unit.partition}: ${tooLarge.message}; raise it on the target topic to go on`;
+    if (this.previousError?.message !== message) {
+      logger.warn(`${this.name}: ${message}`);
+      await store.recordError(flow.name, message, this.unit.topic, this.unit.partition);
+    }
+    this.unitError = { message, offset: tooLarge.offset, limit: tooLarge.limit };
+    await this.reportStatus(true);
+    return 'error';
   }
 
   // ---- translate -------------------------------------------------------------------------
@@ -218,20 +375,21 @@ export class UnitRunner {
   private async runTranslate(): Promise<UnitOutcome> {
     const { store, flow } = this.ctx;
     const lockName = `target:${flow.target}:${this.targetTopic}:${this.unit.partition}`;
-    const token = await store.acquire(lockName, LOCK_TTL_MS);
+    const ttl = this.ctx.leaseMs;
+    const token = await store.acquire(lockName, ttl);
     if (token === null) {
       await store.wantLease(lockName, 2000);
       return 'busy';
     }
     let lockLost = false;
     const renewer = setInterval(() => {
-      store.renew(lockName, token, LOCK_TTL_MS).then(
+      store.renew(lockName, token, ttl).then(
         (ok) => {
           if (!ok) lockLost = true;
         },
         () => (lockLost = true),
       );
-    }, LOCK_TTL_MS / 3);
+    }, ttl / 3);
     try {
       this.position = await this.recoverPosition();
       return await this.translateLoop(
@@ -299,51 +457,32 @@ export class UnitRunner {
     let lastSync: { upstream: number; downstream: number } | null = null;
     while (!this.ctx.shouldStop()) {
       if (lockLost()) return 'busy';
-      if (await this.paused()) return this.pausedOutcome();
-      const fetched = await this.fromSource(this.fetchNext());
+      const c = await this.controls();
+      if (c.topicChanged) return this.topicChangedOutcome();
+      if (c.paused) return this.pausedOutcome();
+      const fetched = await this.fromSource(
+        this.reader.fetch(this.position, this.fetchBytes(c.limit), FETCH_WAIT_MS),
+      );
       if (fetched === null) continue;
       if (fetched.records.length === 0) {
-        await this.reportStatus('translate', false);
+        if (this.caughtUp()) this.caughtUpAt = Date.now();
+        await this.reportStatus(false);
         if (await othersWaiting()) return 'handover';
         continue;
       }
-      await this.account(fetched.records.length, recordCount(fetched.records));
-      const messages: {
-        key: Buffer | null;
-        value: Buffer | null;
-        headers: RecordHeader[];
-        timestamp: number;
-        partition: number;
-      }[] = [];
-      const upstream: number[] = [];
-      for (const batch of decodeRecordBatches(fetched.records)) {
-        if (batch.header.isControl) continue;
-        for (const r of batch.records) {
-          if (r.offset < this.position || passedThrough(r.headers).includes(flow.target)) continue;
-          messages.push({
-            key: r.key,
-            value: r.value,
-            headers: [
-              ...r.headers,
-              originHeader({ cluster: flow.source, topic, partition, offset: r.offset }),
-            ],
-            timestamp: r.timestamp,
-            partition,
-          });
-          upstream.push(r.offset);
-        }
-      }
-      if (messages.length > 0) {
-        this.newestPendingTimestamp = messages[messages.length - 1].timestamp;
-        const metas = await producer.send({ topic: this.targetTopic, messages });
+      const writes = this.translatedWrites(fetched.records);
+      for (const w of writes.fits) {
+        this.oldestPending = w.messages[0].timestamp;
+        if (!(await this.throttled(w.bytes, w.messages.length))) return this.pausedOrChanged();
+        const metas = await producer.send({ topic: this.targetTopic, messages: w.messages });
         const last = metas[metas.length - 1];
-        // Progress covers the whole fetched range: records skipped in it (gaps, cycles) are done too.
+        const first = { upstream: w.upstream[0], downstream: metas[0].offset };
+        // Progress covers up to the next record not written: records skipped before it (gaps, cycles) are done too.
         await store.setProgress(flow.name, topic, partition, {
-          sourceOffset: fetched.nextOffset,
+          sourceOffset: w.nextOffset,
           targetOffset: last.offset + 1,
         });
         // MM2's rule: a sync on the first record, at any upstream gap, and when downstream moved offset.lag.max past the last sync.
-        const first = { upstream: upstream[0], downstream: metas[0].offset };
         const gap =
           lastSync !== null &&
           first.upstream !== lastSync.upstream + (first.downstream - lastSync.downstream);
@@ -361,10 +500,20 @@ export class UnitRunner {
           lastSync = first;
         }
         if (topic === HEARTBEATS_TOPIC) {
-          for (const m of messages) await store.recordLatency(flow.name, Date.now() - m.timestamp);
+          const now = Date.now();
+          await store.recordLatency(
+            flow.name,
+            w.messages.map((m) => now - m.timestamp),
+          );
         }
+        this.position = w.nextOffset;
+        await store.countCopied(flow.name, w.bytes, w.messages.length);
       }
-      if (messages.length === 0) {
+      if (writes.tooLarge !== null) {
+        this.position = writes.tooLarge.offset;
+        return this.writeError(writes.tooLarge);
+      }
+      if (writes.fits.length === 0) {
         const previous = await store.progress(flow.name, topic, partition);
         await store.setProgress(flow.name, topic, partition, {
           sourceOffset: fetched.nextOffset,
@@ -372,97 +521,158 @@ export class UnitRunner {
         });
       }
       this.position = fetched.nextOffset;
-      this.countCopied(fetched.records, messages.length);
-      await this.reportStatus('translate', false);
+      this.oldestPending = -1;
+      if (this.caughtUp()) this.caughtUpAt = Date.now();
+      await this.reportStatus(false);
       if (await othersWaiting()) return 'handover';
     }
-    await this.reportStatus('translate', true);
+    await this.reportStatus(true);
     return 'yield';
+  }
+
+  /** A fetched chunk's records as the target's producer gets them, cut to fit its limits. */
+  private translatedWrites(records: Buffer): {
+    fits: {
+      messages: {
+        key: Buffer | null;
+        value: Buffer | null;
+        headers: RecordHeader[];
+        timestamp: number;
+        partition: number;
+      }[];
+      upstream: number[];
+      bytes: number;
+      nextOffset: number;
+    }[];
+    tooLarge: { offset: number; message: string; limit: { name: string; value: number } } | null;
+  } {
+    const { flow } = this.ctx;
+    const { topic, partition } = this.unit;
+    // The producer adds a batch header and varints: keep a margin below the target's limit.
+    const limit = this.limits.maxBatchBytes - 128;
+    const maxRecords = this.limits.maxRecords;
+    const fits: ReturnType<UnitRunner['translatedWrites']>['fits'] = [];
+    let current: (typeof fits)[number] | null = null;
+    for (const batch of decodeRecordBatches(records)) {
+      if (batch.header.isControl) continue;
+      for (const r of batch.records) {
+        if (r.offset < this.position || passedThrough(r.headers).includes(flow.target)) continue;
+        const headers = [
+          ...r.headers,
+          originHeader({ cluster: flow.source, topic, partition, offset: r.offset }),
+        ];
+        const size =
+          RECORD_OVERHEAD +
+          (r.key?.length ?? 0) +
+          (r.value?.length ?? 0) +
+          headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0);
+        if (size > limit) {
+          return {
+            fits,
+            tooLarge: {
+              offset: r.offset,
+              message: `the record at offset ${r.offset} is about ${size} bytes, more than the target's limit ${limit}`,
+              limit: {
+                name:
+                  this.limits.maxBatchBytes === this.limits.maxBytes ? 'segment.bytes' : 'max.message.bytes',
+                value: this.limits.maxBatchBytes,
+              },
+            },
+          };
+        }
+        if (
+          current === null ||
+          current.bytes + size > limit ||
+          (maxRecords > 0 && current.messages.length >= maxRecords)
+        ) {
+          current = { messages: [], upstream: [], bytes: 0, nextOffset: r.offset + 1 };
+          fits.push(current);
+        }
+        current.messages.push({ key: r.key, value: r.value, headers, timestamp: r.timestamp, partition });
+        current.upstream.push(r.offset);
+        current.bytes += size;
+        current.nextOffset = r.offset + 1;
+      }
+    }
+    return { fits, tooLarge: null };
   }
 
   // ---- status ----------------------------------------------------------------------------
 
-  /** A paused unit still shows how far behind its source it falls. */
+  private async pausedOrChanged(): Promise<UnitOutcome> {
+    const c = await this.controls();
+    return c.topicChanged ? this.topicChangedOutcome() : this.pausedOutcome();
+  }
+
+  /** Promoted, reversed or failed back: this run ends and the next one starts the new way (or not at all). */
+  private async topicChangedOutcome(): Promise<UnitOutcome> {
+    const s = await this.ctx.store.topicState(this.ctx.flow.name, this.unit.topic);
+    if (s?.state === 'promoted') {
+      await this.reportState('promoted');
+      return 'done';
+    }
+    await this.reportStatus(true);
+    return 'yield';
+  }
+
+  /**
+   * A paused unit still shows how far behind it falls: the source's end, and the age of the
+   * oldest record not yet copied (read from the batch at its position).
+   */
   private async pausedOutcome(): Promise<UnitOutcome> {
-    const { topic, partition } = this.unit;
-    const [end] = await this.ctx.source.admin.listOffsets([{ topic, partition }], 'latest');
+    const { partition } = this.unit;
+    const [end] = await this.from.clients.admin.listOffsets(
+      [{ topic: this.from.topic, partition }],
+      'latest',
+    );
     this.sourceEnd = end.offset;
-    await this.reportStatus(this.mode, true);
+    if (this.sourceEnd > this.position) {
+      const f = await this.from.clients.fetchRaw(this.from.topic, partition, this.position, 1, 0);
+      if (f.errorCode === ErrorCode.NONE && f.records.length > 0)
+        this.oldestPending = firstTimestamp(f.records);
+    } else {
+      this.oldestPending = -1;
+      this.caughtUpAt = Date.now();
+    }
+    await this.reportState('paused');
     return 'paused';
   }
 
-  private countCopied(records: Buffer, count?: number): void {
-    this.bytes += records.length;
-    if (count !== undefined) {
-      this.records += count;
-      return;
-    }
-    for (let at = 0; at < records.length;) {
-      this.records += records.readInt32BE(at + BATCH.RECORD_COUNT);
-      at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
-    }
-  }
-
-  private async recordHeartbeatLatency(records: Buffer): Promise<void> {
-    const now = Date.now();
-    for (let at = 0; at < records.length;) {
-      const maxTimestamp =
-        records.readInt32BE(at + BATCH.MAX_TIMESTAMP) * 4294967296 +
-        records.readUInt32BE(at + BATCH.MAX_TIMESTAMP + 4);
-      await this.ctx.store.recordLatency(this.ctx.flow.name, now - maxTimestamp);
-      at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
-    }
-  }
-
-  private async reportStatus(mode: 'preserve' | 'translate', force: boolean): Promise<void> {
+  private async reportStatus(force: boolean): Promise<void> {
     const now = Date.now();
     if (!force && now - this.lastStatus < STATUS_EVERY_MS) return;
-    this.lastStatus = now;
-    const lagRecords = Math.max(0, this.sourceEnd - this.position);
+    await this.reportState(this.unitError !== null ? 'error' : 'copying');
+  }
+
+  private async reportState(state: UnitStatus['state']): Promise<void> {
+    this.lastStatus = Date.now();
     await this.ctx.store.setUnitStatus({
       flow: this.ctx.flow.name,
       topic: this.unit.topic,
       partition: this.unit.partition,
       targetTopic: this.targetTopic,
-      mode,
+      mode: this.mode,
+      direction: this.direction,
+      state,
       position: this.position,
       sourceEnd: this.sourceEnd,
-      lagRecords,
-      lagSeconds:
-        lagRecords > 0 && this.newestPendingTimestamp > 0
-          ? Math.max(0, (now - this.newestPendingTimestamp) / 1000)
-          : 0,
-      records: this.records,
-      bytes: this.bytes,
+      oldestPendingTimestamp: this.caughtUp() ? -1 : this.oldestPending,
+      caughtUpAt: this.caughtUpAt,
       worker: this.ctx.store.workerId,
-      updatedAt: now,
-      error: this.lastError,
+      updatedAt: this.lastStatus,
+      error: state === 'error' ? this.unitError : null,
     });
   }
 
-  noteError(message: string): void {
-    this.lastError = message;
+  /** A run that failed: its status says so until the next run clears it. */
+  async noteFailure(message: string): Promise<void> {
+    this.unitError = { message, offset: this.position, limit: null };
+    await this.reportStatus(true);
   }
 }
 
-/** Records in whole batches, from their headers. */
-function recordCount(records: Buffer): number {
-  let n = 0;
-  for (let at = 0; at < records.length;) {
-    n += records.readInt32BE(at + BATCH.RECORD_COUNT);
-    at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
-  }
-  return n;
-}
-
-/** The max timestamp of the last batch (for lag in seconds). */
-function lastMaxTimestamp(records: Buffer): number {
-  let ts = -1;
-  for (let at = 0; at < records.length;) {
-    ts =
-      records.readInt32BE(at + BATCH.MAX_TIMESTAMP) * 4294967296 +
-      records.readUInt32BE(at + BATCH.MAX_TIMESTAMP + 4);
-    at += records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
-  }
-  return ts;
+/** Whether a topic's provenance says it was created as a mirror of `alias`'s topic (tributary.mirror.path ends there). */
+function wasMirrorOf(configs: Map<string, string>, alias: string): boolean {
+  const path = (configs.get('tributary.mirror.path') ?? '').split(',').filter((s) => s.length > 0);
+  return path.length > 0 && path[path.length - 1] === alias;
 }

@@ -1,11 +1,14 @@
 import {
   ConsoleConfigError,
+  mirrorFlowSource,
   readConsoleConfig,
   singleClusterConfig,
   startConsole,
   type ClusterConfig,
   type ConsoleSecurity,
+  type ConsoleMirror,
 } from '@tributary/console';
+import { MirrorControl } from '@tributary/mirror';
 import { MetricsRegistry, processCollector } from '@tributary/metrics';
 import { single, UsageError, type ParsedArgs } from '../args';
 import { parseHostPort } from './broker.command';
@@ -17,7 +20,9 @@ Prometheus metrics at /metrics, for every cluster of the config.
 
   --config FILE                    clusters, HTTP address and bearer tokens (e.g. config/console.yaml);
                                    with a security section every /api and /metrics call needs
-                                   Authorization: Bearer <token>
+                                   Authorization: Bearer <token>; with a mirror section (or
+                                   given the workers' mirror config itself) it shows and steers
+                                   the flows of the tributary mirror workers sharing its Redis
   --bootstrap-server HOST:PORT     or one cluster without a file (alias: --cluster, default "local")
   --cluster ALIAS
   --listen HOST:PORT               HTTP address (default: the file's http, else 127.0.0.1:8080)
@@ -38,11 +43,13 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
   let clusters: readonly ClusterConfig[];
   let http = { host: '127.0.0.1', port: 8080 };
   let security: ConsoleSecurity | null = null;
+  let mirror: ConsoleMirror | null = null;
   if (file !== undefined) {
     const config = readConsoleConfig(file);
     clusters = config.clusters;
     http = config.http;
     security = config.security;
+    mirror = config.mirror;
   } else {
     try {
       clusters = [singleClusterConfig(single(args, 'cluster') ?? 'local', bootstrap as string)];
@@ -55,10 +62,12 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
   if (listen !== undefined) http = parseHostPort(listen, '--listen');
   const metrics = new MetricsRegistry();
   metrics.addCollector(processCollector);
+  const control = mirror === null ? null : MirrorControl.connect(mirror.config, mirror.redisUrl);
   const running = await startConsole({
     clusters,
     metrics,
     security,
+    ...(control === null ? {} : { flows: mirrorFlowSource(() => control) }),
     host: http.host,
     port: http.port,
     // Level log carries the audit of changes (by token name) once security is on.
@@ -72,18 +81,25 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
       ? 'console API is open: no security section in the config (anyone who reaches it may change the clusters)'
       : `console API needs a bearer token: ${security.tokens.map((t) => `${t.name} (${t.role})`).join(', ')}`,
   );
+  if (mirror !== null)
+    console.log(
+      `console attached to the mirror workers of ${mirror.config.file} (namespace ${mirror.config.namespace}): flows ${mirror.config.flows.map((f) => f.name).join(', ')}`,
+    );
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (closing) return;
       closing = true;
-      running.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          console.error(`tributary: shutdown failed: ${(err as Error).stack ?? String(err)}`);
-          process.exit(1);
-        },
-      );
+      running
+        .close()
+        .then(() => control?.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            console.error(`tributary: shutdown failed: ${(err as Error).stack ?? String(err)}`);
+            process.exit(1);
+          },
+        );
     });
   }
 }

@@ -1,7 +1,5 @@
-import fs from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import { MirrorConfigError, MirrorModule, parseMirrorConfig } from '@tributary/mirror';
-import { parse } from 'yaml';
+import { MirrorConfigError, MirrorModule, readMirrorConfig } from '@tributary/mirror';
 import { ParsedArgs, single, UsageError } from '../args';
 import { exitCleanlyOn } from './broker.command';
 import { MIRROR_CLI_USAGE, runMirrorCli } from './mirror-cli';
@@ -21,23 +19,6 @@ ${MIRROR_CLI_USAGE}`;
 
 const KNOWN = new Set(['config', 'redis', 'no-manage', 'help']);
 
-/** Reads and checks a mirror config file; errors name the file and the key. */
-export function loadMirrorConfig(file: string) {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MirrorConfigError(file, '(file)', `cannot be read: ${(err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new MirrorConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
-  }
-  return parseMirrorConfig(doc, file);
-}
-
 /** `tributary mirror --config FILE` runs a worker; `tributary mirror <list|pause|...>` operates flows. */
 export async function runMirror(args: ParsedArgs): Promise<void> {
   if (args.positional.length > 0) return runMirrorCli(args);
@@ -45,7 +26,7 @@ export async function runMirror(args: ParsedArgs): Promise<void> {
     if (!KNOWN.has(name)) throw new UsageError(`unknown option --${name}`);
   const file = single(args, 'config');
   if (file === undefined) throw new UsageError(`--config is required\n\n${MIRROR_USAGE}`);
-  const config = loadMirrorConfig(file);
+  const config = readMirrorConfig(file);
   const redisUrl = single(args, 'redis') ?? config.redis;
   if (redisUrl === null)
     throw new MirrorConfigError(

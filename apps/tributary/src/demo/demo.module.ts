@@ -173,7 +173,11 @@ export class DemoModule {
     return {
       module: DemoModule,
       imports: [
-        ConsoleModule.forRoot({ clusters, metrics: registry, flows: mirrorFlowSource(parts.mirror) }),
+        ConsoleModule.forRoot({
+          clusters,
+          metrics: registry,
+          flows: mirrorFlowSource(() => parts.mirror.control),
+        }),
       ],
       providers: [
         { provide: DEMO_CONFIG, useValue: config },

@@ -8,6 +8,7 @@ import {
   type ClientOptions,
   type SecurityOptions,
 } from '@tributary/client';
+import { MirrorConfigError, parseMirrorConfig, readMirrorConfig, type MirrorConfig } from '@tributary/mirror';
 import type { ConsoleSecurity, ConsoleToken } from '../auth/bearer-tokens';
 import { CONSOLE_ROLES, isConsoleRole } from '../auth/roles';
 
@@ -39,6 +40,13 @@ export interface ConsoleConfig {
   readonly clusters: readonly ClusterConfig[];
   /** Bearer tokens with roles; null: the API is open (a demo, a laptop). */
   readonly security: ConsoleSecurity | null;
+  /** The replicator deployment to attach to (its flows, and the Redis its workers share); null: none. */
+  readonly mirror: ConsoleMirror | null;
+}
+
+export interface ConsoleMirror {
+  readonly config: MirrorConfig;
+  readonly redisUrl: string;
 }
 
 /** A bad console config, naming the file (or source) and the key. */
@@ -323,8 +331,8 @@ export function parseConsoleConfig(
   if (!isMap(doc))
     throw new ConsoleConfigError(source, '(top level)', 'must be a map with http and clusters');
   for (const k of Object.keys(doc))
-    if (k !== 'http' && k !== 'clusters' && k !== 'security')
-      throw new ConsoleConfigError(source, k, 'is not a known key (known: http, clusters, security)');
+    if (k !== 'http' && k !== 'clusters' && k !== 'security' && k !== 'mirror')
+      throw new ConsoleConfigError(source, k, 'is not a known key (known: http, clusters, security, mirror)');
   let host = '127.0.0.1';
   let port = 8080;
   if (doc.http !== undefined) {
@@ -369,7 +377,100 @@ export function parseConsoleConfig(
     doc.security === undefined || options.readTokens === false
       ? null
       : parseSecurity(doc.security, source, options.env ?? process.env);
-  return { http: { host, port }, clusters, security };
+  const mirror = doc.mirror === undefined ? null : parseMirrorSection(doc.mirror, source);
+  return { http: { host, port }, clusters, security, mirror };
+}
+
+/**
+ * `mirror: FILE` or `mirror: { config: FILE, redis: URL }`: the mirror config of the workers
+ * to attach to (their flows and clusters), and the Redis they share (else the file's).
+ */
+function parseMirrorSection(value: unknown, source: string): ConsoleMirror {
+  const section = typeof value === 'string' ? { config: value } : value;
+  if (!isMap(section))
+    throw new ConsoleConfigError(
+      source,
+      'mirror',
+      'must be a mirror config file, or a map with config and redis',
+    );
+  for (const k of Object.keys(section))
+    if (k !== 'config' && k !== 'redis')
+      throw new ConsoleConfigError(source, `mirror.${k}`, 'is not a known key (known: config, redis)');
+  if (typeof section.config !== 'string' || section.config === '')
+    throw new ConsoleConfigError(
+      source,
+      'mirror.config',
+      'must be the path of the workers’ mirror config file',
+    );
+  if (
+    section.redis !== undefined &&
+    (typeof section.redis !== 'string' || !/^rediss?:\/\//.test(section.redis))
+  )
+    throw new ConsoleConfigError(source, 'mirror.redis', 'must be a redis:// or rediss:// URL');
+  let config: MirrorConfig;
+  try {
+    config = readMirrorConfig(section.config);
+  } catch (err) {
+    if (err instanceof MirrorConfigError)
+      throw new ConsoleConfigError(
+        source,
+        'mirror.config',
+        `names a mirror config that is not valid: ${err.message}`,
+      );
+    throw err;
+  }
+  return {
+    config,
+    redisUrl: requireRedis(config, (section.redis as string | undefined) ?? null, source, 'mirror.redis'),
+  };
+}
+
+function requireRedis(config: MirrorConfig, override: string | null, source: string, key: string): string {
+  const url = override ?? config.redis;
+  if (url === null)
+    throw new ConsoleConfigError(
+      source,
+      key,
+      `is required: ${config.file} has no redis, and the console finds the workers through the Redis they share`,
+    );
+  return url;
+}
+
+/**
+ * A console for a mirror deployment read from the workers' own config file: its clusters
+ * (aliases, bootstrap servers, data centers, security) and its flows, through its Redis.
+ * HTTP comes from the file's `console` section (host, port), else 127.0.0.1:8080.
+ */
+function consoleConfigFromMirror(doc: Record<string, unknown>, source: string): ConsoleConfig {
+  let config: MirrorConfig;
+  try {
+    config = parseMirrorConfig(doc, source);
+  } catch (err) {
+    if (err instanceof MirrorConfigError) throw new ConsoleConfigError(source, err.key, err.message);
+    throw err;
+  }
+  const http = isMap(doc.console) ? doc.console : {};
+  const host = typeof http.host === 'string' ? http.host : '127.0.0.1';
+  const port = typeof http.port === 'number' ? http.port : 8080;
+  const clusters = [...config.clusters.values()].map((c): ClusterConfig => ({
+    alias: c.alias,
+    bootstrapServers: parseBootstrapServers(
+      c.bootstrapServers,
+      source,
+      `clusters.${c.alias}.bootstrap.servers`,
+    ),
+    datacenter: c.datacenter,
+    client: DEFAULT_CLIENT_SETTINGS,
+    ...(c.security.ssl !== undefined || c.security.sasl !== undefined ? { security: c.security } : {}),
+  }));
+  if (clusters.length === 0)
+    throw new ConsoleConfigError(source, 'clusters', 'must name at least one cluster');
+  return {
+    http: { host, port },
+    clusters,
+    security: null,
+    mirror: { config, redisUrl: requireRedis(config, null, source, 'redis') },
+  };
 }
 
 export function readConsoleConfig(file: string, options: ConsoleConfigOptions = {}): ConsoleConfig {
@@ -385,6 +486,8 @@ export function readConsoleConfig(file: string, options: ConsoleConfigOptions = 
   } catch (err) {
     throw new ConsoleConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
   }
+  // A mirror config (it has flows) is a console config too: the workers' own file is enough.
+  if (isMap(doc) && doc.flows !== undefined) return consoleConfigFromMirror(doc, file);
   return parseConsoleConfig(doc, file, options);
 }
 

@@ -1,3 +1,5 @@
+import type { Checkpoint, GroupOffsetsView, PromotionReport } from '@tributary/mirror';
+
 /**
  * What the console asks of the replicator (libs/mirror): the flows it runs and their state,
  * and the operator's controls. The mirror implements FlowStatusSource and hands it to
@@ -35,19 +37,61 @@ export interface FlowError {
   readonly partition: number | null;
 }
 
+/** Why a partition cannot be copied until an operator acts. */
+export interface FlowPartitionError {
+  readonly message: string;
+  /** The first offset not copied. */
+  readonly offset: number;
+  /** The target's limit that offset's batch exceeds, when that is the problem. */
+  readonly limit: { readonly name: string; readonly value: number } | null;
+}
+
 /** One source partition of a flow. */
 export interface FlowPartitionStatus {
   readonly sourceTopic: string;
   readonly targetTopic: string;
   readonly partition: number;
-  /** The source partition's log end offset when last looked at. */
+  /** copying, paused, error (stuck: see error), promoted (never copied again), waiting (no worker reported yet). */
+  readonly state: 'copying' | 'paused' | 'error' | 'promoted' | 'waiting';
+  /** forward: source -> target; reverse: a reversed topic copies target -> source. */
+  readonly direction: 'forward' | 'reverse';
+  /** The log end offset of the partition copied from (read when asked, else the last seen). */
   readonly sourceLogEndOffset: number;
-  /** The next source offset the flow will copy. */
+  /** The next offset the flow will copy. */
   readonly position: number;
   /** sourceLogEndOffset - position. */
   readonly lagRecords: number;
   /** Age of the oldest record not yet copied (0 when caught up); null while unknown. */
   readonly lagSeconds: number | null;
+  /** The worker running it (host-pid-id), null before any did. */
+  readonly worker: string | null;
+  readonly error: FlowPartitionError | null;
+}
+
+/** A topic an operator promoted or reversed; every other topic of the flow is mirroring. */
+export interface FlowTopicState {
+  readonly topic: string;
+  readonly targetTopic: string;
+  readonly state: 'promoted' | 'reversed';
+  /** promote (planned), failover (unplanned), manual (tributary.mirror.of removed by hand). */
+  readonly kind: 'promote' | 'failover' | 'manual';
+  readonly at: number;
+}
+
+/** A mirror worker process and the units (flow|topic|partition) it runs. */
+export interface MirrorWorkerView {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly uptimeSeconds: number;
+  readonly units: readonly string[];
+}
+
+export interface PromotionRequest {
+  readonly topics?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly timeoutMs?: number;
+  readonly recreateDiverged?: boolean;
 }
 
 export interface FlowSummary {
@@ -70,6 +114,9 @@ export interface FlowSummary {
   readonly throttle: FlowThrottle;
   readonly lastCheckpoint: FlowCheckpoint | null;
   readonly errorCount: number;
+  /** Partitions stuck in an error state. */
+  readonly partitionsInError: number;
+  readonly topicStates: readonly FlowTopicState[];
 }
 
 export interface FlowDetail extends FlowSummary {
@@ -90,6 +137,14 @@ export interface FlowStatusSource {
   pause(id: string): Promise<FlowSummary | null>;
   resume(id: string): Promise<FlowSummary | null>;
   throttle(id: string, throttle: FlowThrottle): Promise<FlowSummary | null>;
+  workers(): Promise<MirrorWorkerView[]>;
+  /** Each returns null when there is no such flow; a move the topics' state does not allow throws. */
+  promote(id: string, request: PromotionRequest): Promise<PromotionReport | null>;
+  failover(id: string, request: PromotionRequest): Promise<PromotionReport | null>;
+  reverse(id: string, request: PromotionRequest): Promise<PromotionReport | null>;
+  failback(id: string, request: PromotionRequest): Promise<PromotionReport | null>;
+  checkpoints(id: string, group?: string): Promise<Checkpoint[] | null>;
+  groupOffsets(id: string, group: string): Promise<GroupOffsetsView | null>;
 }
 
 /** The flow source of a console without a replicator: no flows, no data made up. */
@@ -101,6 +156,13 @@ export const NO_MIRROR: FlowStatusSource = {
   pause: async () => null,
   resume: async () => null,
   throttle: async () => null,
+  workers: async () => [],
+  promote: async () => null,
+  failover: async () => null,
+  reverse: async () => null,
+  failback: async () => null,
+  checkpoints: async () => null,
+  groupOffsets: async () => null,
 };
 
 export const NO_MIRROR_MESSAGE =

@@ -51,13 +51,20 @@ const RESET_OFFSETS = defineEndpoint({
   tag: 'groups',
   summary: "Reset a group's committed offsets (the group must have no active members)",
   description:
-    'As kafka-consumer-groups --reset-offsets: to the earliest or latest offset, the first offset at or after a timestamp, or an offset (clamped to each partition’s log start and end). Without topics, every partition the group committed is reset. 409 while the group has members.',
+    'As kafka-consumer-groups --reset-offsets: to the earliest or latest offset, the first offset at or after a timestamp, or an offset (clamped to each partition’s log start and end); or, after failing over from a mirrored cluster, to the group’s last checkpoint from it (to=checkpoints, source=its alias: MirrorMaker 2’s <source>.checkpoints.internal in this cluster). Without topics, every partition the group committed (or was checkpointed on) is reset. 409 while the group has members.',
   params: groupParams,
   body: object({
-    to: oneOf(['earliest', 'latest', 'timestamp', 'offset'] as const, {
+    to: oneOf(['earliest', 'latest', 'timestamp', 'offset', 'checkpoints'] as const, {
       description: 'Where to move the offsets',
     }),
     timestamp: optional(timestamp({ description: 'With to=timestamp' })),
+    source: optional(
+      string({
+        minLength: 1,
+        maxLength: 64,
+        description: 'With to=checkpoints: the alias of the mirrored source cluster',
+      }),
+    ),
     offset: optional(integer({ min: 0, description: 'With to=offset' })),
     topics: optional(
       array(
@@ -118,7 +125,16 @@ export class GroupsController {
       if (body.offset === undefined)
         throw new ApiError(400, 'body.offset is required when body.to is offset');
       target = { to: 'offset', offset: body.offset };
+    } else if (body.to === 'checkpoints') {
+      if (body.source === undefined)
+        throw new ApiError(
+          400,
+          'body.source is required when body.to is checkpoints (the mirrored cluster’s alias)',
+        );
+      target = { to: 'checkpoints', source: body.source };
     } else target = { to: body.to };
+    if (body.to !== 'checkpoints' && body.source !== undefined)
+      throw new ApiError(400, `body.source is only used with to=checkpoints, not to=${body.to}`);
     if (body.to !== 'timestamp' && body.timestamp !== undefined)
       throw new ApiError(400, `body.timestamp is only used with to=timestamp, not to=${body.to}`);
     if (body.to !== 'offset' && body.offset !== undefined)

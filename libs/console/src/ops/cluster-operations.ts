@@ -9,6 +9,7 @@ import {
   type TopicInfo,
   type TopicPartition,
 } from '@tributary/client';
+import { checkpointsTopic, readCheckpoints } from '@tributary/mirror';
 import { clientOptionsOf, type ClusterConfig } from '../config/console-config';
 import { ApiError } from '../http/api-error';
 import type {
@@ -40,6 +41,10 @@ const CONFIG_SOURCES = [
 ];
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const splitTpKey = (key: string): TopicPartition => {
+  const [topic, partition] = key.split('\u0000');
+  return { topic, partition: Number(partition) };
+};
 
 /**
  * What operators do to one cluster, through our client: the REST API and the CLI both call
@@ -523,15 +528,28 @@ export class ClusterOperations {
         `consumer group "${groupId}" is ${d.state} with ${d.members.length} member${d.members.length === 1 ? '' : 's'}: stop its consumers before resetting its offsets`,
         { state: d.state, members: d.members.length },
       );
+    const mirrored = target.to === 'checkpoints' ? target.source : null;
+    const checkpoints =
+      mirrored !== null
+        ? new Map(
+            (await readCheckpoints(clientOptionsOf(this.config), mirrored, groupId)).map((c) => [
+              tpKey(c.topic, c.partition),
+              c.offset,
+            ]),
+          )
+        : null;
     let partitions: TopicPartition[];
     if (topics === undefined || topics.length === 0) {
-      partitions = committed
-        .filter((o) => o.offset >= 0)
-        .map((o) => ({ topic: o.topic, partition: o.partition }));
+      partitions =
+        checkpoints !== null
+          ? [...checkpoints.keys()].map(splitTpKey)
+          : committed.filter((o) => o.offset >= 0).map((o) => ({ topic: o.topic, partition: o.partition }));
       if (partitions.length === 0)
         throw new ApiError(
-          400,
-          `consumer group "${groupId}" has no committed offsets; name the topics to reset`,
+          mirrored !== null ? 404 : 400,
+          mirrored !== null
+            ? `cluster ${this.alias} holds no checkpoint of group "${groupId}" from ${mirrored} (${checkpointsTopic(mirrored)})`
+            : `consumer group "${groupId}" has no committed offsets; name the topics to reset`,
         );
     } else {
       partitions = [];
@@ -559,6 +577,16 @@ export class ClusterOperations {
       const byTime = await this.admin.listOffsets(partitions, { timestamp: target.timestamp });
       // No record at or after the time: the end, as Kafka's tool does.
       targets = byTime.map((o, i) => (o.offset < 0 ? ends[i].offset : o.offset));
+    } else if (target.to === 'checkpoints') {
+      targets = partitions.map((p, i) => {
+        const offset = checkpoints?.get(tpKey(p.topic, p.partition));
+        if (offset === undefined)
+          throw new ApiError(
+            404,
+            `no checkpoint of group "${groupId}" for ${p.topic}-${p.partition} from ${target.source}`,
+          );
+        return Math.min(Math.max(offset, starts[i].offset), ends[i].offset);
+      });
     } else
       targets = partitions.map((_, i) => Math.min(Math.max(target.offset, starts[i].offset), ends[i].offset));
     const before = new Map(committed.map((o) => [tpKey(o.topic, o.partition), o.offset]));

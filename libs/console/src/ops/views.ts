@@ -175,7 +175,9 @@ export type ResetTarget =
   | { to: 'earliest' }
   | { to: 'latest' }
   | { to: 'timestamp'; timestamp: number }
-  | { to: 'offset'; offset: number };
+  | { to: 'offset'; offset: number }
+  /** Where the group's last checkpoint from a mirror flow out of `source` says it resumes here. */
+  | { to: 'checkpoints'; source: string };
 
 export const ResetOffsetsResultSchema = object({
   groupId: string(),
@@ -207,13 +209,28 @@ export const FlowSummarySchema = object({
   state: oneOf(['starting', 'running', 'paused', 'failing', 'stopped'] as const),
   topics: array(string()),
   replicationPolicy: oneOf(['prefix', 'identity'] as const),
-  lagRecords: integer(),
-  lagSeconds: nullable(number()),
+  lagRecords: integer({
+    description: 'Records on the sources not yet copied (source log end now - next offset)',
+  }),
+  lagSeconds: nullable(
+    number({ description: 'Age of the oldest record not yet copied; grows while paused' }),
+  ),
   replicationLatencyMs: nullable(number()),
   throughput: object({ recordsPerSecond: number(), bytesPerSecond: number() }),
   throttle: ThrottleSchema,
   lastCheckpoint: nullable(object({ at: timestamp(), groups: integer() })),
   errorCount: integer(),
+  partitionsInError: integer({ description: 'Partitions stuck until an operator acts (see their error)' }),
+  topicStates: array(
+    object({
+      topic: string(),
+      targetTopic: string(),
+      state: oneOf(['promoted', 'reversed'] as const),
+      kind: oneOf(['promote', 'failover', 'manual'] as const),
+      at: timestamp(),
+    }),
+    { description: 'Promoted and reversed topics; every other topic of the flow is mirroring' },
+  ),
 });
 
 export const FlowDetailSchema = object({
@@ -223,14 +240,90 @@ export const FlowDetailSchema = object({
       sourceTopic: string(),
       targetTopic: string(),
       partition: integer(),
+      state: oneOf(['copying', 'paused', 'error', 'promoted', 'waiting'] as const),
+      direction: oneOf(['forward', 'reverse'] as const),
       sourceLogEndOffset: integer(),
-      position: integer(),
+      position: integer({ description: 'The next offset to copy' }),
       lagRecords: integer(),
       lagSeconds: nullable(number()),
+      worker: nullable(string()),
+      error: nullable(
+        object({
+          message: string(),
+          offset: integer(),
+          limit: nullable(object({ name: string(), value: integer() })),
+        }),
+      ),
     }),
   ),
   errors: array(
     object({ at: integer(), message: string(), topic: nullable(string()), partition: nullable(integer()) }),
+  ),
+});
+
+export const MirrorWorkerSchema = object({
+  id: string(),
+  host: string(),
+  pid: integer(),
+  uptimeSeconds: integer(),
+  units: array(string({ description: 'flow|topic|partition' })),
+});
+
+const GroupMoveSchema = object({
+  group: string(),
+  offsets: array(
+    object({ topic: string(), partition: integer(), offset: integer(), previous: nullable(integer()) }),
+  ),
+  skipped: nullable(string({ description: 'Why nothing was committed for this group' })),
+});
+
+export const PromotionReportSchema = object({
+  flow: string(),
+  action: oneOf(['promote', 'failover', 'reverse', 'failback'] as const),
+  topics: array(
+    object({
+      topic: string(),
+      targetTopic: string(),
+      mode: oneOf(['preserve', 'translate'] as const),
+      sourceFenced: boolean({ description: 'Producers on the source topic are refused from now on' }),
+      partitions: array(
+        object({
+          partition: integer(),
+          targetEnd: integer({
+            description: 'The target log end at the move: both topics share offsets below it',
+          }),
+          sourceEnd: nullable(integer({ description: 'The source log end known then' })),
+          behind: nullable(integer({ description: 'Records the source had that the target does not' })),
+          sourceSeenAt: nullable(timestamp()),
+        }),
+      ),
+    }),
+  ),
+  groups: array(GroupMoveSchema),
+  durationMs: integer(),
+});
+
+export const CheckpointSchema = object({
+  group: string(),
+  topic: string({ description: 'The target topic' }),
+  partition: integer(),
+  upstreamOffset: integer({ description: 'The group’s committed offset on the source' }),
+  offset: integer({ description: 'Where the group resumes on the target' }),
+  metadata: string(),
+});
+
+export const GroupOffsetsSchema = object({
+  flow: string(),
+  group: string(),
+  partitions: array(
+    object({
+      topic: string(),
+      targetTopic: string(),
+      partition: integer(),
+      sourceCommitted: nullable(integer({ description: 'null: none, or the source is unreachable' })),
+      checkpoint: nullable(object({ upstreamOffset: integer(), offset: integer() })),
+      targetCommitted: nullable(integer()),
+    }),
   ),
 });
 
