@@ -142,7 +142,7 @@ describe('consumers of a replicated cluster', { timeout: 180_000 }, () => {
     let consumed = 0;
     let stderr = '';
     member.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    readline.createInterface({ input: member.stdout! }).on('line', (line) => {
+    readline.createInterface({ input: member.stdout }).on('line', (line) => {
       const e = JSON.parse(line) as { ev: string; p?: number; o?: number };
       if (e.ev === 'msg') {
         records.add(`${e.p}/${e.o}`);

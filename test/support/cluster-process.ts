@@ -121,13 +121,13 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     },
     async waitFor(what, check, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
-      let last: unknown = undefined;
+      let last: Error | undefined;
       while (Date.now() < deadline) {
         try {
           const v = await check();
           if (v !== undefined) return v;
         } catch (err) {
-          last = err;
+          last = err as Error;
         }
         await new Promise((r) => setTimeout(r, 100));
       }

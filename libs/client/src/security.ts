@@ -118,9 +118,9 @@ export function securityFromProperties(
     if (username === undefined || username === '') fail('sasl.username', `is required with ${protocol}`);
     if (password === undefined || password === '') fail('sasl.password', `is required with ${protocol}`);
     sasl = {
-      mechanism: mechanism as SaslMechanism,
-      username: username as string,
-      password: password as string,
+      mechanism,
+      username,
+      password,
     };
   }
   return { ssl, sasl };

@@ -260,7 +260,7 @@ export class MetricsRegistry {
       return existing as M;
     }
     const metric = create();
-    this.metrics.set(options.name, metric as Metric<unknown>);
+    this.metrics.set(options.name, metric);
     return metric;
   }
 

@@ -263,9 +263,9 @@ export function parseMirrorConfig(doc: unknown, file: string): MirrorConfig {
       target,
       topics: r.patterns(f.topics, `${key}.topics`, ['.*']),
       topicsExclude: r.patterns(f['topics.exclude'], `${key}.topics.exclude`, DEFAULT_TOPICS_EXCLUDE),
-      policy: policy as FlowConfig['policy'],
+      policy,
       separator,
-      offsets: offsets as OffsetMode,
+      offsets,
       syncTopicConfigs: r.bool(f['sync.topic.configs.enabled'], `${key}.sync.topic.configs.enabled`, true),
       syncTopicConfigsIntervalMs: seconds('sync.topic.configs.interval.seconds', 600),
       configPropertiesExclude: r.patterns(

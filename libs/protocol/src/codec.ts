@@ -135,7 +135,7 @@ function arrayReader(item: Read, nullable: boolean, flexible: boolean, name: str
       if (nullable) return null;
       throw KafkaProtocolError.invalidRequest(`non-nullable array ${name} is null`);
     }
-    const out = new Array(n);
+    const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) out[i] = item(r);
     return out;
   };
@@ -166,7 +166,7 @@ function compileField(name: string, raw: Field, version: number, flexible: boole
   let write: Write;
   let makeDefault: () => unknown;
   if (f.type === 'struct' || f.type === 'struct[]') {
-    const inner = compileStruct((f as StructField).fields, version, flexible);
+    const inner = compileStruct(f.fields, version, flexible);
     if (f.type === 'struct[]') {
       read = arrayReader((r) => inner.decode(r), nullable, flexible, name);
       write = arrayWriter((w, v) => inner.encode(w, v as Record<string, unknown>), nullable, flexible);
@@ -347,7 +347,7 @@ export function encodeMessage<M extends MessageDefinition>(
   }
   const w = new Writer(64);
   w.int16(version);
-  messageCodec(def, version).encode(w, value as Record<string, unknown>);
+  messageCodec(def, version).encode(w, value);
   return w.toBuffer();
 }
 

@@ -80,9 +80,14 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+function cellText(c: unknown): string {
+  if (typeof c === 'string' || typeof c === 'number' || typeof c === 'boolean') return String(c);
+  return c === null || c === undefined ? '-' : JSON.stringify(c);
+}
+
 /** A table for people: a header row and left-aligned columns (numbers right-aligned). */
 export function printTable(headers: readonly string[], rows: readonly (readonly unknown[])[]): void {
-  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))));
+  const cells = rows.map((r) => r.map(cellText));
   const numeric = headers.map(
     (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null),
   );

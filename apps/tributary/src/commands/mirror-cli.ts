@@ -40,8 +40,10 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
+    // fetch says only "fetch failed"; its cause says why (ECONNREFUSED, ENOTFOUND, ...).
+    const cause = (err as Error).cause;
     throw new ConsoleAnswer(
-      `cannot reach the console at ${base}: ${(err as Error).cause ?? (err as Error).message}`,
+      `cannot reach the console at ${base}: ${cause instanceof Error ? cause.message : (err as Error).message}`,
     );
   }
   const text = await res.text();

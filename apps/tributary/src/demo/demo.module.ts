@@ -77,15 +77,22 @@ export function loadDemoConfig(file: string): DemoConfig {
       throw new MirrorConfigError(file, 'demo.producer.clusters', `unknown cluster "${c}"`);
   }
   const consoleDoc = isObj(top.console) ? top.console : {};
+  // A name given as a map or a list would otherwise become "[object Object]".
+  const text = (section: string, doc: Obj, key: string, fallback: string): string => {
+    const v = doc[key] ?? fallback;
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw new MirrorConfigError(file, `${section}.${key}`, 'must be a string');
+    return String(v);
+  };
   return {
     file,
     brokers,
     mirror,
     producerClusters,
-    producerTopic: String(demo['producer.topic'] ?? 'orders'),
+    producerTopic: text('demo', demo, 'producer.topic', 'orders'),
     recordsPerSecond: Number(demo['producer.records.per.second'] ?? 20),
-    consumerGroup: demo['consumer.group'] === undefined ? null : String(demo['consumer.group']),
-    consoleHost: String(consoleDoc.host ?? '127.0.0.1'),
+    consumerGroup: demo['consumer.group'] === undefined ? null : text('demo', demo, 'consumer.group', ''),
+    consoleHost: text('console', consoleDoc, 'host', '127.0.0.1'),
     consolePort: Number(consoleDoc.port ?? 8080),
   };
 }

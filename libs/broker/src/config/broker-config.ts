@@ -148,7 +148,12 @@ export function parseBrokerConfig(
     for (const [name, raw] of Object.entries(layer.values)) {
       if (raw === undefined || raw === null) continue;
       // Principals hold commas (certificate names), so Kafka separates super.users with ";".
-      const value = Array.isArray(raw) ? raw.join(name === 'super.users' ? ';' : ',') : String(raw);
+      const value = Array.isArray(raw)
+        ? raw.join(name === 'super.users' ? ';' : ',')
+        : typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean'
+          ? String(raw)
+          : null;
+      if (value === null) throw new ConfigError(layer.source, name, 'must be a value or a list of values');
       const def = defs.get(name);
       if (def !== undefined) checkType(def, value, layer.source);
       else if (!isListenerPrefixedKey(name)) {

@@ -352,7 +352,7 @@ function tlsSettings(
     cert: certPem,
     ca,
     passphrase: password,
-    clientAuth: clientAuth as SslClientAuth,
+    clientAuth,
     minVersion: versions.min,
     maxVersion: versions.max,
     ciphers,

@@ -713,7 +713,7 @@ describe('group coordinator: offsets', () => {
       assert.ok(keys.some((k) => k?.kind === 'group' && k.group === 'g'));
       const last = records.at(-1) as { key: Buffer; value: Buffer };
       assert.equal(last.key.readInt16BE(0), 1);
-      assert.equal((last.value as Buffer).readInt16BE(0), 3);
+      assert.equal(last.value.readInt16BE(0), 3);
       assert.equal(decodeOffsetCommitValue(last.value).offset, 7);
       const tombstones = h.offsetsTopicRecords('gone').filter((r) => r.value === null);
       assert.equal(

@@ -268,7 +268,7 @@ export class GroupCoordinator {
         m.rebalanceTimeoutMs,
         m.sessionTimeoutMs,
         v.protocolType,
-        [{ name: v.protocol as string, metadata: m.subscription }],
+        [{ name: v.protocol, metadata: m.subscription }],
       );
       member.assignment = m.assignment;
       group.add(member, null);

@@ -390,7 +390,7 @@ export function offsetFetchHandler(
                 offset: -1,
                 leaderEpoch: -1,
                 metadata: '',
-                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as number,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
               })),
           ];
     // A group-level error is every partition's error for the versions without a group-level field.

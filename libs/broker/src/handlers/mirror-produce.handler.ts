@@ -36,7 +36,7 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
             if (!authorized)
               return {
                 index: p.index,
-                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as number,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
                 errorMessage: `not authorized: WRITE and ALTER on topic ${t.name}`,
                 logEndOffset: -1,
               };

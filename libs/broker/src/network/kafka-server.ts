@@ -59,7 +59,7 @@ export class KafkaServer {
         },
         (socket) => this.accept(socket),
       );
-      server.on('tlsClientError', (err, socket) =>
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
         l.logger.warn(
           `SSL handshake with ${clientHost(socket)} on listener ${l.security.name} failed: ${err.message}`,
         ),

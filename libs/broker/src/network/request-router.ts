@@ -7,7 +7,6 @@ import {
   KafkaProtocolError,
   parseVersions,
   Reader,
-  type ApiDefinition,
   type RequestHeader,
 } from '@tributary/protocol';
 import type { ApiHandler } from '../handlers/handler';
@@ -80,7 +79,7 @@ export class RequestRouter implements FrameSink {
   }
 
   private unsupportedApiVersions(header: RequestHeader): Buffer[] {
-    return encodeResponse(ApiVersions as ApiDefinition, 0, header.correlationId, {
+    return encodeResponse(ApiVersions, 0, header.correlationId, {
       errorCode: ErrorCode.UNSUPPORTED_VERSION,
       apiKeys: this.advertisedApis(),
     });

@@ -68,7 +68,8 @@ export class SecurityManager {
         `created SCRAM credentials from sasl.scram.bootstrap.users: ${missing.map((b) => `${b.name} (${b.mechanism})`).join(', ')}`,
       );
     }
-    this.store.watch(() => this.refresh());
+    // refresh never rejects: a failed read is logged and the last state kept.
+    this.store.watch(() => void this.refresh());
   }
 
   /** Reads the store again (after a change elsewhere); concurrent calls share one read and one more. */

@@ -129,7 +129,11 @@ export class FileSecurityStore implements SecurityStore {
     const acls = this.readAcls();
     for (const a of remove) acls.delete(encodeAcl(a));
     for (const a of add) acls.add(encodeAcl(a));
-    writeJson(this.aclFile, { version: 1, acls: [...acls].sort().map((t) => JSON.parse(t)) }, 0o644);
+    writeJson(
+      this.aclFile,
+      { version: 1, acls: [...acls].sort().map((t) => JSON.parse(t) as unknown) },
+      0o644,
+    );
   }
 
   async alterCredentials(

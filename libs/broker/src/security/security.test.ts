@@ -125,6 +125,14 @@ test('ssl.principal.mapping.rules: the first matching rule, case folding, DEFAUL
   assert.equal(parsePrincipalMappingRules('DEFAULT', 'f')('CN=z,O=T'), 'CN=z,O=T');
 });
 
+test('a map where a broker setting belongs is refused with the key named', () => {
+  assert.throws(
+    () =>
+      parseBrokerConfig([{ source: 'broker.yaml', values: { 'node.id': 1, listeners: { plain: 9092 } } }]),
+    /^ConfigError: broker\.yaml: listeners: must be a value or a list of values$/,
+  );
+});
+
 test('security settings are checked at start with the key named, and secrets are never described', () => {
   const parse = (values: Record<string, unknown>) =>
     parseBrokerConfig([{ source: 'broker.yaml', values: { 'node.id': 1, ...values } }]);

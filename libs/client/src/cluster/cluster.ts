@@ -313,7 +313,7 @@ export class Cluster {
         this.logger.debug?.(`${what}: ${(err as Error).message}; retry ${attempt + 1} in ${backoff} ms`);
         await sleep(backoff * (0.8 + Math.random() * 0.4));
         backoff = Math.min(backoff * 2, maxBackoff);
-        if (isStaleMetadata((err as KafkaProtocolError).code) || err instanceof ConnectionError) {
+        if (isStaleMetadata(err.code) || err instanceof ConnectionError) {
           await this.refreshMetadata().catch(() => undefined);
         }
       }

@@ -25,7 +25,7 @@ export interface Assignor {
 }
 
 function emptyAssignment(members: readonly MemberSubscription[]): Map<string, TopicPartitions> {
-  return new Map(members.map((m) => [m.memberId, new Map()]));
+  return new Map(members.map((m) => [m.memberId, new Map<string, number[]>()]));
 }
 
 function add(a: TopicPartitions, topic: string, partition: number): void {

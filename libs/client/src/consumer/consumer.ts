@@ -655,7 +655,8 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     const queue: ConsumerMessage[] = [];
     let notify: (() => void) | null = null;
     let pull: (() => void) | null = null;
-    let failure: unknown = null;
+    let failed = false;
+    let failure: unknown;
     let done = false;
     const running = this.run({
       eachMessage: async (m) => {
@@ -667,6 +668,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     }).then(
       () => (done = true),
       (err: unknown) => {
+        failed = true;
         failure = err;
         done = true;
         notify?.();
@@ -675,10 +677,12 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     try {
       for (;;) {
         if (queue.length === 0) {
+          // A failure of the run ends the iteration with its error, also when it came while
+          // records were still queued.
+          if (failed) throw failure;
           if (done) break;
           await new Promise<void>((resolve) => (notify = resolve));
           notify = null;
-          if (failure !== null) throw failure;
           continue;
         }
         const m = queue.shift() as ConsumerMessage;

@@ -213,7 +213,7 @@ export class GroupMember {
     return subscriptions.map((s) => ({
       memberId: s.memberId,
       assignment: encodeMessage(ConsumerProtocolAssignment, 0, {
-        assignedPartitions: assignmentToList(result.get(s.memberId) ?? new Map()),
+        assignedPartitions: assignmentToList(result.get(s.memberId) ?? new Map<string, number[]>()),
         userData: null,
       }),
     }));

@@ -213,7 +213,7 @@ export class Producer {
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const req: SendRequest = {
         topic: request.topic,
-        results: new Array(messages.length),
+        results: new Array<RecordMetadata>(messages.length),
         remaining: messages.length,
         failed: false,
         resolve,

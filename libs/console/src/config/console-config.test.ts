@@ -53,6 +53,10 @@ test('mistakes name the file, the key and what is wrong', () => {
       'c.yaml: http.port must be an integer from 0 to 65535, got 70000',
     ],
     [
+      { http: { port: { number: 80 } }, clusters: [{ alias: 'a', 'bootstrap.servers': 'h:1' }] },
+      'c.yaml: http.port must be an integer from 0 to 65535, got {"number":80}',
+    ],
+    [
       { clusters: [{ alias: 'a b', 'bootstrap.servers': 'h:1' }] },
       'c.yaml: clusters[0].alias must be a name of letters, digits, ".", "_" or "-" (at most 64), e.g. dc1-a',
     ],

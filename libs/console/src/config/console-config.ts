@@ -351,7 +351,7 @@ export function parseConsoleConfig(
         throw new ConsoleConfigError(
           source,
           'http.port',
-          `must be an integer from 0 to 65535, got ${String(p)}`,
+          `must be an integer from 0 to 65535, got ${JSON.stringify(p)}`,
         );
       port = p;
     }

@@ -114,7 +114,7 @@ export function validateRequest(spec: EndpointSpec, req: RequestLike): InputOf<E
       issues: issues.map((i) => ({ location: i.location, field: i.field, problem: i.problem })),
     });
   }
-  return { params, query, body } as InputOf<EndpointSpec>;
+  return { params, query, body };
 }
 
 function isEmptyObject(v: unknown): boolean {

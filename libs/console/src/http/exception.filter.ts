@@ -71,7 +71,7 @@ function fromHttpException(err: HttpException): ErrorBody {
   const response = err.getResponse();
   let message = err.message;
   if (typeof response === 'object' && response !== null && 'message' in response) {
-    const m = (response as { message: unknown }).message;
+    const m = response.message;
     message = Array.isArray(m) ? m.join('; ') : String(m);
   }
   // Express' JSON parser says "Unexpected token } in JSON at position 12": say which part it was.

@@ -45,7 +45,8 @@ function describe(value: unknown): string {
   if (typeof value === 'string')
     return value.length > 60 ? `"${value.slice(0, 57)}..."` : JSON.stringify(value);
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
 }
 
 function fail(ctx: ParseContext, field: string, problem: string): typeof INVALID {

@@ -593,10 +593,10 @@ function sample(type: Primitive, f: Spec): unknown {
 
 function sampleField(f: Spec, v: number): unknown {
   if (f.type === 'struct[]') {
-    const fields = (f as StructField).fields;
+    const fields = f.fields;
     return [sampleStruct(fields, v), sampleStruct(fields, v)];
   }
-  if (f.type === 'struct') return sampleStruct((f as StructField).fields, v);
+  if (f.type === 'struct') return sampleStruct(f.fields, v);
   if (f.type.endsWith('[]')) {
     const item = f.type.slice(0, -2) as Primitive;
     return [sample(item, f), sample(item, f), sample(item, f)];
@@ -621,11 +621,9 @@ function withNulls(fields: Fields, value: Record<string, unknown>, v: number): R
     const f = norm(raw);
     if (!presentAt(f, v)) continue;
     if (nullableAt(f, v)) out[name] = null;
-    else if (f.type === 'struct') out[name] = withNulls((f as StructField).fields, out[name] as never, v);
+    else if (f.type === 'struct') out[name] = withNulls(f.fields, out[name] as never, v);
     else if (f.type === 'struct[]') {
-      out[name] = (out[name] as Record<string, unknown>[]).map((x) =>
-        withNulls((f as StructField).fields, x, v),
-      );
+      out[name] = (out[name] as Record<string, unknown>[]).map((x) => withNulls(f.fields, x, v));
     }
   }
   return out;
@@ -637,7 +635,7 @@ function countNullable(fields: Fields, v: number): number {
     const f = norm(raw);
     if (!presentAt(f, v)) continue;
     if (nullableAt(f, v)) n++;
-    if (f.type === 'struct' || f.type === 'struct[]') n += countNullable((f as StructField).fields, v);
+    if (f.type === 'struct' || f.type === 'struct[]') n += countNullable(f.fields, v);
   }
   return n;
 }
@@ -646,7 +644,7 @@ function countNullable(fields: Fields, v: number): number {
 function absentDefault(f: Spec, v: number): unknown {
   const nullable = nullableAt(f, v);
   if (f.default !== undefined) return f.default;
-  if (f.type === 'struct') return fillDefaults((f as StructField).fields, {}, -1);
+  if (f.type === 'struct') return fillDefaults(f.fields, {}, -1);
   if (f.type.endsWith('[]')) return [];
   switch (f.type as Primitive) {
     case 'bool':
@@ -674,9 +672,9 @@ function fillDefaults(fields: Fields, value: Record<string, unknown>, v: number)
       continue;
     }
     const x = value[name];
-    if (x !== null && f.type === 'struct') out[name] = fillDefaults((f as StructField).fields, x as never, v);
+    if (x !== null && f.type === 'struct') out[name] = fillDefaults(f.fields, x as never, v);
     else if (x !== null && f.type === 'struct[]') {
-      out[name] = (x as Record<string, unknown>[]).map((e) => fillDefaults((f as StructField).fields, e, v));
+      out[name] = (x as Record<string, unknown>[]).map((e) => fillDefaults(f.fields, e, v));
     } else out[name] = x;
   }
   return out;

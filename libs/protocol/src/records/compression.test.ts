@@ -181,9 +181,9 @@ describe('interop with Python codecs (third-party implementations)', () => {
 describe('corrupt compressed data is CORRUPT_MESSAGE', () => {
   test('unknown codec ids 5-7', () => {
     for (const id of [5, 6, 7]) {
-      assertCorrupt(() => decompress(id as CompressionType, payload), `codec ${id}`);
+      assertCorrupt(() => decompress(id, payload), `codec ${id}`);
       assert.throws(
-        () => compress(id as CompressionType, payload),
+        () => compress(id, payload),
         (e: unknown) => e instanceof KafkaProtocolError && e.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
       );
     }

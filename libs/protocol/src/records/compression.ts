@@ -36,7 +36,7 @@ export const COMPRESSION_NAMES: Readonly<Record<number, string>> = {
 /** The codec id for a `compression.type` value as Kafka's configs spell it. */
 export function compressionTypeByName(name: string): CompressionType {
   for (const [id, n] of Object.entries(COMPRESSION_NAMES)) {
-    if (n === name) return Number(id) as CompressionType;
+    if (n === name) return Number(id);
   }
   throw new KafkaProtocolError(
     ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,

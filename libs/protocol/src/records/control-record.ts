@@ -29,7 +29,8 @@ export function parseControlRecord(record: KafkaRecord): ControlRecord {
   if (key === null || key.length < 4) {
     throw KafkaProtocolError.corrupt(`control record key of ${key?.length ?? 'null'} bytes`);
   }
-  const type = key.readInt16BE(2);
+  // Also KRaft's own types (2 and up), which stay numbers without a name here.
+  const type: ControlRecordType = key.readInt16BE(2);
   if (type !== ControlRecordType.Abort && type !== ControlRecordType.Commit) {
     return { type, coordinatorEpoch: -1 };
   }

@@ -392,7 +392,7 @@ function decodeRecords(section: Buffer, header: BatchHeader, count: number): Kaf
     if (headerCount < 0 || headerCount > (recordEnd - c.pos) / MIN_HEADER_SIZE) {
       throw corrupt(`record ${i} claims ${headerCount} headers in ${recordEnd - c.pos} bytes`);
     }
-    const headers: RecordHeader[] = new Array(headerCount);
+    const headers = new Array<RecordHeader>(headerCount);
     for (let h = 0; h < headerCount; h++) {
       const headerKey = c.utf8(c.varint(), 'header key');
       headers[h] = { key: headerKey, value: c.nullableBytes('header value') };
