@@ -421,7 +421,7 @@ function parseMirrorSection(value: unknown, source: string): ConsoleMirror {
   }
   return {
     config,
-    redisUrl: requireRedis(config, (section.redis as string | undefined) ?? null, source, 'mirror.redis'),
+    redisUrl: requireRedis(config, section.redis ?? null, source, 'mirror.redis'),
   };
 }
 
