@@ -6,7 +6,7 @@ import {
   type ClusterConfig,
   type ConsoleSecurity,
 } from '@tributary/console';
-import { MetricsRegistry, processCollector } from '@tributary/metrics';
+import { MetricsRegistry } from '@tributary/metrics';
 import { single, UsageError, type ParsedArgs } from '../args';
 import { parseHostPort } from './broker.command';
 
@@ -54,7 +54,7 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
   const listen = single(args, 'listen');
   if (listen !== undefined) http = parseHostPort(listen, '--listen');
   const metrics = new MetricsRegistry();
-  metrics.addCollector(processCollector);
+  metrics.addProcessMetrics();
   const running = await startConsole({
     clusters,
     metrics,
