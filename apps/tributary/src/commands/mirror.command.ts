@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import { MirrorConfigError, MirrorModule, parseMirrorConfig } from '@tributary/mirror';
+import { MirrorConfigError, MirrorModule, MirrorService, parseMirrorConfig } from '@tributary/mirror';
 import { parse } from 'yaml';
 import { ParsedArgs, single, UsageError } from '../args';
-import { exitCleanlyOn } from './broker.command';
+import { exitCleanlyOn, parseHostPort } from './broker.command';
 import { MIRROR_CLI_USAGE, runMirrorCli } from './mirror-cli';
+import { serveMirrorMetrics } from './mirror-metrics';
 
-export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage]
+export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage] [--metrics-listen HOST:PORT]
 
 Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's
 setting names; see config/mirror.yaml). Any number of workers on any number of machines
@@ -16,10 +17,13 @@ worker's partitions move to a live one within lock.duration.ms.
   --config FILE   the clusters and flows (YAML)
   --redis URL     Redis for BullMQ and the flows' state (else the file's "redis")
   --no-manage     only copy; leave topic discovery, checkpoints and heartbeats to other workers
+  --metrics-listen HOST:PORT
+                  serve Prometheus metrics at http://HOST:PORT/metrics: the process' own
+                  and the lag and latency of the file's flows
 
 ${MIRROR_CLI_USAGE}`;
 
-const KNOWN = new Set(['config', 'redis', 'no-manage', 'help']);
+const KNOWN = new Set(['config', 'redis', 'no-manage', 'metrics-listen', 'help']);
 
 /** Reads and checks a mirror config file; errors name the file and the key. */
 export function loadMirrorConfig(file: string) {
@@ -54,10 +58,14 @@ export async function runMirror(args: ParsedArgs): Promise<void> {
       'is required (or pass --redis URL): workers share their work through Redis',
     );
   if (config.flows.length === 0) throw new MirrorConfigError(file, 'flows', 'no flow is configured');
+  const metricsListen = single(args, 'metrics-listen');
+  const metricsAddress =
+    metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
   const app = await NestFactory.createApplicationContext(
     MirrorModule.forRoot({ config, redisUrl, options: { manage: !args.flags.has('no-manage') } }),
     { logger: ['log', 'warn', 'error'] },
   );
   await app.init();
+  if (metricsAddress !== undefined) await serveMirrorMetrics(app.get(MirrorService).mirror, metricsAddress);
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
 }
