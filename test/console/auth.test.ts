@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { stringify } from 'yaml';
 import { Admin, Producer } from '@tributary/client';
 import { startConsole, tokenSha256, type RunningConsole } from '@tributary/console';
@@ -88,6 +89,7 @@ describe('console with bearer tokens: roles viewer, operator, admin', () => {
       assert.equal((await anonymous('GET', p)).status, 200, p);
     const doc = await anonymous('GET', '/openapi.json');
     assert.equal(doc.status, 200);
+    await SwaggerParser.validate(structuredClone(doc.body));
     assert.deepEqual(
       { ...doc.body.components.securitySchemes.bearer, description: undefined },
       { type: 'http', scheme: 'bearer', description: undefined },

@@ -5,31 +5,9 @@ import { Admin, Consumer, Producer } from '@tributary/client';
 import { startConsole, type RunningConsole } from '@tributary/console';
 import { MetricsRegistry } from '@tributary/metrics';
 import { brokerLevelLogKeys } from '@tributary/storage';
-import { startBroker, tempDir } from '../support/broker-process';
-import { closedPort, cluster, eventually } from './console-support';
-
-/** Samples of the exposition text by metric name, each with its labels; checks every line's form. */
-function parseExposition(text: string): Map<string, { labels: Record<string, string>; value: number }[]> {
-  const out = new Map<string, { labels: Record<string, string>; value: number }[]>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (-?[0-9.e+]+|NaN|\+Inf|-Inf)$/.exec(line);
-    assert.ok(m, `a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      labels[l[1]] = l[2];
-    out.set(m[1], [...(out.get(m[1]) ?? []), { labels, value: Number(m[3]) }]);
-  }
-  return out;
-}
-
-function value(
-  samples: Map<string, { labels: Record<string, string>; value: number }[]>,
-  name: string,
-  labels: Record<string, string>,
-): number | undefined {
-  return samples.get(name)?.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
+import { tempDir } from '../support/broker-process';
+import { parseExposition, sampleValue as value } from '../support/prometheus-text';
+import { closedPort, cluster } from './console-support';
 
 // A broker in the console's process reports into the console's registry, as in a demo
 // topology; the console adds what it reads from every cluster through the client.
@@ -109,7 +87,7 @@ describe('/metrics with a broker in the same process', () => {
     assert.equal(res.status, 200);
     // Express orders the parameters its own way: text/plain; charset=utf-8; version=0.0.4.
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain;.*version=0\.0\.4/);
-    const m = parseExposition(await res.text());
+    const m = parseExposition(await res.text()).samples;
     const id = { cluster: broker.clusterId, broker: '1' };
 
     assert.equal(value(m, 'kafka_server_records_in_total', { ...id, topic: 'metered' }), 27);
@@ -172,26 +150,5 @@ describe('/metrics with a broker in the same process', () => {
     assert.equal(value(m, 'kafka_consumergroup_lag_sum', { cluster: 'local', group: 'meter' }), 7);
     assert.equal(value(m, 'tributary_mirror_configured', {}), 0);
     assert.equal(m.get('tributary_mirror_lag_records'), undefined, 'no flows, no samples');
-  });
-});
-
-describe('broker --metrics-listen', () => {
-  test('a broker process serves its own metrics', async () => {
-    const b = await startBroker({ extraArgs: ['--metrics-listen', '127.0.0.1:0'] });
-    try {
-      const url = await eventually(
-        'the broker prints its metrics address',
-        async () => /metrics on (http:\/\/\S+)/.exec(b.output())?.[1],
-        (u) => u !== undefined,
-      );
-      const producer = new Producer({ bootstrapServers: b.bootstrap });
-      await producer.send({ topic: 'scraped', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
-      await producer.close();
-      const m = parseExposition(await (await fetch(url as string)).text());
-      assert.equal(value(m, 'kafka_server_records_in_total', { broker: '1', topic: 'scraped' }), 3);
-      assert.ok((value(m, 'process_resident_memory_bytes', {}) ?? 0) > 0);
-    } finally {
-      await b.stop();
-    }
   });
 });

@@ -7,7 +7,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '@tributary/protocol';
-import { LATENCY_BUCKETS, type Counter, type MetricsRegistry } from '@tributary/metrics';
+import { LATENCY_BUCKETS, type Counter, type Histogram, type MetricsRegistry } from '@tributary/metrics';
 import type { RequestObserver } from './network/request-router';
 
 type Inc = { inc(by?: number): void };
@@ -25,14 +25,14 @@ export class BrokerMetrics implements RequestObserver {
   readonly isrShrinks: Inc;
   readonly isrExpands: Inc;
   private readonly requests: Counter;
-  private readonly latency: ReturnType<MetricsRegistry['histogram']>;
+  private readonly latency: Histogram;
   private readonly bytesIn: Counter;
   private readonly recordsIn: Counter;
   private readonly bytesOut: Counter;
   private readonly recordsOut: Counter;
   private readonly replicationBytesOut: Counter;
   private readonly perApi = new Map<string, { count: Inc; latency: Observe }>();
-  private readonly perTopic = new Map<string, Inc>();
+  private readonly perTopic = new Map<Counter, Map<string, Inc>>();
 
   constructor(
     registry: MetricsRegistry,
@@ -90,6 +90,9 @@ export class BrokerMetrics implements RequestObserver {
         labelNames: names,
       })
       .labels(labels);
+    // A series exists from its first increment: these read 0 until replication bumps them.
+    this.isrShrinks.inc(0);
+    this.isrExpands.inc(0);
   }
 
   onRequest(
@@ -117,11 +120,15 @@ export class BrokerMetrics implements RequestObserver {
   }
 
   private topicSeries(counter: Counter, topic: string): Inc {
-    const key = `${counter.name}\u0000${topic}`;
-    let s = this.perTopic.get(key);
+    let byTopic = this.perTopic.get(counter);
+    if (byTopic === undefined) {
+      byTopic = new Map();
+      this.perTopic.set(counter, byTopic);
+    }
+    let s = byTopic.get(topic);
     if (s === undefined) {
       s = counter.labels({ ...this.labels, topic });
-      this.perTopic.set(key, s);
+      byTopic.set(topic, s);
     }
     return s;
   }

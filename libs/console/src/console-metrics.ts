@@ -93,11 +93,15 @@ export async function collectConsoleMetrics(
     gauge('kafka_consumergroup_current_offset', 'Committed offset per group and partition.', committed),
     gauge('kafka_consumergroup_lag', 'Log end offset minus committed offset, per group and partition.', lag),
     gauge('kafka_consumergroup_lag_sum', 'Total lag of a group.', lagSum),
-    ...(await mirrorFamilies(flows)),
+    ...(await collectMirrorMetrics(flows)),
   ];
 }
 
-async function mirrorFamilies(flows: FlowStatusSource): Promise<MetricFamily[]> {
+/**
+ * The mirror's families, from the flow source: the console's share, and all a mirror worker
+ * serves (with `mirrorFlowSource`, read from the flows' status in Redis).
+ */
+export async function collectMirrorMetrics(flows: FlowStatusSource): Promise<MetricFamily[]> {
   const list = await flows.listFlows();
   const details = (await Promise.all(list.map((f) => flows.describeFlow(f.id)))).filter(
     (d): d is FlowDetail => d !== null,

@@ -20,3 +20,4 @@ export { tokenSha256, type ConsoleSecurity, type ConsoleToken } from './auth/bea
 export type { ConsoleRole } from './auth/roles';
 export { startConsole, type RunningConsole } from './start-console';
 export { mirrorFlowSource } from './flows/mirror-flow-source';
+export { collectMirrorMetrics } from './console-metrics';

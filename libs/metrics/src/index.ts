@@ -1,3 +1,2 @@
 export * from './registry';
-export { processCollector } from './process-collector';
 export { startMetricsServer } from './metrics-server';

@@ -20,6 +20,7 @@ test('counters and gauges render in the text format with escaped labels', async 
       '# TYPE kafka_bytes_in_total counter',
       'kafka_bytes_in_total{topic="orders"} 15',
       'kafka_bytes_in_total{topic="a\\"b\\\\c\\nd"} 1',
+      '',
       '# HELP lag Lag.',
       '# TYPE lag gauge',
       'lag{group="g1",partition="0"} 3',
@@ -42,13 +43,12 @@ test('histograms count per bucket cumulatively with sum, count and +Inf', async 
   produce.observe(0.05);
   produce.observe(5);
   const text = await r.render();
-  assert.match(text, /latency_seconds_bucket\{api="Produce",le="0.01"\} 1\n/);
-  assert.match(text, /latency_seconds_bucket\{api="Produce",le="0.1"\} 3\n/);
-  assert.match(text, /latency_seconds_bucket\{api="Produce",le="1"\} 3\n/);
-  assert.match(text, /latency_seconds_bucket\{api="Produce",le="\+Inf"\} 4\n/);
+  assert.match(text, /latency_seconds_bucket\{le="0.01",api="Produce"\} 1\n/);
+  assert.match(text, /latency_seconds_bucket\{le="0.1",api="Produce"\} 3\n/);
+  assert.match(text, /latency_seconds_bucket\{le="1",api="Produce"\} 3\n/);
+  assert.match(text, /latency_seconds_bucket\{le="\+Inf",api="Produce"\} 4\n/);
   assert.match(text, /latency_seconds_sum\{api="Produce"\} 5.105\n/);
   assert.match(text, /latency_seconds_count\{api="Produce"\} 4\n/);
-  assert.deepEqual(h.get({ api: 'Produce' }), { count: 4, sum: 5.105 });
 });
 
 test('registering a name twice shares the family; another type or label set is refused', () => {
@@ -58,13 +58,14 @@ test('registering a name twice shares the family; another type or label set is r
   assert.equal(a, b);
   assert.throws(() => r.gauge({ name: 'x_total', help: 'x', labelNames: ['broker'] }), /already registered/);
   assert.throws(() => r.counter({ name: 'x_total', help: 'x', labelNames: ['node'] }), /already registered/);
-  assert.throws(() => r.counter({ name: 'bad-name', help: 'x' }), /not a Prometheus name/);
-  assert.throws(() => a.inc({}), /label "broker" is missing/);
-  assert.throws(() => a.inc({ broker: 1 }, -1), /only goes up/);
+  assert.throws(() => r.counter({ name: 'bad-name', help: 'x' }), /Invalid metric name/);
+  assert.throws(() => a.inc({ node: 1 }), /Added label "node" is not included/);
+  assert.throws(() => a.inc({ broker: 1 }, -1), /not possible to decrease/);
 });
 
-test('collectors add families at scrape time; a failing collector is left out', async () => {
+test('collectors add gauge families at scrape time; a failing collector is left out', async () => {
   const r = new MetricsRegistry();
+  r.counter({ name: 'hits_total', help: 'Hits.' }).inc();
   let lag = 4;
   r.addCollector(() => [
     { name: 'group_lag', help: 'Lag.', type: 'gauge', samples: [{ labels: { group: 'g' }, value: lag }] },
@@ -72,12 +73,47 @@ test('collectors add families at scrape time; a failing collector is left out', 
   r.addCollector(async () => {
     throw new Error('cluster down');
   });
-  r.addCollector(async () => [{ name: 'empty_family', help: 'Nothing yet.', type: 'gauge', samples: [] }]);
-  assert.match(await r.render(), /group_lag\{group="g"\} 4\n/);
+  r.addCollector(async () => [
+    { name: 'empty_family', help: 'Nothing yet.', type: 'gauge', samples: [] },
+    { name: 'up', help: 'Up.', type: 'gauge', samples: [{ labels: {}, value: 1 }] },
+    { name: 'group_lag', help: 'Lag.', type: 'gauge', samples: [{ labels: { group: 'h' }, value: 2 }] },
+  ]);
+  assert.match(await r.render(), /^group_lag\{group="g"\} 4$/m);
   lag = 9;
   const text = await r.render();
-  assert.match(text, /group_lag\{group="g"\} 9\n/);
-  assert.match(text, /# TYPE empty_family gauge\n/);
+  assert.match(text, /^hits_total 1$/m);
+  assert.match(text, /^# TYPE group_lag gauge\ngroup_lag\{group="g"\} 9\ngroup_lag\{group="h"\} 2$/m);
+  assert.match(text, /^up 1$/m);
+  assert.doesNotMatch(text, /empty_family/, 'a family without samples says nothing');
+  const removed = (): never => {
+    throw new Error('not run');
+  };
+  r.addCollector(removed);
+  r.removeCollector(removed);
+  assert.equal((await r.render()).match(/^# TYPE group_lag/gm)?.length, 1, 'one family per name');
+});
+
+test('process metrics: prom-client defaults and nodejs_heap_used_bytes, added once', async () => {
+  const r = new MetricsRegistry();
+  r.addProcessMetrics();
+  r.addProcessMetrics();
+  const text = await r.render();
+  for (const name of [
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'process_start_time_seconds',
+    'nodejs_eventloop_lag_seconds',
+    'nodejs_heap_size_used_bytes',
+    'nodejs_active_handles_total',
+  ])
+    assert.match(text, new RegExp(`^${name}(\\{[^}]*\\})? [0-9.e+-]+$`, 'm'), name);
+  assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
+  const heap = Number(/^nodejs_heap_used_bytes (\d+)$/m.exec(text)?.[1]);
+  assert.ok(heap > 1_000_000, `nodejs_heap_used_bytes ${heap}`);
+  // A second registry in the same process has its own copy (a demo's console and a test's broker).
+  const other = new MetricsRegistry();
+  other.addProcessMetrics();
+  assert.match(await other.render(), /^process_cpu_seconds_total [0-9.e+-]+$/m);
 });
 
 test('the metrics server answers GET /metrics and 404 elsewhere', async () => {
@@ -92,6 +128,9 @@ test('the metrics server answers GET /metrics and 404 elsewhere', async () => {
     const missing = await fetch(`http://127.0.0.1:${server.port}/other`);
     assert.equal(missing.status, 404);
     await missing.text();
+    const post = await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: 'POST' });
+    assert.equal(post.status, 404);
+    await post.text();
   } finally {
     await server.close();
   }

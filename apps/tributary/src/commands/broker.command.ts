@@ -8,7 +8,7 @@ import {
   type MembershipFactory,
 } from '@tributary/broker';
 import { replicatedMembership } from '@tributary/cluster';
-import { MetricsRegistry, processCollector, startMetricsServer } from '@tributary/metrics';
+import { MetricsRegistry, startMetricsServer } from '@tributary/metrics';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { readConfigFile } from '../config-file';
 import { ParsedArgs, single, UsageError } from '../args';
@@ -87,7 +87,7 @@ export async function runBroker(args: ParsedArgs): Promise<void> {
     metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
   // Metrics are kept only when something serves them: otherwise the router observes nothing.
   const registry = metricsAddress === undefined ? undefined : new MetricsRegistry();
-  registry?.addCollector(processCollector);
+  registry?.addProcessMetrics();
   const app = await NestFactory.createApplicationContext(
     BrokerModule.forRoot({ brokers: [config], membership: membershipFor, registry }),
     { logger: ['log', 'warn', 'error'] },

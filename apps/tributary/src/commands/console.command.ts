@@ -9,7 +9,7 @@ import {
   type ConsoleMirror,
 } from '@tributary/console';
 import { MirrorControl } from '@tributary/mirror';
-import { MetricsRegistry, processCollector } from '@tributary/metrics';
+import { MetricsRegistry } from '@tributary/metrics';
 import { single, UsageError, type ParsedArgs } from '../args';
 import { parseHostPort } from './broker.command';
 
@@ -61,7 +61,7 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
   const listen = single(args, 'listen');
   if (listen !== undefined) http = parseHostPort(listen, '--listen');
   const metrics = new MetricsRegistry();
-  metrics.addCollector(processCollector);
+  metrics.addProcessMetrics();
   const control = mirror === null ? null : MirrorControl.connect(mirror.config, mirror.redisUrl);
   const running = await startConsole({
     clusters,

@@ -1,10 +1,11 @@
 import { NestFactory } from '@nestjs/core';
-import { MirrorConfigError, MirrorModule, readMirrorConfig } from '@tributary/mirror';
+import { MirrorConfigError, MirrorModule, MirrorService, readMirrorConfig } from '@tributary/mirror';
 import { ParsedArgs, single, UsageError } from '../args';
-import { exitCleanlyOn } from './broker.command';
+import { exitCleanlyOn, parseHostPort } from './broker.command';
 import { MIRROR_CLI_USAGE, runMirrorCli } from './mirror-cli';
+import { serveMirrorMetrics } from './mirror-metrics';
 
-export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage]
+export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage] [--metrics-listen HOST:PORT]
 
 Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's
 setting names; see config/mirror.yaml). Any number of workers on any number of machines
@@ -14,10 +15,13 @@ worker's partitions move to a live one within lock.duration.ms.
   --config FILE   the clusters and flows (YAML)
   --redis URL     Redis for BullMQ and the flows' state (else the file's "redis")
   --no-manage     only copy; leave topic discovery, checkpoints and heartbeats to other workers
+  --metrics-listen HOST:PORT
+                  serve Prometheus metrics at http://HOST:PORT/metrics: the process' own
+                  and the lag and latency of the file's flows
 
 ${MIRROR_CLI_USAGE}`;
 
-const KNOWN = new Set(['config', 'redis', 'no-manage', 'help']);
+const KNOWN = new Set(['config', 'redis', 'no-manage', 'metrics-listen', 'help']);
 
 /** `tributary mirror --config FILE` runs a worker; `tributary mirror <list|pause|...>` operates flows. */
 export async function runMirror(args: ParsedArgs): Promise<void> {
@@ -35,10 +39,14 @@ export async function runMirror(args: ParsedArgs): Promise<void> {
       'is required (or pass --redis URL): workers share their work through Redis',
     );
   if (config.flows.length === 0) throw new MirrorConfigError(file, 'flows', 'no flow is configured');
+  const metricsListen = single(args, 'metrics-listen');
+  const metricsAddress =
+    metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
   const app = await NestFactory.createApplicationContext(
     MirrorModule.forRoot({ config, redisUrl, options: { manage: !args.flags.has('no-manage') } }),
     { logger: ['log', 'warn', 'error'] },
   );
   await app.init();
+  if (metricsAddress !== undefined) await serveMirrorMetrics(app.get(MirrorService).mirror, metricsAddress);
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
 }

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Broker, ConfigError, parseBrokerConfig, type BrokerConfig } from '@tributary/broker';
 import { ConsoleModule, mirrorFlowSource, singleClusterConfig } from '@tributary/console';
-import { MetricsRegistry, processCollector } from '@tributary/metrics';
+import { MetricsRegistry } from '@tributary/metrics';
 import { Mirror, MirrorConfigError, parseMirrorConfig, type MirrorConfig } from '@tributary/mirror';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { parse } from 'yaml';
@@ -166,7 +166,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
 export class DemoModule {
   static forRoot(config: DemoConfig): DynamicModule {
     const registry = new MetricsRegistry();
-    registry.addCollector(processCollector);
+    registry.addProcessMetrics();
     const parts = { registry, redisUrl: '' } as {
       registry: MetricsRegistry;
       redisUrl: string;

@@ -153,3 +153,9 @@ test('a request is checked as a whole: path, query and body issues in one 400', 
     },
   );
 });
+
+test('an object without required fields declares no required list (OpenAPI 3.0 forbids an empty one)', () => {
+  const patch = object({ set: optional(record(string())), delete: optional(array(string())) });
+  assert.equal('required' in patch.json(), false);
+  assert.deepEqual(object({ name: string() }).json().required, ['name']);
+});

@@ -287,13 +287,15 @@ export function object<S extends Shape>(shape: S, common: Common = {}): ObjectSc
     }
     return ok ? (out as ObjectOf<S>) : INVALID;
   });
+  const required = known.filter((k) => !shape[k].optional);
   return {
     ...schema,
     shape,
     json: () => ({
       type: 'object',
       properties: Object.fromEntries(known.map((k) => [k, shape[k].json()])),
-      required: known.filter((k) => !shape[k].optional),
+      // OpenAPI 3.0 forbids an empty list: without required fields there is none.
+      ...(required.length > 0 ? { required } : {}),
       additionalProperties: false,
       ...(common.description ? { description: common.description } : {}),
     }),
