@@ -246,7 +246,7 @@ describe('console REST API', () => {
         'POST',
         '/api/clusters/east/groups/g/reset-offsets',
         { to: 'yesterday' },
-        'body.to must be one of earliest, latest, timestamp, offset, got "yesterday"',
+        'body.to must be one of earliest, latest, timestamp, offset, checkpoints, got "yesterday"',
       ],
       [
         'POST',
@@ -626,7 +626,10 @@ describe('console REST API', () => {
       'GET /api/clusters/{cluster}/topics/{topic}/partitions/{partition}/records',
       'GET /api/flows',
       'GET /api/flows/{flow}',
+      'GET /api/flows/{flow}/checkpoints',
+      'GET /api/flows/{flow}/groups/{group}/offsets',
       'GET /api/health',
+      'GET /api/mirror/workers',
       'GET /api/ready',
       'GET /api/topology',
       'GET /metrics',
@@ -634,8 +637,12 @@ describe('console REST API', () => {
       'POST /api/clusters/{cluster}/groups/{group}/reset-offsets',
       'POST /api/clusters/{cluster}/topics',
       'POST /api/clusters/{cluster}/topics/{topic}/partitions',
+      'POST /api/flows/{flow}/failback',
+      'POST /api/flows/{flow}/failover',
       'POST /api/flows/{flow}/pause',
+      'POST /api/flows/{flow}/promote',
       'POST /api/flows/{flow}/resume',
+      'POST /api/flows/{flow}/reverse',
       'POST /api/flows/{flow}/throttle',
     ]);
     const create = doc.body.paths['/api/clusters/{cluster}/topics'].post;

@@ -102,10 +102,14 @@ export async function collectConsoleMetrics(
  * serves (with `mirrorFlowSource`, read from the flows' status in Redis).
  */
 export async function collectMirrorMetrics(flows: FlowStatusSource): Promise<MetricFamily[]> {
-  const list = await flows.listFlows();
-  const details = (await Promise.all(list.map((f) => flows.describeFlow(f.id)))).filter(
-    (d): d is FlowDetail => d !== null,
-  );
+  const ids = (await flows.listFlows()).map((f) => f.id);
+  const [workers, details] = await Promise.all([
+    flows.workers(),
+    Promise.all(ids.map((id) => flows.describeFlow(id))).then((all) =>
+      all.filter((d): d is FlowDetail => d !== null),
+    ),
+  ]);
+  const list = details;
   const flowLabels = (f: { id: string; source: string; target: string }) => ({
     flow: f.id,
     source: f.source,
@@ -153,6 +157,19 @@ export async function collectMirrorMetrics(flows: FlowStatusSource): Promise<Met
       'Records copied per second, per flow.',
       list.map((f) => ({ labels: flowLabels(f), value: f.throughput.recordsPerSecond })),
     ),
+    gauge(
+      'tributary_mirror_bytes_per_second',
+      'Bytes copied per second, per flow.',
+      list.map((f) => ({ labels: flowLabels(f), value: f.throughput.bytesPerSecond })),
+    ),
+    gauge(
+      'tributary_mirror_partition_error',
+      'Whether a source partition is stuck in an error state (1) until an operator acts, e.g. a batch larger than the target allows.',
+      partitionSamples((p) => (p.state === 'error' ? 1 : 0)),
+    ),
+    gauge('tributary_mirror_workers', 'Mirror workers seen in the last 10 seconds.', [
+      { labels: {}, value: workers.length },
+    ]),
     gauge(
       'tributary_mirror_last_checkpoint_timestamp_seconds',
       'When each flow last checkpointed group offsets.',

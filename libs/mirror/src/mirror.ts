@@ -201,7 +201,8 @@ export class Mirror {
     if (last === null || last.worker === store.workerId || last.state === 'promoted') return;
     const seen = await store.workerSeenAt(last.worker);
     const silentMs = Date.now() - (seen ?? last.updatedAt);
-    if (silentMs < 3000) return;
+    // Workers heartbeat every second: longer silence means the last one died or hung.
+    if (silentMs < 1500) return;
     this.logger.log(
       `flow ${unit.flow}: took over ${unit.topic}-${unit.partition} at offset ${last.position} from worker ${last.worker}, silent for ${(silentMs / 1000).toFixed(1)} s (its lock lapsed)`,
     );
