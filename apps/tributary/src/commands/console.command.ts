@@ -1,58 +1,78 @@
 import {
   ConsoleConfigError,
-  readConsoleConfig,
   singleClusterConfig,
   startConsole,
   type ClusterConfig,
   type ConsoleSecurity,
 } from '@tributary/console';
 import { MetricsRegistry, processCollector } from '@tributary/metrics';
-import { single, UsageError, type ParsedArgs } from '../args';
-import { parseHostPort } from './broker.command';
+import { Command } from 'commander';
+import { hostPort, UsageError, withLogOptions, type HostPort } from '../cli/options';
+import { readConsoleFile } from '../config-file';
+import { logSettingsOf, type LogFlags, type LogSettings } from '../logging/log-settings';
+import { startLogging } from '../logging/logger';
 
-export const CONSOLE_USAGE = `tributary console [options]
+export interface ConsoleFlags extends LogFlags {
+  readonly config?: string;
+  readonly bootstrapServer?: string;
+  readonly cluster?: string;
+  readonly listen?: HostPort;
+}
 
-Runs the operators' console: the dashboard at /, the REST API under /api, its docs at /docs,
-Prometheus metrics at /metrics, for every cluster of the config.
-
-  --config FILE                    clusters, HTTP address and bearer tokens (e.g. config/console.yaml);
-                                   with a security section every /api and /metrics call needs
-                                   Authorization: Bearer <token>
-  --bootstrap-server HOST:PORT     or one cluster without a file (alias: --cluster, default "local")
-  --cluster ALIAS
-  --listen HOST:PORT               HTTP address (default: the file's http, else 127.0.0.1:8080)
-
+export function consoleCommand(): Command {
+  return withLogOptions(
+    new Command('console')
+      .summary('run the console: dashboard, REST API, metrics')
+      .description(
+        `Runs the operators' console: the dashboard at /, the REST API under /api, its docs at /docs, Prometheus metrics at /metrics, for every cluster of the config.`,
+      )
+      .option(
+        '--config <FILE>',
+        'clusters, HTTP address and bearer tokens (e.g. config/console.yaml); with a security section every /api and /metrics call needs Authorization: Bearer <token>',
+      )
+      .option('--bootstrap-server <HOST:PORT>', 'or one cluster without a file')
+      .option('--cluster <ALIAS>', 'the alias of that cluster (default "local")')
+      .option(
+        '--listen <HOST:PORT>',
+        "HTTP address (default: the file's http, else 127.0.0.1:8080)",
+        hostPort('--listen'),
+      ),
+  )
+    .addHelpText(
+      'after',
+      `
 Examples:
   npx tributary console --config config/console.yaml
-  npx tributary console --bootstrap-server 127.0.0.1:9092 --listen 127.0.0.1:8080`;
+  npx tributary console --bootstrap-server 127.0.0.1:9092 --listen 127.0.0.1:8080`,
+    )
+    .action(runConsole);
+}
 
-const KNOWN = new Set(['config', 'bootstrap-server', 'cluster', 'listen', 'help']);
-
-export async function runConsole(args: ParsedArgs): Promise<void> {
-  for (const name of args.flags.keys())
-    if (!KNOWN.has(name)) throw new UsageError(`unknown option --${name}`);
-  const file = single(args, 'config');
-  const bootstrap = single(args, 'bootstrap-server');
+export async function runConsole(flags: ConsoleFlags, cmd: Command): Promise<void> {
+  const file = flags.config;
+  const bootstrap = flags.bootstrapServer;
   if ((file === undefined) === (bootstrap === undefined))
-    throw new UsageError(`give --config FILE or --bootstrap-server HOST:PORT\n\n${CONSOLE_USAGE}`);
+    throw new UsageError(`give --config FILE or --bootstrap-server HOST:PORT\n\n${cmd.helpInformation()}`);
   let clusters: readonly ClusterConfig[];
-  let http = { host: '127.0.0.1', port: 8080 };
+  let http: HostPort = { host: '127.0.0.1', port: 8080 };
   let security: ConsoleSecurity | null = null;
+  let log: Partial<LogSettings> = {};
   if (file !== undefined) {
-    const config = readConsoleConfig(file);
-    clusters = config.clusters;
-    http = config.http;
-    security = config.security;
+    const read = readConsoleFile(file);
+    clusters = read.config.clusters;
+    http = read.config.http;
+    security = read.config.security;
+    log = read.log;
   } else {
     try {
-      clusters = [singleClusterConfig(single(args, 'cluster') ?? 'local', bootstrap as string)];
+      clusters = [singleClusterConfig(flags.cluster ?? 'local', bootstrap as string)];
     } catch (err) {
       if (err instanceof ConsoleConfigError) throw new UsageError(err.message);
       throw err;
     }
   }
-  const listen = single(args, 'listen');
-  if (listen !== undefined) http = parseHostPort(listen, '--listen');
+  if (flags.listen !== undefined) http = flags.listen;
+  const logger = startLogging(logSettingsOf(flags, log));
   const metrics = new MetricsRegistry();
   metrics.addCollector(processCollector);
   const running = await startConsole({
@@ -61,17 +81,15 @@ export async function runConsole(args: ParsedArgs): Promise<void> {
     security,
     host: http.host,
     port: http.port,
-    // Level log carries the audit of changes (by token name) once security is on.
-    logLevels: ['log', 'warn', 'error'],
+    // Info carries the audit of changes (by token name) once security is on.
+    logger,
   });
-  console.log(
+  logger.announce('console', [
     `console on ${running.url} for ${clusters.map((c) => c.alias).join(', ')}: dashboard ${running.url}/, API ${running.url}/api, docs ${running.url}/docs, metrics ${running.url}/metrics`,
-  );
-  console.log(
     security === null
       ? 'console API is open: no security section in the config (anyone who reaches it may change the clusters)'
       : `console API needs a bearer token: ${security.tokens.map((t) => `${t.name} (${t.role})`).join(', ')}`,
-  );
+  ]);
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
