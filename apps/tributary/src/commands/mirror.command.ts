@@ -28,33 +28,29 @@ export function mirrorCommand(): Command {
 }
 
 function mirrorRunCommand(mirror: Command): Command {
-  return (
-    withLogOptions(
-      new Command('run')
-        .summary('run a replicator worker (the default)')
-        .description(
-          `Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's setting names; see config/mirror.yaml). Any number of workers on any number of machines share one Redis: each source partition is copied by one worker at a time, and a dead worker's partitions move to a live one within lock.duration.ms.`,
-        )
-        .option('--config <FILE>', 'the clusters and flows (YAML), required')
-        .option('--redis <URL>', `Redis for BullMQ and the flows' state (else the file's "redis")`)
-        .option(
-          '--no-manage',
-          'only copy; leave topic discovery, checkpoints and heartbeats to other workers',
-        )
-        .option(
-          '--metrics-listen <HOST:PORT>',
-          "serve the worker's Prometheus metrics at http://HOST:PORT/metrics",
-          hostPort('--metrics-listen'),
-        ),
+  const run = new Command('run')
+    .summary('run a replicator worker (the default)')
+    .description(
+      `Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's setting names; see config/mirror.yaml). Any number of workers on any number of machines share one Redis: each source partition is copied by one worker at a time, and a dead worker's partitions move to a live one within lock.duration.ms.`,
     )
+    .option('--config <FILE>', 'the clusters and flows (YAML), required')
+    .option('--redis <URL>', `Redis for BullMQ and the flows' state (else the file's "redis")`)
+    .option('--no-manage', 'only copy; leave topic discovery, checkpoints and heartbeats to other workers')
+    .option(
+      '--metrics-listen <HOST:PORT>',
+      "serve the worker's Prometheus metrics at http://HOST:PORT/metrics",
+      hostPort('--metrics-listen'),
+    );
+  return (
+    withLogOptions(run)
       // Words after `mirror` that name no flow command arrive here, as mirror's default.
       .allowExcessArguments()
       .addHelpText('after', '\nExample:\n  npx tributary mirror --config config/mirror.yaml')
-      .action((flags: MirrorRunFlags, cmd: Command) => {
-        if (cmd.args.length > 0) mirror.error(`unknown mirror command "${cmd.args[0]}"`);
-        if (flags.config === undefined) cmd.error('--config FILE is required');
-        return runMirror(flags.config, flags);
+      .hook('preAction', () => {
+        if (run.args.length > 0) mirror.error(`unknown mirror command "${run.args[0]}"`);
+        if (run.getOptionValue('config') === undefined) run.error('--config FILE is required');
       })
+      .action((flags: MirrorRunFlags & { config: string }) => runMirror(flags.config, flags))
   );
 }
 

@@ -133,21 +133,28 @@ export function textLine(json: string, colours: boolean): string {
     colours && code ? `${code}${s}${RESET}` : s;
   const fields = Object.entries(r)
     .filter(([k]) => !HIDDEN.has(k))
-    .map(([k, v]) => ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
-    .join('');
+    .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`);
   const err = r.err as { stack?: string } | undefined;
   const stack = err?.stack ?? (typeof r.stack === 'string' ? r.stack : undefined);
-  return (
-    `${String(r.time)} ${paint(COLOURS[level], level.toUpperCase().padEnd(5))} ` +
-    `${paint('\x1b[33m', `[${String(r.component)}]`)} ${String(r.msg ?? '')}${fields}` +
-    `${stack === undefined ? '' : `\n${stack}`}\n`
-  );
+  const line = [
+    String(r.time),
+    paint(COLOURS[level], level.toUpperCase().padEnd(5)),
+    paint('\x1b[33m', `[${String(r.component)}]`),
+    ...(typeof r.msg === 'string' ? [r.msg] : []),
+    ...fields,
+  ].join(' ');
+  return `${line}${stack === undefined ? '' : `\n${stack}`}\n`;
 }
 
-/** pino writing to stdout, as JSON lines or as text; synchronous, so nothing is lost at exit. */
-export function createLogger(settings: LogSettings): PinoNestLogger {
-  const stdout = pino.destination({ dest: 1, sync: true });
-  const colours = process.stdout.isTTY === true && !process.env.NO_COLOR;
+/**
+ * pino writing to `stdout` (the process' by default, written synchronously so nothing is lost
+ * at exit), as JSON lines or as text.
+ */
+export function createLogger(
+  settings: LogSettings,
+  stdout: DestinationStream = pino.destination({ dest: 1, sync: true }),
+  colours = process.stdout.isTTY === true && !process.env.NO_COLOR,
+): PinoNestLogger {
   const out: DestinationStream =
     settings.format === 'json' ? stdout : { write: (line) => stdout.write(textLine(line, colours)) };
   const root = pino(
