@@ -52,7 +52,7 @@ export async function runConsole(flags: ConsoleFlags, cmd: Command): Promise<voi
   const file = flags.config;
   const bootstrap = flags.bootstrapServer;
   if ((file === undefined) === (bootstrap === undefined))
-    throw new UsageError(`give --config FILE or --bootstrap-server HOST:PORT\n\n${cmd.helpInformation()}`);
+    cmd.error('give --config FILE or --bootstrap-server HOST:PORT');
   let clusters: readonly ClusterConfig[];
   let http: HostPort = { host: '127.0.0.1', port: 8080 };
   let security: ConsoleSecurity | null = null;
