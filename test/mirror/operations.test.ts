@@ -165,7 +165,11 @@ describe('a standalone console over two mirror workers', { timeout: 300_000 }, (
     // Heartbeats wait too while paused: count the orders partitions.
     const ordersLag = (f: { partitions: { sourceTopic: string; lagRecords: number }[] }): number =>
       f.partitions.filter((p) => p.sourceTopic === 'orders').reduce((n, p) => n + p.lagRecords, 0);
-    await until('the console shows the same 450 records behind', async () => ordersLag(await flow()) === 450, 10_000);
+    await until(
+      'the console shows the same 450 records behind',
+      async () => ordersLag(await flow()) === 450,
+      10_000,
+    );
     const d = await flow();
     for (const p of d.partitions.filter((x: { sourceTopic: string }) => x.sourceTopic === 'orders')) {
       const kcatLag =

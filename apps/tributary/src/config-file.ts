@@ -1,29 +1,57 @@
 import fs from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '@tributary/broker';
+import {
+  ConsoleConfigError,
+  parseConsoleConfig,
+  type ConsoleConfig,
+  type ConsoleConfigOptions,
+} from '@tributary/console';
+import { takeLogSettings, type LogSettings } from './logging/log-settings';
 
-/**
- * Reads a YAML config file. Keys are Kafka's dotted names; nested maps are accepted and
- * flattened ({log: {dirs: x}} is log.dirs). Errors name the file and the key.
- */
-export function readConfigFile(file: string): Record<string, unknown> {
+/** The document of a YAML config file; a file that cannot be read or parsed is `fail`ed naming the file. */
+export function readYaml(file: string, fail: (key: string, problem: string) => Error): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, '(file)', `cannot be read: ${(err as Error).message}`);
+    throw fail('(file)', `cannot be read: ${(err as Error).message}`);
   }
-  let doc: unknown;
   try {
-    doc = parse(text);
+    return parse(text);
   } catch (err) {
-    throw new ConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
+    throw fail('(yaml)', (err as Error).message.split('\n')[0]);
   }
-  if (doc === null || doc === undefined) return {};
+}
+
+/**
+ * Reads a broker's YAML config file. Keys are Kafka's dotted names; nested maps are accepted
+ * and flattened ({log: {dirs: x}} is log.dirs). log.format and log.level, the process' logging,
+ * come back apart. Errors name the file and the key.
+ */
+export function readConfigFile(file: string): {
+  readonly values: Record<string, unknown>;
+  readonly log: Partial<LogSettings>;
+} {
+  const doc = readYaml(file, (key, problem) => new ConfigError(file, key, problem));
+  if (doc === null || doc === undefined) return { values: {}, log: {} };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(file, '(top level)', 'must be a map of config keys to values');
   }
-  return flattenConfig(doc as Record<string, unknown>);
+  const { log, rest } = takeLogSettings(flattenConfig(doc as Record<string, unknown>), file);
+  return { values: rest, log };
+}
+
+/** Reads a console config file and its log settings; errors name the file and the key. */
+export function readConsoleFile(
+  file: string,
+  options: ConsoleConfigOptions = {},
+): { config: ConsoleConfig; log: Partial<LogSettings> } {
+  const { log, rest } = takeLogSettings(
+    readYaml(file, (key, problem) => new ConsoleConfigError(file, key, problem)),
+    file,
+  );
+  return { config: parseConsoleConfig(rest, file, options), log };
 }
 
 /** Nested maps become dotted keys ({log: {dirs: x}} is log.dirs); lists and scalars stay values. */

@@ -144,6 +144,11 @@ export interface BrokerLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /**
+   * Present only while debug lines are wanted: hot paths call `logger.debug?.(`...`)`, which
+   * builds no string when it is absent.
+   */
+  readonly debug?: (message: string) => void;
 }
 
 /** What request handlers share. */

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { MetricsRegistry } from '@tributary/metrics';
 import { Broker } from './broker';
-import type { MembershipFactory } from './broker-context';
+import type { BrokerLogger, MembershipFactory } from './broker-context';
 import type { BrokerConfig } from './config/broker-config';
 
 export const BROKER_OPTIONS = Symbol('BROKER_OPTIONS');
@@ -24,16 +24,31 @@ export interface BrokerModuleOptions {
 }
 
 /**
+ * A broker's logger through Nest's Logger (whatever logger the app gave Nest), named by
+ * `context`. It has debug only when Nest's level lets debug through, so the request path
+ * builds no debug line otherwise.
+ */
+export function nestBrokerLogger(context: string): BrokerLogger {
+  const logger = new Logger(context);
+  return {
+    log: (m) => logger.log(m),
+    warn: (m) => logger.warn(m),
+    error: (m) => logger.error(m),
+    debug: Logger.isLevelEnabled('debug') ? (m) => logger.debug(m) : undefined,
+  };
+}
+
+/**
  * Hosts brokers' life cycles in Nest: started at bootstrap in order, stopped cleanly (in
  * reverse) on SIGTERM. Each broker is the same Broker a one-broker process runs.
  */
 @Injectable()
 export class BrokerService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly brokers: readonly Broker[];
-  private readonly loggers: Logger[];
+  private readonly loggers: BrokerLogger[];
 
   constructor(@Inject(BROKER_OPTIONS) options: BrokerModuleOptions) {
-    this.loggers = options.brokers.map((config) => new Logger(`broker-${config.nodeId}`));
+    this.loggers = options.brokers.map((config) => nestBrokerLogger(`broker-${config.nodeId}`));
     this.brokers = options.brokers.map(
       (config, i) =>
         new Broker(config, this.loggers[i], {

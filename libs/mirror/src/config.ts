@@ -118,7 +118,18 @@ const CLUSTER_KEYS = new Set([
   'datacenter',
   ...SECURITY_PROPERTY_KEYS,
 ]);
-const TOP_KEYS = new Set(['redis', 'namespace', 'clusters', 'flows', 'worker', 'brokers', 'console', 'demo']);
+// log: the process' logging (log.format, log.level), read by the command that runs it.
+const TOP_KEYS = new Set([
+  'redis',
+  'namespace',
+  'clusters',
+  'flows',
+  'worker',
+  'brokers',
+  'console',
+  'demo',
+  'log',
+]);
 const WORKER_KEYS = new Set(['concurrency', 'unit.slice.ms', 'lock.duration.ms']);
 const ALIAS = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 

@@ -10,69 +10,89 @@ import {
 import { replicatedMembership } from '@tributary/cluster';
 import { MetricsRegistry, startMetricsServer } from '@tributary/metrics';
 import { brokerLevelLogKeys } from '@tributary/storage';
+import { Command } from 'commander';
+import { hostPort, keyValues, withLogOptions, type HostPort } from '../cli/options';
 import { readConfigFile } from '../config-file';
-import { ParsedArgs, single, UsageError } from '../args';
+import { logSettingsOf, type LogFlags, type LogSettings } from '../logging/log-settings';
+import { startLogging } from '../logging/logger';
 
-export const BROKER_USAGE = `tributary broker [options]
-
-Starts one broker. Settings use Kafka's names; flags win over the file.
-
-  --config FILE        YAML file of broker settings (e.g. config/single.yaml)
-  --node-id N          node.id
-  --listen HOST:PORT   listeners=PLAINTEXT://HOST:PORT
-  --data-dir DIR       log.dirs
-  --cluster-id ID      cluster.id
-  --redis URL          redis.url: join a replicated cluster coordinated through Redis
-                       (redis://HOST:PORT); without it the broker is a cluster of one
-  --set KEY=VALUE      any other setting, repeatable (e.g. --set num.partitions=3)
-  --metrics-listen HOST:PORT
-                       serve Prometheus metrics at http://HOST:PORT/metrics`;
-
-const KNOWN_FLAGS = new Set([
-  'config',
-  'node-id',
-  'listen',
-  'data-dir',
-  'cluster-id',
-  'redis',
-  'set',
-  'metrics-listen',
-  'help',
-]);
-
-/** The config layers of a broker command: the file, then the flags. */
-export function brokerConfigLayers(args: ParsedArgs): ConfigLayer[] {
-  for (const name of args.flags.keys()) {
-    if (!KNOWN_FLAGS.has(name)) throw new UsageError(`unknown option --${name}`);
-  }
-  const layers: ConfigLayer[] = [];
-  const file = single(args, 'config');
-  if (file !== undefined) layers.push({ source: file, values: readConfigFile(file) });
-  const flags: Record<string, string> = {};
-  const nodeId = single(args, 'node-id');
-  if (nodeId !== undefined) flags['node.id'] = nodeId;
-  const listen = single(args, 'listen');
-  if (listen !== undefined) flags['listeners'] = listen.includes('://') ? listen : `PLAINTEXT://${listen}`;
-  const dataDir = single(args, 'data-dir');
-  if (dataDir !== undefined) flags['log.dirs'] = dataDir;
-  const clusterId = single(args, 'cluster-id');
-  if (clusterId !== undefined) flags['cluster.id'] = clusterId;
-  Object.assign(flags, commonFlags(args));
-  layers.push({ source: 'command line', values: flags });
-  return layers;
+export interface BrokerFlags extends CommonFlags, LogFlags {
+  readonly config?: string;
+  readonly nodeId?: string;
+  readonly listen?: string;
+  readonly dataDir?: string;
+  readonly clusterId?: string;
+  readonly metricsListen?: HostPort;
 }
 
-/** The flags every broker of a command shares: --redis and --set. */
-export function commonFlags(args: ParsedArgs): Record<string, string> {
-  const flags: Record<string, string> = {};
-  const redis = single(args, 'redis');
-  if (redis !== undefined) flags['redis.url'] = redis;
-  for (const kv of args.flags.get('set') ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set ${kv}: expected KEY=VALUE`);
-    flags[kv.slice(0, eq)] = kv.slice(eq + 1);
+/** The flags every broker of a command shares. */
+export interface CommonFlags {
+  readonly redis?: string;
+  readonly set?: Readonly<Record<string, string>>;
+}
+
+export function brokerCommand(): Command {
+  return withLogOptions(
+    new Command('broker')
+      .summary('run one broker')
+      .description("Starts one broker. Settings use Kafka's names; flags win over the file.")
+      .option('--config <FILE>', 'YAML file of broker settings (e.g. config/single.yaml)')
+      .option('--node-id <N>', 'node.id')
+      .option('--listen <HOST:PORT>', 'listeners=PLAINTEXT://HOST:PORT')
+      .option('--data-dir <DIR>', 'log.dirs')
+      .option('--cluster-id <ID>', 'cluster.id')
+      .option(
+        '--redis <URL>',
+        'redis.url: join a replicated cluster coordinated through Redis (redis://HOST:PORT); without it the broker is a cluster of one',
+      )
+      .option(
+        '--set <KEY=VALUE>',
+        'any other setting, repeatable (e.g. --set num.partitions=3)',
+        keyValues('--set'),
+      )
+      .option(
+        '--metrics-listen <HOST:PORT>',
+        'serve Prometheus metrics at http://HOST:PORT/metrics',
+        hostPort('--metrics-listen'),
+      ),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npx tributary broker --node-id 1 --listen 127.0.0.1:9092 --data-dir ./var/b1
+  npx tributary broker --config config/single.yaml --set num.partitions=3
+  npx tributary broker --node-id 1 --cluster-id demo --redis redis://127.0.0.1:6379 --listen 127.0.0.1:9092 --data-dir ./var/c1`,
+    )
+    .action(runBroker);
+}
+
+/** The config layers of a broker command (the file, then the flags) and the file's log settings. */
+export function brokerConfigLayers(flags: BrokerFlags): {
+  readonly layers: ConfigLayer[];
+  readonly log: Partial<LogSettings>;
+} {
+  const layers: ConfigLayer[] = [];
+  let log: Partial<LogSettings> = {};
+  if (flags.config !== undefined) {
+    const file = readConfigFile(flags.config);
+    layers.push({ source: flags.config, values: file.values });
+    log = file.log;
   }
-  return flags;
+  const values: Record<string, string> = {};
+  if (flags.nodeId !== undefined) values['node.id'] = flags.nodeId;
+  if (flags.listen !== undefined)
+    values['listeners'] = flags.listen.includes('://') ? flags.listen : `PLAINTEXT://${flags.listen}`;
+  if (flags.dataDir !== undefined) values['log.dirs'] = flags.dataDir;
+  if (flags.clusterId !== undefined) values['cluster.id'] = flags.clusterId;
+  Object.assign(values, commonFlags(flags));
+  layers.push({ source: 'command line', values });
+  return { layers, log };
+}
+
+/** --redis and --set as settings. */
+export function commonFlags(flags: CommonFlags): Record<string, string> {
+  return { ...(flags.redis === undefined ? {} : { 'redis.url': flags.redis }), ...flags.set };
 }
 
 /** A broker with redis.url joins a replicated cluster; one without is a cluster of one. */
@@ -80,30 +100,24 @@ export function membershipFor(config: BrokerConfig): MembershipFactory | undefin
   return config.replication.redisUrl === null ? undefined : replicatedMembership;
 }
 
-export async function runBroker(args: ParsedArgs): Promise<void> {
-  const config = parseBrokerConfig(brokerConfigLayers(args), brokerLevelLogKeys());
-  const metricsListen = single(args, 'metrics-listen');
-  const metricsAddress =
-    metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
+export async function runBroker(flags: BrokerFlags): Promise<void> {
+  const { layers, log } = brokerConfigLayers(flags);
+  const config = parseBrokerConfig(layers, brokerLevelLogKeys());
+  const metricsAddress = flags.metricsListen;
+  const logger = startLogging(logSettingsOf(flags, log));
   // Metrics are kept only when something serves them: otherwise the router observes nothing.
   const registry = metricsAddress === undefined ? undefined : new MetricsRegistry();
   registry?.addProcessMetrics();
   const app = await NestFactory.createApplicationContext(
     BrokerModule.forRoot({ brokers: [config], membership: membershipFor, registry }),
-    { logger: ['log', 'warn', 'error'] },
+    { logger },
   );
   await app.init();
   if (registry !== undefined && metricsAddress !== undefined) {
     const server = await startMetricsServer(registry, metricsAddress);
-    console.log(`metrics on http://${server.host}:${server.port}/metrics`);
+    logger.announce('metrics', [`metrics on http://${server.host}:${server.port}/metrics`]);
   }
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
-}
-
-export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
-  if (m === null || Number(m[2]) > 65535) throw new UsageError(`${flag} ${value}: expected HOST:PORT`);
-  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** On a signal: close the app (answering in-flight requests, flushing logs), then exit 0. */

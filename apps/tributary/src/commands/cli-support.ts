@@ -1,37 +1,46 @@
 import {
   ClusterConnections,
-  readConsoleConfig,
   singleClusterConfig,
   type ClusterConfig,
   type ClusterOperations,
 } from '@tributary/console';
-import { single, UsageError, type ParsedArgs } from '../args';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../cli/options';
+import { readConsoleFile } from '../config-file';
 
-/** Flags every cluster command takes. */
-export const CLUSTER_FLAGS = ['bootstrap-server', 'console-config', 'cluster', 'json', 'help'];
-
-export const CLUSTER_OPTIONS = `Cluster (one of):
-  --bootstrap-server HOST:PORT[,HOST:PORT]   the cluster's brokers
-  --console-config FILE --cluster ALIAS      a cluster of a console config (config/console.yaml)
-
-Output:
-  --json               JSON for scripts instead of tables`;
-
-export function checkFlags(args: ParsedArgs, allowed: readonly string[]): void {
-  const known = new Set([...CLUSTER_FLAGS, ...allowed]);
-  for (const name of args.flags.keys())
-    if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
+/** The options of every command that works on one cluster (topics, groups). */
+export interface ClusterFlags {
+  readonly bootstrapServer?: string;
+  readonly consoleConfig?: string;
+  readonly cluster?: string;
+  readonly json?: boolean;
 }
 
-export function wantsJson(args: ParsedArgs): boolean {
-  return args.flags.has('json');
+export function withClusterOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--bootstrap-server <HOST:PORT[,HOST:PORT]>', "the cluster's brokers").helpGroup(
+        'Cluster (one of):',
+      ),
+    )
+    .addOption(
+      new Option('--console-config <FILE>', 'a console config (config/console.yaml) ...').helpGroup(
+        'Cluster (one of):',
+      ),
+    )
+    .addOption(
+      new Option('--cluster <ALIAS>', '... and the alias of the cluster in it').helpGroup(
+        'Cluster (one of):',
+      ),
+    )
+    .addOption(new Option('--json', 'JSON for scripts instead of tables').helpGroup('Output:'));
 }
 
 /** The cluster a command works on, from --bootstrap-server or --console-config and --cluster. */
-export function clusterOf(args: ParsedArgs): ClusterConfig {
-  const bootstrap = single(args, 'bootstrap-server');
-  const file = single(args, 'console-config');
-  const alias = single(args, 'cluster');
+export function clusterOf(flags: ClusterFlags): ClusterConfig {
+  const bootstrap = flags.bootstrapServer;
+  const file = flags.consoleConfig;
+  const alias = flags.cluster;
   if (bootstrap !== undefined) {
     if (file !== undefined) throw new UsageError('give --bootstrap-server or --console-config, not both');
     return singleClusterConfig(alias ?? bootstrap, bootstrap);
@@ -41,7 +50,7 @@ export function clusterOf(args: ParsedArgs): ClusterConfig {
       '--bootstrap-server HOST:PORT is required (or --console-config FILE --cluster ALIAS)',
     );
   // The console's bearer tokens are for its HTTP API, not for reaching the clusters.
-  const config = readConsoleConfig(file, { readTokens: false });
+  const { config } = readConsoleFile(file, { readTokens: false });
   if (alias === undefined) {
     if (config.clusters.length === 1) return config.clusters[0];
     throw new UsageError(
@@ -58,22 +67,15 @@ export function clusterOf(args: ParsedArgs): ClusterConfig {
 
 /** Runs fn with the operations of the command's cluster, closing its connections after. */
 export async function withCluster<T>(
-  args: ParsedArgs,
+  flags: ClusterFlags,
   fn: (ops: ClusterOperations) => Promise<T>,
 ): Promise<T> {
-  const connections = new ClusterConnections([clusterOf(args)]);
+  const connections = new ClusterConnections([clusterOf(flags)]);
   try {
     return await fn(connections.get(connections.aliases()[0]));
   } finally {
     await connections.close();
   }
-}
-
-/** One positional argument by position, with a usage error naming it when missing. */
-export function positional(args: ParsedArgs, index: number, name: string, usage: string): string {
-  const v = args.positional[index];
-  if (v === undefined) throw new UsageError(`${name} is required\n\n${usage}`);
-  return v;
 }
 
 export function printJson(value: unknown): void {
@@ -98,24 +100,4 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
       .join('  ')
       .trimEnd();
   process.stdout.write(`${[line(headers), ...cells.map(line)].join('\n')}\n`);
-}
-
-/** Values of a repeatable KEY=VALUE flag. */
-export function keyValues(args: ParsedArgs, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of args.flags.get(flag) ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--${flag} ${kv}: expected KEY=VALUE`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
-
-/** An integer flag, checked. */
-export function intFlag(args: ParsedArgs, flag: string, min: number): number | undefined {
-  const v = single(args, flag);
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v) || Number(v) < min)
-    throw new UsageError(`--${flag} must be an integer >= ${min}, got ${v}`);
-  return Number(v);
 }

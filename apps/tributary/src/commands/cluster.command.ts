@@ -1,38 +1,46 @@
-import fs from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import { parse } from 'yaml';
 import { BrokerModule, ConfigError, parseBrokerConfig, type BrokerConfig } from '@tributary/broker';
 import { brokerLevelLogKeys } from '@tributary/storage';
-import { flattenConfig } from '../config-file';
-import { ParsedArgs, single, UsageError } from '../args';
-import { commonFlags, exitCleanlyOn, membershipFor } from './broker.command';
+import { Command } from 'commander';
+import { keyValues, withLogOptions } from '../cli/options';
+import { flattenConfig, readYaml } from '../config-file';
+import { logSettingsOf, takeLogSettings, type LogFlags, type LogSettings } from '../logging/log-settings';
+import { startLogging } from '../logging/logger';
+import { commonFlags, exitCleanlyOn, membershipFor, type CommonFlags } from './broker.command';
 
-export const CLUSTER_USAGE = `tributary cluster --config FILE [options]
+export interface ClusterCommandFlags extends CommonFlags, LogFlags {
+  readonly config: string;
+}
 
-Runs several brokers of one replicated cluster in this process (a laptop or a demo), each
-with its own listener and data dir, coordinated through Redis exactly as separate broker
-processes are. The file holds the settings all brokers share, and a list "brokers" of each
-broker's own (node.id, listeners, log.dirs, broker.rack, ...); see config/cluster.yaml.
+export function clusterCommand(): Command {
+  return withLogOptions(
+    new Command('cluster')
+      .summary('run several brokers of a replicated cluster in this process')
+      .description(
+        `Runs several brokers of one replicated cluster in this process (a laptop or a demo), each with its own listener and data dir, coordinated through Redis exactly as separate broker processes are. The file holds the settings all brokers share, and a list "brokers" of each broker's own (node.id, listeners, log.dirs, broker.rack, ...); see config/cluster.yaml.`,
+      )
+      .requiredOption('--config <FILE>', 'YAML file of the cluster')
+      .option('--redis <URL>', 'redis.url for every broker')
+      .option(
+        '--set <KEY=VALUE>',
+        'a setting for every broker, repeatable; wins over the file',
+        keyValues('--set'),
+      ),
+  )
+    .addHelpText('after', '\nExample:\n  npx tributary cluster --config config/cluster.yaml')
+    .action(runCluster);
+}
 
-  --config FILE        YAML file of the cluster (required)
-  --redis URL          redis.url for every broker
-  --set KEY=VALUE      a setting for every broker, repeatable; wins over the file`;
-
-const KNOWN_FLAGS = new Set(['config', 'redis', 'set', 'help']);
-
-/** Every broker's config: the file's shared keys, then the broker's own, then the flags. */
-export function clusterConfigs(args: ParsedArgs): BrokerConfig[] {
-  for (const name of args.flags.keys()) {
-    if (!KNOWN_FLAGS.has(name)) throw new UsageError(`unknown option --${name}`);
-  }
-  const file = single(args, 'config');
-  if (file === undefined) throw new UsageError('tributary cluster needs --config FILE');
-  let doc: unknown;
-  try {
-    doc = parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(file, '(file)', (err as Error).message.split('\n')[0]);
-  }
+/** Every broker's config (the file's shared keys, then the broker's own, then the flags) and the file's log settings. */
+export function clusterConfigs(flags: ClusterCommandFlags): {
+  readonly configs: BrokerConfig[];
+  readonly log: Partial<LogSettings>;
+} {
+  const file = flags.config;
+  const { log, rest: doc } = takeLogSettings(
+    readYaml(file, (key, problem) => new ConfigError(file, key, problem)),
+    file,
+  );
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(
       file,
@@ -44,7 +52,7 @@ export function clusterConfigs(args: ParsedArgs): BrokerConfig[] {
   if (!Array.isArray(brokers) || brokers.length === 0) {
     throw new ConfigError(file, 'brokers', 'must be a list of the brokers, each a map of its own settings');
   }
-  const flags = { source: 'command line', values: commonFlags(args) };
+  const flagLayer = { source: 'command line', values: commonFlags(flags) };
   const configs = brokers.map((b: unknown, i) => {
     const source = `${file} brokers[${i}]`;
     if (b === null || typeof b !== 'object' || Array.isArray(b))
@@ -53,7 +61,7 @@ export function clusterConfigs(args: ParsedArgs): BrokerConfig[] {
       [
         { source: file, values: flattenConfig(shared) },
         { source, values: flattenConfig(b as Record<string, unknown>) },
-        flags,
+        flagLayer,
       ],
       brokerLevelLogKeys(),
     );
@@ -75,14 +83,15 @@ export function clusterConfigs(args: ParsedArgs): BrokerConfig[] {
     ids.add(c.nodeId);
     dirs.add(c.logDirs);
   }
-  return configs;
+  return { configs, log };
 }
 
-export async function runCluster(args: ParsedArgs): Promise<void> {
-  const configs = clusterConfigs(args);
+export async function runCluster(flags: ClusterCommandFlags): Promise<void> {
+  const { configs, log } = clusterConfigs(flags);
+  const logger = startLogging(logSettingsOf(flags, log));
   const app = await NestFactory.createApplicationContext(
     BrokerModule.forRoot({ brokers: configs, membership: membershipFor }),
-    { logger: ['log', 'warn', 'error'] },
+    { logger },
   );
   await app.init();
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);

@@ -1,57 +1,47 @@
 import type { ResetTarget } from '@tributary/console';
-import { single, UsageError, type ParsedArgs } from '../args';
-import {
-  CLUSTER_OPTIONS,
-  checkFlags,
-  positional,
-  printJson,
-  printTable,
-  wantsJson,
-  withCluster,
-} from './cli-support';
+import { Command, Option } from 'commander';
+import { integer, many, UsageError } from '../cli/options';
+import { printJson, printTable, withCluster, withClusterOptions, type ClusterFlags } from './cli-support';
 
-export const GROUPS_USAGE = `tributary groups <list|describe|reset-offsets|delete> [options]
+interface ResetFlags extends ClusterFlags {
+  readonly toEarliest?: boolean;
+  readonly toLatest?: boolean;
+  readonly toDatetime?: number;
+  readonly toOffset?: number;
+  readonly topic?: string[];
+  readonly allTopics?: boolean;
+  readonly execute?: boolean;
+  readonly dryRun?: boolean;
+}
 
-  list                                      groups with state, members and total lag
-  describe GROUP                            members and lag per partition (log end - committed)
-  reset-offsets GROUP TARGET SCOPE [--execute]
-      TARGET: --to-earliest | --to-latest | --to-datetime 2024-05-01T12:00:00Z | --to-offset N
-      SCOPE:  --topic TOPIC[:P,P...] (repeatable) | --all-topics (every partition the group committed)
-      Without --execute only shows what would change (as kafka-consumer-groups does).
-      The group must have no active members.
-  delete GROUP                              a group without members, with its offsets
-
-${CLUSTER_OPTIONS}
-
+const EXAMPLES = `
 Examples:
   npx tributary groups describe billing --bootstrap-server 127.0.0.1:9092
   npx tributary groups reset-offsets billing --to-earliest --topic orders --execute --bootstrap-server 127.0.0.1:9092`;
 
-function resetTarget(args: ParsedArgs): ResetTarget {
+/** --to-datetime: ISO-8601 or epoch ms. */
+function datetime(value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--to-datetime ${value}: expected ISO-8601 (2024-05-01T12:00:00Z) or epoch ms`);
+  return ms;
+}
+
+function resetTarget(flags: ResetFlags): ResetTarget {
   const targets: ResetTarget[] = [];
-  if (args.flags.has('to-earliest')) targets.push({ to: 'earliest' });
-  if (args.flags.has('to-latest')) targets.push({ to: 'latest' });
-  const datetime = single(args, 'to-datetime');
-  if (datetime !== undefined) {
-    const ms = /^\d+$/.test(datetime) ? Number(datetime) : Date.parse(datetime);
-    if (Number.isNaN(ms))
-      throw new UsageError(`--to-datetime ${datetime}: expected ISO-8601 (2024-05-01T12:00:00Z) or epoch ms`);
-    targets.push({ to: 'timestamp', timestamp: ms });
-  }
-  const offset = single(args, 'to-offset');
-  if (offset !== undefined) {
-    if (!/^\d+$/.test(offset)) throw new UsageError(`--to-offset must be an integer >= 0, got ${offset}`);
-    targets.push({ to: 'offset', offset: Number(offset) });
-  }
+  if (flags.toEarliest) targets.push({ to: 'earliest' });
+  if (flags.toLatest) targets.push({ to: 'latest' });
+  if (flags.toDatetime !== undefined) targets.push({ to: 'timestamp', timestamp: flags.toDatetime });
+  if (flags.toOffset !== undefined) targets.push({ to: 'offset', offset: flags.toOffset });
   if (targets.length !== 1)
     throw new UsageError('give exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset');
   return targets[0];
 }
 
 /** --topic orders or --topic orders:0,2 (repeatable); undefined with --all-topics. */
-function resetScope(args: ParsedArgs): { topic: string; partitions?: number[] }[] | undefined {
-  const topics = args.flags.get('topic') ?? [];
-  const all = args.flags.has('all-topics');
+function resetScope(flags: ResetFlags): { topic: string; partitions?: number[] }[] | undefined {
+  const topics = flags.topic ?? [];
+  const all = flags.allTopics === true;
   if (all === topics.length > 0)
     throw new UsageError('give --topic TOPIC[:P,P] (repeatable) or --all-topics');
   if (all) return undefined;
@@ -66,29 +56,37 @@ function resetScope(args: ParsedArgs): { topic: string; partitions?: number[] }[
   });
 }
 
-export async function runGroups(args: ParsedArgs): Promise<void> {
-  const sub = args.positional[0];
-  const json = wantsJson(args);
-  switch (sub) {
-    case 'list': {
-      checkFlags(args, []);
-      const groups = await withCluster(args, async (ops) => ops.groupsWithLag(await ops.listGroups()));
-      if (json) return printJson(groups);
-      return printTable(
-        ['GROUP', 'STATE', 'PROTOCOL-TYPE', 'MEMBERS', 'LAG'],
-        groups.map((g) => [g.groupId, g.state, g.protocolType, g.members, g.lag]),
-      );
-    }
-    case 'describe': {
-      checkFlags(args, []);
-      const id = positional(args, 1, 'GROUP', GROUPS_USAGE);
-      const group = await withCluster(args, (ops) => ops.describeGroup(id));
-      if (json) return printJson(group);
+/** `tributary groups <list|describe|reset-offsets|delete>`: one entry per subcommand. */
+export function groupsCommand(): Command {
+  const groups = new Command('groups')
+    .summary('list and describe consumer groups, reset their offsets')
+    .addHelpText('after', EXAMPLES);
+  const sub = (name: string, summary: string): Command =>
+    groups
+      .command(name)
+      .summary(summary)
+      .description(`${summary[0].toUpperCase()}${summary.slice(1)}.`)
+      .addHelpText('after', EXAMPLES);
+
+  sub('list', 'groups with state, members and total lag').action(async (flags: ClusterFlags) => {
+    const list = await withCluster(flags, async (ops) => ops.groupsWithLag(await ops.listGroups()));
+    if (flags.json) return printJson(list);
+    printTable(
+      ['GROUP', 'STATE', 'PROTOCOL-TYPE', 'MEMBERS', 'LAG'],
+      list.map((g) => [g.groupId, g.state, g.protocolType, g.members, g.lag]),
+    );
+  });
+
+  sub('describe', 'members and lag per partition (log end - committed)')
+    .argument('<GROUP>')
+    .action(async (id: string, flags: ClusterFlags) => {
+      const group = await withCluster(flags, (ops) => ops.describeGroup(id));
+      if (flags.json) return printJson(group);
       console.log(
         `Group ${group.groupId} is ${group.state} with ${group.members.length} member(s); protocol ${group.protocol || '-'}; total lag ${group.totalLag}.`,
       );
       const members = new Map(group.members.map((m) => [m.memberId, m]));
-      return printTable(
+      printTable(
         ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID'],
         group.offsets.map((o) => {
           const m = o.memberId === null ? undefined : members.get(o.memberId);
@@ -104,26 +102,39 @@ export async function runGroups(args: ParsedArgs): Promise<void> {
           ];
         }),
       );
-    }
-    case 'reset-offsets': {
-      checkFlags(args, [
-        'to-earliest',
-        'to-latest',
-        'to-datetime',
-        'to-offset',
-        'topic',
-        'all-topics',
-        'execute',
-        'dry-run',
-      ]);
-      const id = positional(args, 1, 'GROUP', GROUPS_USAGE);
-      const target = resetTarget(args);
-      const scope = resetScope(args);
-      if (args.flags.has('execute') && args.flags.has('dry-run'))
-        throw new UsageError('give --execute or --dry-run, not both');
-      const dryRun = !args.flags.has('execute');
-      const result = await withCluster(args, (ops) => ops.resetGroupOffsets(id, target, scope, dryRun));
-      if (json) return printJson(result);
+    });
+
+  const target = (flags: string, description: string): Option =>
+    new Option(flags, description).helpGroup('Target (one of):');
+  const scope = (flags: string, description: string): Option =>
+    new Option(flags, description).helpGroup('Scope (one of):');
+  sub(
+    'reset-offsets',
+    'move committed offsets; without --execute only shows what would change (as kafka-consumer-groups does)',
+  )
+    .argument('<GROUP>', 'a group without active members')
+    .addOption(target('--to-earliest', 'the log start'))
+    .addOption(target('--to-latest', 'the log end'))
+    .addOption(
+      target(
+        '--to-datetime <WHEN>',
+        'the first offset at or after 2024-05-01T12:00:00Z (or epoch ms)',
+      ).argParser(datetime),
+    )
+    .addOption(target('--to-offset <N>', 'this offset').argParser(integer('--to-offset', 0)))
+    .addOption(
+      scope('--topic <TOPIC[:P,P...]>', 'a topic, or some of its partitions; repeatable').argParser(many()),
+    )
+    .addOption(scope('--all-topics', 'every partition the group committed'))
+    .option('--execute', 'apply the reset')
+    .option('--dry-run', 'only show what would change (the default)')
+    .action(async (id: string, flags: ResetFlags) => {
+      const to = resetTarget(flags);
+      const partitions = resetScope(flags);
+      if (flags.execute && flags.dryRun) throw new UsageError('give --execute or --dry-run, not both');
+      const dryRun = flags.execute !== true;
+      const result = await withCluster(flags, (ops) => ops.resetGroupOffsets(id, to, partitions, dryRun));
+      if (flags.json) return printJson(result);
       printTable(
         ['TOPIC', 'PARTITION', 'PREVIOUS-OFFSET', 'NEW-OFFSET'],
         result.offsets.map((o) => [o.topic, o.partition, o.previousOffset, o.newOffset]),
@@ -131,19 +142,17 @@ export async function runGroups(args: ParsedArgs): Promise<void> {
       console.log(
         dryRun ? 'Dry run: nothing changed (add --execute to apply).' : `Reset the offsets of ${id}.`,
       );
-      return;
-    }
-    case 'delete': {
-      checkFlags(args, []);
-      const id = positional(args, 1, 'GROUP', GROUPS_USAGE);
-      await withCluster(args, (ops) => ops.deleteGroup(id));
-      if (json) return printJson({ deleted: id });
+    });
+
+  sub('delete', 'delete a group without members, with its offsets')
+    .argument('<GROUP>')
+    .action(async (id: string, flags: ClusterFlags) => {
+      await withCluster(flags, (ops) => ops.deleteGroup(id));
+      if (flags.json) return printJson({ deleted: id });
       console.log(`Deleted group ${id}.`);
-      return;
-    }
-    default:
-      throw new UsageError(
-        sub === undefined ? GROUPS_USAGE : `unknown groups command "${sub}"\n\n${GROUPS_USAGE}`,
-      );
-  }
+    });
+
+  // After each command's own options, so its help lists them first.
+  for (const command of groups.commands) withClusterOptions(command);
+  return groups;
 }

@@ -1,28 +1,18 @@
 import type { ErrorBody, FlowDetail, FlowSummary } from '@tributary/console';
-import { single, UsageError, type ParsedArgs } from '../args';
-import { positional, printJson, printTable } from './cli-support';
+import { Option, Command } from 'commander';
+import { UsageError } from '../cli/options';
+import { printJson, printTable } from './cli-support';
 
-export const MIRROR_CLI_USAGE = `tributary mirror <list|describe|pause|resume|throttle> [options]
+/** The options of every flow command. */
+interface FlowFlags {
+  readonly console: string;
+  readonly json?: boolean;
+}
 
-Mirror flows are run by the replicator and shown by a running console; these commands ask
-that console's REST API.
-
-  list                                      flows with state, lag, throughput, last checkpoint
-  describe FLOW                             lag per partition (records, seconds) and recent errors
-  pause FLOW
-  resume FLOW
-  throttle FLOW [--records-per-second N|none] [--bytes-per-second N|none]
-                                            a limit not given is removed
-
-  --console URL        the console (default http://127.0.0.1:8080)
-                       a console with security wants a bearer token: set TRIBUTARY_CONSOLE_TOKEN
-                       (viewer to list and describe, operator to pause, resume and throttle)
-  --json               JSON for scripts instead of tables
-
-Example:
-  npx tributary mirror list --console http://127.0.0.1:8080`;
-
-const KNOWN = new Set(['console', 'json', 'help', 'records-per-second', 'bytes-per-second']);
+interface ThrottleFlags extends FlowFlags {
+  readonly recordsPerSecond?: number | null;
+  readonly bytesPerSecond?: number | null;
+}
 
 class ConsoleAnswer extends Error {}
 
@@ -53,13 +43,14 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
   return parsed as T;
 }
 
-function rate(v: string | undefined, flag: string): number | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'none') return null;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a number > 0 or none, got ${v}`);
-  return n;
-}
+const rate =
+  (flag: string) =>
+  (v: string): number | null => {
+    if (v === 'none') return null;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a number > 0 or none, got ${v}`);
+    return n;
+  };
 
 function printFlows(flows: readonly FlowSummary[]): void {
   printTable(
@@ -88,88 +79,121 @@ function printFlows(flows: readonly FlowSummary[]): void {
   );
 }
 
-/** The operators' flow commands, through a running console's REST API. */
-export async function runMirrorCli(args: ParsedArgs): Promise<void> {
-  for (const name of args.flags.keys())
-    if (!KNOWN.has(name)) throw new UsageError(`unknown option --${name}`);
-  const base = single(args, 'console') ?? 'http://127.0.0.1:8080';
-  if (!/^https?:\/\/[^/]+/.test(base)) throw new UsageError(`--console must be an http(s) URL, got ${base}`);
-  const json = args.flags.has('json');
-  const sub = args.positional[0];
-  try {
-    switch (sub) {
-      case 'list': {
+/**
+ * The operators' flow commands, through a running console's REST API. A new one is one more
+ * entry here.
+ */
+export function flowCommands(): Command[] {
+  return [
+    flowCommand('list', 'flows with state, lag, throughput, last checkpoint').action((flags: FlowFlags) =>
+      answered(async () => {
         const r = await call<{
           mirror: { configured: boolean; message: string | null };
           items: FlowSummary[];
-        }>(base, 'GET', '/api/flows');
-        if (json) return printJson(r);
+        }>(flags.console, 'GET', '/api/flows');
+        if (flags.json) return printJson(r);
         if (!r.mirror.configured) {
-          console.log(`The console at ${base} says: ${r.mirror.message}.`);
+          console.log(`The console at ${flags.console} says: ${r.mirror.message}.`);
           return;
         }
-        return printFlows(r.items);
-      }
-      case 'describe': {
-        const id = positional(args, 1, 'FLOW', MIRROR_CLI_USAGE);
-        const f = await call<FlowDetail>(base, 'GET', `/api/flows/${encodeURIComponent(id)}`);
-        if (json) return printJson(f);
-        printFlows([f]);
-        console.log('');
-        printTable(
-          [
-            'SOURCE-TOPIC',
-            'TARGET-TOPIC',
-            'PARTITION',
-            'POSITION',
-            'SOURCE-END',
-            'LAG-RECORDS',
-            'LAG-SECONDS',
-          ],
-          f.partitions.map((p) => [
-            p.sourceTopic,
-            p.targetTopic,
-            p.partition,
-            p.position,
-            p.sourceLogEndOffset,
-            p.lagRecords,
-            p.lagSeconds,
-          ]),
-        );
-        for (const e of f.errors) console.log(`${new Date(e.at).toISOString()}  ${e.message}`);
-        return;
-      }
-      case 'pause':
-      case 'resume': {
-        const id = positional(args, 1, 'FLOW', MIRROR_CLI_USAGE);
-        const f = await call<FlowSummary>(base, 'POST', `/api/flows/${encodeURIComponent(id)}/${sub}`);
-        if (json) return printJson(f);
-        console.log(`Flow ${f.id} is ${f.state}.`);
-        return;
-      }
-      case 'throttle': {
-        const id = positional(args, 1, 'FLOW', MIRROR_CLI_USAGE);
-        const records = rate(single(args, 'records-per-second'), 'records-per-second');
-        const bytes = rate(single(args, 'bytes-per-second'), 'bytes-per-second');
-        if (records === undefined && bytes === undefined)
-          throw new UsageError(
-            'throttle needs --records-per-second or --bytes-per-second (a number or none)',
+        printFlows(r.items);
+      }),
+    ),
+    flowCommand('describe', 'lag per partition (records, seconds) and recent errors')
+      .argument('<FLOW>')
+      .action((id: string, flags: FlowFlags) =>
+        answered(async () => {
+          const f = await call<FlowDetail>(flags.console, 'GET', `/api/flows/${encodeURIComponent(id)}`);
+          if (flags.json) return printJson(f);
+          printFlows([f]);
+          console.log('');
+          printTable(
+            [
+              'SOURCE-TOPIC',
+              'TARGET-TOPIC',
+              'PARTITION',
+              'POSITION',
+              'SOURCE-END',
+              'LAG-RECORDS',
+              'LAG-SECONDS',
+            ],
+            f.partitions.map((p) => [
+              p.sourceTopic,
+              p.targetTopic,
+              p.partition,
+              p.position,
+              p.sourceLogEndOffset,
+              p.lagRecords,
+              p.lagSeconds,
+            ]),
           );
-        const f = await call<FlowSummary>(base, 'POST', `/api/flows/${encodeURIComponent(id)}/throttle`, {
-          recordsPerSecond: records ?? null,
-          bytesPerSecond: bytes ?? null,
-        });
-        if (json) return printJson(f);
-        console.log(
-          `Flow ${f.id} throttled to ${f.throttle.recordsPerSecond ?? 'unlimited'} records/s and ${f.throttle.bytesPerSecond ?? 'unlimited'} bytes/s.`,
-        );
-        return;
-      }
-      default:
-        throw new UsageError(
-          sub === undefined ? MIRROR_CLI_USAGE : `unknown mirror command "${sub}"\n\n${MIRROR_CLI_USAGE}`,
-        );
-    }
+          for (const e of f.errors) console.log(`${new Date(e.at).toISOString()}  ${e.message}`);
+        }),
+      ),
+    ...(['pause', 'resume'] as const).map((action) =>
+      flowCommand(action, `${action} a flow`)
+        .argument('<FLOW>')
+        .action((id: string, flags: FlowFlags) =>
+          answered(async () => {
+            const f = await call<FlowSummary>(
+              flags.console,
+              'POST',
+              `/api/flows/${encodeURIComponent(id)}/${action}`,
+            );
+            if (flags.json) return printJson(f);
+            console.log(`Flow ${f.id} is ${f.state}.`);
+          }),
+        ),
+    ),
+    flowCommand('throttle', "limit a flow's rate; a limit not given is removed")
+      .argument('<FLOW>')
+      .option('--records-per-second <N|none>', 'records per second', rate('--records-per-second'))
+      .option('--bytes-per-second <N|none>', 'bytes per second', rate('--bytes-per-second'))
+      .action((id: string, flags: ThrottleFlags) =>
+        answered(async () => {
+          const records = flags.recordsPerSecond;
+          const bytes = flags.bytesPerSecond;
+          if (records === undefined && bytes === undefined)
+            throw new UsageError(
+              'throttle needs --records-per-second or --bytes-per-second (a number or none)',
+            );
+          const f = await call<FlowSummary>(
+            flags.console,
+            'POST',
+            `/api/flows/${encodeURIComponent(id)}/throttle`,
+            { recordsPerSecond: records ?? null, bytesPerSecond: bytes ?? null },
+          );
+          if (flags.json) return printJson(f);
+          console.log(
+            `Flow ${f.id} throttled to ${f.throttle.recordsPerSecond ?? 'unlimited'} records/s and ${f.throttle.bytesPerSecond ?? 'unlimited'} bytes/s.`,
+          );
+        }),
+      ),
+  ];
+}
+
+/** A flow command with the console's address and --json. */
+function flowCommand(name: string, summary: string): Command {
+  return new Command(name)
+    .summary(summary)
+    .description(
+      `${summary[0].toUpperCase()}${summary.slice(1)}, through a running console's REST API. A console with security wants a bearer token: set TRIBUTARY_CONSOLE_TOKEN (viewer to list and describe, operator to pause, resume and throttle).`,
+    )
+    .addOption(
+      new Option('--console <URL>', 'the console').default('http://127.0.0.1:8080').argParser((url) => {
+        if (!/^https?:\/\/[^/]+/.test(url))
+          throw new UsageError(`--console must be an http(s) URL, got ${url}`);
+        return url;
+      }),
+    )
+    .option('--json', 'JSON for scripts instead of tables')
+    .addHelpText('after', '\nExample:\n  npx tributary mirror list --console http://127.0.0.1:8080');
+}
+
+/** What the console answered with an error status, or that it could not be reached: exit code 1. */
+async function answered(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
   } catch (err) {
     if (err instanceof ConsoleAnswer) {
       console.error(`tributary: ${err.message}`);

@@ -9,11 +9,12 @@ import type { Mirror } from '@tributary/mirror';
 export async function serveMirrorMetrics(
   mirror: Mirror,
   address: { host: string; port: number },
+  announce: (line: string) => void,
 ): Promise<void> {
   const registry = new MetricsRegistry();
   registry.addProcessMetrics();
   const flows = mirrorFlowSource(() => mirror.control);
   registry.addCollector(() => collectMirrorMetrics(flows));
   const server = await startMetricsServer(registry, address);
-  console.log(`metrics on http://${server.host}:${server.port}/metrics`);
+  announce(`metrics on http://${server.host}:${server.port}/metrics`);
 }

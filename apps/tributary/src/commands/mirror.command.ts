@@ -1,37 +1,78 @@
 import { NestFactory } from '@nestjs/core';
-import { MirrorConfigError, MirrorModule, MirrorService, readMirrorConfig } from '@tributary/mirror';
-import { ParsedArgs, single, UsageError } from '../args';
-import { exitCleanlyOn, parseHostPort } from './broker.command';
-import { MIRROR_CLI_USAGE, runMirrorCli } from './mirror-cli';
+import {
+  MirrorConfigError,
+  MirrorModule,
+  MirrorService,
+  parseMirrorConfig,
+  type MirrorConfig,
+} from '@tributary/mirror';
+import { Command } from 'commander';
+import { hostPort, withLogOptions, type HostPort } from '../cli/options';
+import { readYaml } from '../config-file';
+import { logSettingsOf, takeLogSettings, type LogFlags, type LogSettings } from '../logging/log-settings';
+import { startLogging } from '../logging/logger';
+import { exitCleanlyOn } from './broker.command';
+import { flowCommands } from './mirror-cli';
 import { serveMirrorMetrics } from './mirror-metrics';
 
-export const MIRROR_USAGE = `tributary mirror --config FILE [--redis URL] [--no-manage] [--metrics-listen HOST:PORT]
+export interface MirrorRunFlags extends LogFlags {
+  readonly config?: string;
+  readonly redis?: string;
+  readonly manage: boolean;
+  readonly metricsListen?: HostPort;
+}
 
-Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's
-setting names; see config/mirror.yaml). Any number of workers on any number of machines
-share one Redis: each source partition is copied by one worker at a time, and a dead
-worker's partitions move to a live one within lock.duration.ms.
+/** `tributary mirror [run] --config FILE` runs a worker; `tributary mirror <list|pause|...>` operates flows. */
+export function mirrorCommand(): Command {
+  const mirror = new Command('mirror')
+    .summary('run a replicator worker (--config FILE), or list, pause, resume and throttle flows')
+    .description(
+      `Runs a replicator worker (run, the default: tributary mirror --config FILE), or operates the flows through a running console's REST API.`,
+    );
+  mirror.addCommand(mirrorRunCommand(mirror), { isDefault: true });
+  for (const command of flowCommands()) mirror.addCommand(command);
+  return mirror;
+}
 
-  --config FILE   the clusters and flows (YAML)
-  --redis URL     Redis for BullMQ and the flows' state (else the file's "redis")
-  --no-manage     only copy; leave topic discovery, checkpoints and heartbeats to other workers
-  --metrics-listen HOST:PORT
-                  serve Prometheus metrics at http://HOST:PORT/metrics: the process' own
-                  and the lag and latency of the file's flows
+function mirrorRunCommand(mirror: Command): Command {
+  const run = new Command('run')
+    .summary('run a replicator worker (the default)')
+    .description(
+      `Runs a replicator worker: mirrors the flows of FILE (clusters and flows, MirrorMaker 2's setting names; see config/mirror.yaml). Any number of workers on any number of machines share one Redis: each source partition is copied by one worker at a time, and a dead worker's partitions move to a live one within lock.duration.ms.`,
+    )
+    .option('--config <FILE>', 'the clusters and flows (YAML), required')
+    .option('--redis <URL>', `Redis for BullMQ and the flows' state (else the file's "redis")`)
+    .option('--no-manage', 'only copy; leave topic discovery, checkpoints and heartbeats to other workers')
+    .option(
+      '--metrics-listen <HOST:PORT>',
+      "serve the worker's Prometheus metrics at http://HOST:PORT/metrics: the process' own, and the lag and latency of the file's flows",
+      hostPort('--metrics-listen'),
+    );
+  return (
+    withLogOptions(run)
+      // Words after `mirror` that name no flow command arrive here, as mirror's default.
+      .allowExcessArguments()
+      .addHelpText('after', '\nExample:\n  npx tributary mirror --config config/mirror.yaml')
+      .hook('preAction', () => {
+        if (run.args.length > 0) mirror.error(`unknown mirror command "${run.args[0]}"`);
+        if (run.getOptionValue('config') === undefined) run.error('--config FILE is required');
+      })
+      .action((flags: MirrorRunFlags & { config: string }) => runMirror(flags.config, flags))
+  );
+}
 
-${MIRROR_CLI_USAGE}`;
+/** Reads and checks a mirror config file and its log settings; errors name the file and the key. */
+export function loadMirrorConfig(file: string): { config: MirrorConfig; log: Partial<LogSettings> } {
+  const { log, rest } = takeLogSettings(
+    readYaml(file, (key, problem) => new MirrorConfigError(file, key, problem)),
+    file,
+  );
+  return { config: parseMirrorConfig(rest, file), log };
+}
 
-const KNOWN = new Set(['config', 'redis', 'no-manage', 'metrics-listen', 'help']);
-
-/** `tributary mirror --config FILE` runs a worker; `tributary mirror <list|pause|...>` operates flows. */
-export async function runMirror(args: ParsedArgs): Promise<void> {
-  if (args.positional.length > 0) return runMirrorCli(args);
-  for (const name of args.flags.keys())
-    if (!KNOWN.has(name)) throw new UsageError(`unknown option --${name}`);
-  const file = single(args, 'config');
-  if (file === undefined) throw new UsageError(`--config is required\n\n${MIRROR_USAGE}`);
-  const config = readMirrorConfig(file);
-  const redisUrl = single(args, 'redis') ?? config.redis;
+export async function runMirror(file: string, flags: MirrorRunFlags): Promise<void> {
+  const { config, log } = loadMirrorConfig(file);
+  const redisUrl = flags.redis ?? config.redis;
   if (redisUrl === null)
     throw new MirrorConfigError(
       file,
@@ -39,14 +80,15 @@ export async function runMirror(args: ParsedArgs): Promise<void> {
       'is required (or pass --redis URL): workers share their work through Redis',
     );
   if (config.flows.length === 0) throw new MirrorConfigError(file, 'flows', 'no flow is configured');
-  const metricsListen = single(args, 'metrics-listen');
-  const metricsAddress =
-    metricsListen === undefined ? undefined : parseHostPort(metricsListen, '--metrics-listen');
+  const logger = startLogging(logSettingsOf(flags, log));
   const app = await NestFactory.createApplicationContext(
-    MirrorModule.forRoot({ config, redisUrl, options: { manage: !args.flags.has('no-manage') } }),
-    { logger: ['log', 'warn', 'error'] },
+    MirrorModule.forRoot({ config, redisUrl, options: { manage: flags.manage } }),
+    { logger },
   );
   await app.init();
-  if (metricsAddress !== undefined) await serveMirrorMetrics(app.get(MirrorService).mirror, metricsAddress);
+  if (flags.metricsListen !== undefined)
+    await serveMirrorMetrics(app.get(MirrorService).mirror, flags.metricsListen, (line) =>
+      logger.announce('mirror', [line]),
+    );
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
 }

@@ -1,44 +1,50 @@
-import { UsageError, type ParsedArgs } from '../args';
-import {
-  CLUSTER_OPTIONS,
-  checkFlags,
-  intFlag,
-  keyValues,
-  positional,
-  printJson,
-  printTable,
-  wantsJson,
-  withCluster,
-} from './cli-support';
+import { Command } from 'commander';
+import { integer, keyValues, many, UsageError } from '../cli/options';
+import { printJson, printTable, withCluster, withClusterOptions, type ClusterFlags } from './cli-support';
 
-export const TOPICS_USAGE = `tributary topics <list|describe|create|delete|alter-config> [options]
+interface ListFlags extends ClusterFlags {
+  readonly includeInternal?: boolean;
+}
 
-  list [--include-internal]                 topics with partitions and replication
-  describe TOPIC                            partitions (leader, replicas, ISR, offsets) and config overrides
-  create TOPIC [--partitions N] [--replication-factor N] [--config KEY=VALUE ...]
-  delete TOPIC
-  alter-config TOPIC [--set KEY=VALUE ...] [--delete KEY ...]
+interface CreateFlags extends ClusterFlags {
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  readonly config?: Record<string, string>;
+}
 
-${CLUSTER_OPTIONS}
+interface AlterConfigFlags extends ClusterFlags {
+  readonly set?: Record<string, string>;
+  readonly delete?: string[];
+}
 
+const EXAMPLES = `
 Examples:
   npx tributary topics list --bootstrap-server 127.0.0.1:9092
   npx tributary topics create orders --partitions 3 --config retention.ms=86400000 --bootstrap-server 127.0.0.1:9092
   npx tributary topics describe orders --json --console-config config/console.yaml --cluster local`;
 
-export async function runTopics(args: ParsedArgs): Promise<void> {
-  const sub = args.positional[0];
-  const json = wantsJson(args);
-  switch (sub) {
-    case 'list': {
-      checkFlags(args, ['include-internal']);
-      const topics = await withCluster(args, (ops) =>
-        ops.listTopics({ includeInternal: args.flags.has('include-internal') }),
+/** `tributary topics <list|describe|create|delete|alter-config>`: one entry per subcommand. */
+export function topicsCommand(): Command {
+  const topics = new Command('topics')
+    .summary('list, describe, create, delete topics and alter their configs')
+    .addHelpText('after', EXAMPLES);
+  const sub = (name: string, summary: string): Command =>
+    topics
+      .command(name)
+      .summary(summary)
+      .description(`${summary[0].toUpperCase()}${summary.slice(1)}.`)
+      .addHelpText('after', EXAMPLES);
+
+  sub('list', 'topics with partitions and replication')
+    .option('--include-internal', 'also internal topics (__consumer_offsets)')
+    .action(async (flags: ListFlags) => {
+      const list = await withCluster(flags, (ops) =>
+        ops.listTopics({ includeInternal: flags.includeInternal === true }),
       );
-      if (json) return printJson(topics);
-      return printTable(
+      if (flags.json) return printJson(list);
+      printTable(
         ['TOPIC', 'PARTITIONS', 'REPLICATION-FACTOR', 'UNDER-REPLICATED', 'OFFLINE'],
-        topics.map((t) => [
+        list.map((t) => [
           t.name,
           t.partitions,
           t.replicationFactor,
@@ -46,20 +52,21 @@ export async function runTopics(args: ParsedArgs): Promise<void> {
           t.offlinePartitions,
         ]),
       );
-    }
-    case 'describe': {
-      checkFlags(args, []);
-      const name = positional(args, 1, 'TOPIC', TOPICS_USAGE);
-      const { topic, configs } = await withCluster(args, async (ops) => ({
+    });
+
+  sub('describe', 'partitions (leader, replicas, ISR, offsets) and config overrides')
+    .argument('<TOPIC>')
+    .action(async (name: string, flags: ClusterFlags) => {
+      const { topic, configs } = await withCluster(flags, async (ops) => ({
         topic: await ops.describeTopic(name),
         configs: await ops.topicConfigs(name),
       }));
       const overrides = configs.filter((c) => c.source === 'DYNAMIC_TOPIC_CONFIG');
-      if (json) return printJson({ ...topic, configs: overrides });
+      if (flags.json) return printJson({ ...topic, configs: overrides });
       console.log(
         `Topic: ${topic.name}\tTopicId: ${topic.topicId}\tPartitionCount: ${topic.partitions.length}\tReplicationFactor: ${topic.replicationFactor}\tConfigs: ${overrides.map((c) => `${c.name}=${c.value}`).join(',')}`,
       );
-      return printTable(
+      printTable(
         ['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'LOG-START-OFFSET', 'LOG-END-OFFSET'],
         topic.partitions.map((p) => [
           p.partition,
@@ -70,51 +77,60 @@ export async function runTopics(args: ParsedArgs): Promise<void> {
           p.logEndOffset,
         ]),
       );
-    }
-    case 'create': {
-      checkFlags(args, ['partitions', 'replication-factor', 'config']);
-      const name = positional(args, 1, 'TOPIC', TOPICS_USAGE);
-      const topic = await withCluster(args, (ops) =>
+    });
+
+  sub('create', 'create a topic')
+    .argument('<TOPIC>')
+    .option('--partitions <N>', 'num.partitions of the broker if not given', integer('--partitions', 1))
+    .option(
+      '--replication-factor <N>',
+      'default.replication.factor of the broker if not given',
+      integer('--replication-factor', 1),
+    )
+    .option('--config <KEY=VALUE>', 'a topic config, repeatable', keyValues('--config'))
+    .action(async (name: string, flags: CreateFlags) => {
+      const topic = await withCluster(flags, (ops) =>
         ops.createTopic({
           name,
-          partitions: intFlag(args, 'partitions', 1),
-          replicationFactor: intFlag(args, 'replication-factor', 1),
-          configs: keyValues(args, 'config'),
+          partitions: flags.partitions,
+          replicationFactor: flags.replicationFactor,
+          configs: flags.config ?? {},
         }),
       );
-      if (json) return printJson(topic);
+      if (flags.json) return printJson(topic);
       console.log(
         `Created topic ${topic.name} (${topic.partitions.length} partitions, replication factor ${topic.replicationFactor}).`,
       );
-      return;
-    }
-    case 'delete': {
-      checkFlags(args, []);
-      const name = positional(args, 1, 'TOPIC', TOPICS_USAGE);
-      await withCluster(args, (ops) => ops.deleteTopic(name));
-      if (json) return printJson({ deleted: name });
+    });
+
+  sub('delete', 'delete a topic')
+    .argument('<TOPIC>')
+    .action(async (name: string, flags: ClusterFlags) => {
+      await withCluster(flags, (ops) => ops.deleteTopic(name));
+      if (flags.json) return printJson({ deleted: name });
       console.log(`Deleted topic ${name}.`);
-      return;
-    }
-    case 'alter-config': {
-      checkFlags(args, ['set', 'delete']);
-      const name = positional(args, 1, 'TOPIC', TOPICS_USAGE);
-      const set = keyValues(args, 'set');
-      const remove = args.flags.get('delete') ?? [];
+    });
+
+  sub('alter-config', "set or remove a topic's config overrides")
+    .argument('<TOPIC>')
+    .option('--set <KEY=VALUE>', 'set an override, repeatable', keyValues('--set'))
+    .option('--delete <KEY>', 'remove an override (back to the default), repeatable', many())
+    .action(async (name: string, flags: AlterConfigFlags) => {
+      const set = flags.set ?? {};
+      const remove = flags.delete ?? [];
       if (Object.keys(set).length === 0 && remove.length === 0)
         throw new UsageError('alter-config needs --set KEY=VALUE or --delete KEY');
-      const configs = await withCluster(args, (ops) => ops.alterTopicConfigs(name, set, remove));
+      const configs = await withCluster(flags, (ops) => ops.alterTopicConfigs(name, set, remove));
       const overrides = configs.filter((c) => c.source === 'DYNAMIC_TOPIC_CONFIG');
-      if (json) return printJson(configs);
+      if (flags.json) return printJson(configs);
       console.log(`Altered configs of ${name}; its overrides now:`);
-      return printTable(
+      printTable(
         ['CONFIG', 'VALUE'],
         overrides.map((c) => [c.name, c.value]),
       );
-    }
-    default:
-      throw new UsageError(
-        sub === undefined ? TOPICS_USAGE : `unknown topics command "${sub}"\n\n${TOPICS_USAGE}`,
-      );
-  }
+    });
+
+  // After each command's own options, so its help lists them first.
+  for (const command of topics.commands) withClusterOptions(command);
+  return topics;
 }

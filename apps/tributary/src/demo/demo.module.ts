@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import {
   DynamicModule,
   Inject,
@@ -8,12 +7,19 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { Broker, ConfigError, parseBrokerConfig, type BrokerConfig } from '@tributary/broker';
+import {
+  Broker,
+  ConfigError,
+  nestBrokerLogger,
+  parseBrokerConfig,
+  type BrokerConfig,
+} from '@tributary/broker';
 import { ConsoleModule, mirrorFlowSource, singleClusterConfig } from '@tributary/console';
 import { MetricsRegistry } from '@tributary/metrics';
 import { Mirror, MirrorConfigError, parseMirrorConfig, type MirrorConfig } from '@tributary/mirror';
 import { brokerLevelLogKeys } from '@tributary/storage';
-import { parse } from 'yaml';
+import { readYaml } from '../config-file';
+import { takeLogSettings, type LogSettings } from '../logging/log-settings';
 import { PrivateRedis } from './redis-server';
 import { SampleTraffic } from './sample-traffic';
 
@@ -32,14 +38,12 @@ export interface DemoConfig {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Reads a topology file (config/demo.yaml): brokers to host, clusters, flows, sample traffic. */
-export function loadDemoConfig(file: string): DemoConfig {
-  let doc: unknown;
-  try {
-    doc = parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new MirrorConfigError(file, '(file)', (err as Error).message.split('\n')[0]);
-  }
+/** Reads a topology file (config/demo.yaml): brokers to host, clusters, flows, sample traffic; and its log settings. */
+export function loadDemoConfig(file: string): { config: DemoConfig; log: Partial<LogSettings> } {
+  const { log, rest: doc } = takeLogSettings(
+    readYaml(file, (key, problem) => new MirrorConfigError(file, key, problem)),
+    file,
+  );
   const mirror = parseMirrorConfig(doc, file);
   const top = doc as Obj;
   const brokersDoc = top.brokers ?? [];
@@ -84,7 +88,7 @@ export function loadDemoConfig(file: string): DemoConfig {
       throw new MirrorConfigError(file, `${section}.${key}`, 'must be a string');
     return String(v);
   };
-  return {
+  const config = {
     file,
     brokers,
     mirror,
@@ -95,6 +99,7 @@ export function loadDemoConfig(file: string): DemoConfig {
     consoleHost: text('console', consoleDoc, 'host', '127.0.0.1'),
     consolePort: Number(consoleDoc.port ?? 8080),
   };
+  return { config, log };
 }
 
 export const DEMO_CONFIG = Symbol('DEMO_CONFIG');
@@ -128,7 +133,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationBootstrap(): Promise<void> {
     const c = this.config;
     for (const b of c.brokers) {
-      const broker = new Broker(b.config, new Logger(`${b.cluster}/broker-${b.config.nodeId}`), {
+      const broker = new Broker(b.config, nestBrokerLogger(`${b.cluster}/broker-${b.config.nodeId}`), {
         registry: this.parts.registry,
       });
       const [address] = await broker.start();

@@ -15,6 +15,8 @@ import type { Connection, FrameSink } from './connection';
 export interface RouterLogger {
   warn(message: string): void;
   error(message: string): void;
+  /** Each answered request, as Kafka's request logger at DEBUG; absent when debug is off. */
+  readonly debug?: (message: string) => void;
 }
 
 export interface RequestObserver {
@@ -70,7 +72,12 @@ export class RequestRouter implements FrameSink {
     const request = decodeRequestBody(api, header.apiVersion, r);
     const result = handler.handle(request as never, { header, apiVersion: header.apiVersion, connection });
     const finish = (response: object | null): Buffer[] | null => {
-      this.observer?.onRequest(api.apiKey, header.apiVersion, performance.now() - started, request, response);
+      const ms = performance.now() - started;
+      this.observer?.onRequest(api.apiKey, header.apiVersion, ms, request, response);
+      // Hot path: with debug off, debug is absent and the optional call skips building the line.
+      this.logger.debug?.(
+        `${api.name} v${header.apiVersion} correlation ${header.correlationId} from ${header.clientId ?? '-'} at ${connection.remoteAddress}: ${ms.toFixed(2)} ms`,
+      );
       return response === null
         ? null
         : encodeResponse(api, header.apiVersion, header.correlationId, response);

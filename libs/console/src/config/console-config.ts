@@ -330,6 +330,8 @@ export function parseConsoleConfig(
 ): ConsoleConfig {
   if (!isMap(doc))
     throw new ConsoleConfigError(source, '(top level)', 'must be a map with http and clusters');
+  // A mirror config (it has flows) is a console config too: the workers' own file is enough.
+  if (doc.flows !== undefined) return consoleConfigFromMirror(doc, source);
   for (const k of Object.keys(doc))
     if (k !== 'http' && k !== 'clusters' && k !== 'security' && k !== 'mirror')
       throw new ConsoleConfigError(source, k, 'is not a known key (known: http, clusters, security, mirror)');
@@ -486,8 +488,6 @@ export function readConsoleConfig(file: string, options: ConsoleConfigOptions = 
   } catch (err) {
     throw new ConsoleConfigError(file, '(yaml)', (err as Error).message.split('\n')[0]);
   }
-  // A mirror config (it has flows) is a console config too: the workers' own file is enough.
-  if (isMap(doc) && doc.flows !== undefined) return consoleConfigFromMirror(doc, file);
   return parseConsoleConfig(doc, file, options);
 }
 
