@@ -8,6 +8,7 @@ interface ResetFlags extends ClusterFlags {
   readonly toLatest?: boolean;
   readonly toDatetime?: number;
   readonly toOffset?: number;
+  readonly fromCheckpoints?: string;
   readonly topic?: string[];
   readonly allTopics?: boolean;
   readonly execute?: boolean;
@@ -17,7 +18,8 @@ interface ResetFlags extends ClusterFlags {
 const EXAMPLES = `
 Examples:
   npx tributary groups describe billing --bootstrap-server 127.0.0.1:9092
-  npx tributary groups reset-offsets billing --to-earliest --topic orders --execute --bootstrap-server 127.0.0.1:9092`;
+  npx tributary groups reset-offsets billing --to-earliest --topic orders --execute --bootstrap-server 127.0.0.1:9092
+  npx tributary groups reset-offsets billing --from-checkpoints dc1 --execute --bootstrap-server 127.0.0.1:9095`;
 
 /** --to-datetime: ISO-8601 or epoch ms. */
 function datetime(value: string): number {
@@ -33,8 +35,11 @@ function resetTarget(flags: ResetFlags): ResetTarget {
   if (flags.toLatest) targets.push({ to: 'latest' });
   if (flags.toDatetime !== undefined) targets.push({ to: 'timestamp', timestamp: flags.toDatetime });
   if (flags.toOffset !== undefined) targets.push({ to: 'offset', offset: flags.toOffset });
+  if (flags.fromCheckpoints !== undefined) targets.push({ to: 'checkpoints', source: flags.fromCheckpoints });
   if (targets.length !== 1)
-    throw new UsageError('give exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset');
+    throw new UsageError(
+      'give exactly one of --to-earliest, --to-latest, --to-datetime, --to-offset, --from-checkpoints',
+    );
   return targets[0];
 }
 
@@ -42,6 +47,8 @@ function resetTarget(flags: ResetFlags): ResetTarget {
 function resetScope(flags: ResetFlags): { topic: string; partitions?: number[] }[] | undefined {
   const topics = flags.topic ?? [];
   const all = flags.allTopics === true;
+  // From checkpoints, the partitions checkpointed are the default scope.
+  if (flags.fromCheckpoints !== undefined && !all && topics.length === 0) return undefined;
   if (all === topics.length > 0)
     throw new UsageError('give --topic TOPIC[:P,P] (repeatable) or --all-topics');
   if (all) return undefined;
@@ -122,6 +129,12 @@ export function groupsCommand(): Command {
       ).argParser(datetime),
     )
     .addOption(target('--to-offset <N>', 'this offset').argParser(integer('--to-offset', 0)))
+    .addOption(
+      target(
+        '--from-checkpoints <SOURCE>',
+        "where the group's last checkpoint from a mirror flow out of cluster SOURCE says it resumes here (MirrorMaker 2's SOURCE.checkpoints.internal in this cluster): after failing over; scope defaults to the partitions checkpointed",
+      ),
+    )
     .addOption(
       scope('--topic <TOPIC[:P,P...]>', 'a topic, or some of its partitions; repeatable').argParser(many()),
     )
