@@ -9,6 +9,7 @@ export * from './network/kafka-server';
 export { advertisedAddress } from './local-cluster';
 export {
   LocalProducerIdManager,
+  producerIdBase,
   PRODUCER_ID_BLOCK_SIZE,
   type ProducerIdManager,
 } from './producer-id-manager';

@@ -14,7 +14,7 @@ import {
   type TopicMetadata,
 } from './broker-context';
 import type { Connection } from './network/connection';
-import { LocalProducerIdManager } from './producer-id-manager';
+import { LocalProducerIdManager, producerIdBase } from './producer-id-manager';
 import { FileSecurityStore } from './security/security-store';
 import { LocalTopicAdmin } from './topic-service';
 
@@ -148,7 +148,7 @@ export function localMembership(deps: MembershipDeps): ClusterMembership {
     view: new LocalCluster(config, logs, clusterId),
     topics: new LocalTopicAdmin(config, logs),
     controller: new LocalControllerAdmin(config, logs),
-    producerIds: new LocalProducerIdManager(config.logDirs, config.nodeId),
+    producerIds: new LocalProducerIdManager(config.logDirs, config.nodeId, producerIdBase(clusterId)),
     replicated: false,
     securityStore: new FileSecurityStore(config.logDirs),
     start: () => Promise.resolve(),

@@ -11,6 +11,19 @@ export interface ProducerIdManager {
   generateProducerId(): Promise<number>;
 }
 
+/**
+ * Where a cluster's producer ids start: a range of 2^32 ids of its own, chosen by its cluster
+ * id (FNV-1a), above the small ids Kafka hands out. A mirror topic keeps the source cluster's
+ * batches, producer ids included, so once it is promoted its local producers must not get an
+ * id its mirrored batches carry; ids from different clusters never meet (but for a one in a
+ * million clash of cluster ids). The highest id stays below 2^53, a safe integer.
+ */
+export function producerIdBase(clusterId: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(clusterId, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return ((hash % 0xfffff) + 1) * 2 ** 32;
+}
+
 /** Kafka's block size: ids are reserved 1000 at a time, one durable write per block. */
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
 export const PRODUCER_ID_BLOCK_FILE = 'producer-id-block.json';
@@ -36,6 +49,8 @@ export class LocalProducerIdManager implements ProducerIdManager {
   constructor(
     dataDir: string,
     private readonly nodeId: number,
+    /** Added to every id handed out (producerIdBase of the cluster); the file counts from 0. */
+    private readonly idBase = 0,
     private readonly blockSize = PRODUCER_ID_BLOCK_SIZE,
   ) {
     this.file = path.join(dataDir, PRODUCER_ID_BLOCK_FILE);
@@ -44,7 +59,7 @@ export class LocalProducerIdManager implements ProducerIdManager {
   generateProducerId(): Promise<number> {
     try {
       if (this.next > this.end) this.reserveBlock();
-      return Promise.resolve(this.next++);
+      return Promise.resolve(this.idBase + this.next++);
     } catch (err) {
       return Promise.reject(
         err instanceof KafkaProtocolError

@@ -13,6 +13,8 @@ export class RedisProducerIdManager implements ProducerIdManager {
 
   constructor(
     private readonly store: ClusterStore,
+    /** Added to every id handed out (producerIdBase of the cluster); Redis counts from 0. */
+    private readonly idBase = 0,
     private readonly blockSize = PRODUCER_ID_BLOCK_SIZE,
   ) {}
 
@@ -28,7 +30,7 @@ export class RedisProducerIdManager implements ProducerIdManager {
       });
       await this.reserving;
     }
-    return this.next++;
+    return this.idBase + this.next++;
   }
 
   private async reserve(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import {
+  producerIdBase,
   type BrokerConfig,
   type BrokerLogger,
   type ClusterMembership,
@@ -137,7 +138,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         this.dropTopic(name);
       },
     });
-    this.producerIds = new RedisProducerIdManager(this.store);
+    this.producerIds = new RedisProducerIdManager(this.store, producerIdBase(clusterId));
     this.securityStore = new RedisSecurityStore(this.store);
     this.fetchers = new FetcherManager({
       localId: this.localId,

@@ -209,7 +209,7 @@ export class MirrorControl {
     const f = this.flow(name);
     const rec = await this.store.flowRecord(f.name, configuredThrottle(f));
     const reads = rec.units
-      .filter((u) => u.state !== 'promoted')
+      .filter((u) => u.state !== 'promoted' && rec.topics.get(u.topic)?.state !== 'promoted')
       .map((u) => this.readSide(f, u))
       .map((r) => ({ ...r, key: endKey(r.alias, r.topic, r.partition) }));
     await this.refreshEnds(reads);
@@ -218,7 +218,9 @@ export class MirrorControl {
       const read = this.readSide(f, u);
       const fresh = this.ends.get(endKey(read.alias, read.topic, read.partition));
       const sourceEnd = Math.max(u.sourceEnd, fresh?.offset ?? -1);
-      const lagRecords = u.state === 'promoted' ? 0 : Math.max(0, sourceEnd - u.position);
+      // A promoted topic's units may never run again to say so: its state decides.
+      const state = rec.topics.get(u.topic)?.state === 'promoted' ? 'promoted' : u.state;
+      const lagRecords = state === 'promoted' ? 0 : Math.max(0, sourceEnd - u.position);
       const since = u.oldestPendingTimestamp > 0 ? u.oldestPendingTimestamp : u.caughtUpAt;
       return {
         topic: u.topic,
@@ -226,7 +228,7 @@ export class MirrorControl {
         targetTopic: u.targetTopic,
         mode: u.mode,
         direction: u.direction,
-        state: u.state,
+        state,
         position: u.position,
         sourceEnd,
         lagRecords,

@@ -310,13 +310,21 @@ export class UnitRunner {
           allWritten = false;
           break;
         }
-        const logEnd = await this.to.clients.mirrorProduce(
-          this.ctx.flow.name,
-          this.to.topic,
-          partition,
-          this.expectedEnd,
-          chunk.records,
-        );
+        let logEnd: number;
+        try {
+          logEnd = await this.to.clients.mirrorProduce(
+            this.ctx.flow.name,
+            this.to.topic,
+            partition,
+            this.expectedEnd,
+            chunk.records,
+          );
+        } catch (err) {
+          if (!(await this.limitsChanged(err))) throw err;
+          pending = null;
+          allWritten = false;
+          break;
+        }
         const copied = logEnd > this.position ? chunk.recordCount : 0;
         if (logEnd !== chunk.nextOffset) pending = null;
         this.position = logEnd;
@@ -341,6 +349,20 @@ export class UnitRunner {
     }
     await this.reportStatus(true);
     return 'yield';
+  }
+
+  /**
+   * Whether a write was refused for its size (the target's max.message.bytes or segment.bytes
+   * went down since the unit read them): the limits are read again and the caller cuts anew.
+   */
+  private async limitsChanged(err: unknown): Promise<boolean> {
+    if (
+      !(err instanceof KafkaProtocolError) ||
+      (err.code !== ErrorCode.MESSAGE_TOO_LARGE && err.code !== ErrorCode.RECORD_LIST_TOO_LARGE)
+    )
+      return false;
+    this.readLimits(await this.configsOf(this.to));
+    return true;
   }
 
   /** Moves the mirror's log start up to the source's, once the records below it are copied or gone. */
@@ -471,10 +493,18 @@ export class UnitRunner {
         continue;
       }
       const writes = this.translatedWrites(fetched.records);
+      let refused = false;
       for (const w of writes.fits) {
         this.oldestPending = w.messages[0].timestamp;
         if (!(await this.throttled(w.bytes, w.messages.length))) return this.pausedOrChanged();
-        const metas = await producer.send({ topic: this.targetTopic, messages: w.messages });
+        let metas;
+        try {
+          metas = await producer.send({ topic: this.targetTopic, messages: w.messages });
+        } catch (err) {
+          if (!(await this.limitsChanged(err))) throw err;
+          refused = true;
+          break;
+        }
         const last = metas[metas.length - 1];
         const first = { upstream: w.upstream[0], downstream: metas[0].offset };
         // Progress covers up to the next record not written: records skipped before it (gaps, cycles) are done too.
@@ -509,6 +539,8 @@ export class UnitRunner {
         this.position = w.nextOffset;
         await store.countCopied(flow.name, w.bytes, w.messages.length);
       }
+      // The target's limits shrank under it: cut again from where it stopped.
+      if (refused) continue;
       if (writes.tooLarge !== null) {
         this.position = writes.tooLarge.offset;
         return this.writeError(writes.tooLarge);

@@ -18,8 +18,9 @@ interface MoveFlags extends FlowFlags {
 }
 
 interface ThrottleFlags extends FlowFlags {
-  readonly recordsPerSecond?: number | null;
-  readonly bytesPerSecond?: number | null;
+  /** 0: none. */
+  readonly recordsPerSecond?: number;
+  readonly bytesPerSecond?: number;
 }
 
 class ConsoleAnswer extends Error {}
@@ -51,10 +52,11 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
   return parsed as T;
 }
 
+/** A rate, or 0 for none (commander turns a parser's null into ""). */
 const rate =
   (flag: string) =>
-  (v: string): number | null => {
-    if (v === 'none') return null;
+  (v: string): number => {
+    if (v === 'none') return 0;
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a number > 0 or none, got ${v}`);
     return n;
@@ -296,7 +298,7 @@ export function flowCommands(): Command[] {
             flags.console,
             'POST',
             `/api/flows/${encodeURIComponent(id)}/throttle`,
-            { recordsPerSecond: records ?? null, bytesPerSecond: bytes ?? null },
+            { recordsPerSecond: records || null, bytesPerSecond: bytes || null },
           );
           if (flags.json) return printJson(f);
           console.log(

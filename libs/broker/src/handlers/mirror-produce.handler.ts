@@ -65,6 +65,13 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
               }
               const records = p.records ?? Buffer.alloc(0);
               const end = log.logEndOffset;
+              // The same limits as Produce: the replicator cuts its writes to fit them.
+              if (records.length > log.config.segmentBytes) {
+                throw new KafkaProtocolError(
+                  ErrorCode.RECORD_LIST_TOO_LARGE,
+                  `${records.length} bytes of batches for ${t.name}-${p.index} exceed segment.bytes ${log.config.segmentBytes}`,
+                );
+              }
               let from = 0;
               let first: BatchHeader | null = null;
               for (let at = 0; at < records.length;) {
@@ -75,6 +82,12 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
                 if (size < BATCH.HEADER_SIZE || at + size > records.length) {
                   throw KafkaProtocolError.corrupt(
                     `batch at byte ${at} claims ${size} bytes of ${records.length - at}`,
+                  );
+                }
+                if (size > log.config.maxMessageBytes) {
+                  throw new KafkaProtocolError(
+                    ErrorCode.MESSAGE_TOO_LARGE,
+                    `the batch at offset ${h.baseOffset} is ${size} bytes, more than ${t.name}'s max.message.bytes ${log.config.maxMessageBytes}`,
                   );
                 }
                 if (h.lastOffset < end) from = at + size;
