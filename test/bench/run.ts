@@ -8,6 +8,7 @@ import { CreateTopics, DeleteTopics, encodeRecordBatch, ErrorCode, Produce } fro
 import { runAsync, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
 import { startCluster } from '../support/cluster-process';
 import { makeCertificates } from '../support/tls-certs';
+import { failoverBench } from './failover-bench';
 import { mirrorBench } from './mirror-bench';
 
 /**
@@ -440,6 +441,17 @@ const SECTIONS: Record<string, (broker: BrokerProcess, client: Connection, dir: 
       '\nMirror (a tributary mirror worker process, source and target brokers) beside kcat producing into the source; ratio = mirror / produce; latency from heartbeats',
     );
     console.table([row]);
+  },
+  failover: async (_broker, _client, dir) => {
+    const { lag, promote } = await failoverBench(dir, REPEATS);
+    console.log(
+      '\nMirror lag as the console reports it, against kcat’s view of both clusters at the same moment',
+    );
+    console.table([lag]);
+    console.log(
+      '\nPlanned promote under load: from the call to a kcat produce into the promoted topic succeeding',
+    );
+    console.table([promote]);
   },
   security: async (_broker, _client, dir) => {
     const rows = await securityOverhead(dir);

@@ -591,7 +591,10 @@ export class MirrorControl {
       const marks = partitions.map((p, i) => {
         const u = units[i];
         const targetEnd = targetEnds.get(p) ?? 0;
-        const sourceEnd = u === null || u.sourceEnd < 0 ? null : u.sourceEnd;
+        // The last end known of the source: the unit's, or the one this control read since.
+        const seen = this.ends.get(endKey(f.source, t.topic, p));
+        const known = Math.max(u === null ? -1 : u.sourceEnd, seen?.offset ?? -1);
+        const sourceEnd = known < 0 ? null : known;
         return {
           partition: p,
           targetEnd,
@@ -600,7 +603,7 @@ export class MirrorControl {
             sourceEnd === null
               ? null
               : Math.max(0, sourceEnd - (mode === 'preserve' ? targetEnd : (u?.position ?? 0))),
-          sourceSeenAt: u?.updatedAt ?? null,
+          sourceSeenAt: Math.max(u?.updatedAt ?? 0, seen?.at ?? 0) || null,
         };
       });
       await this.store.setTopicState(f.name, t.topic, {
