@@ -6,6 +6,7 @@ import { Mirror, parseMirrorConfig, parseOrigin, ORIGIN_HEADER } from '@tributar
 import { startBroker, type BrokerProcess } from '../support/broker-process';
 import {
   readPartition,
+  takeoverSeconds,
   startMirrorWorker,
   until,
   writeMirrorConfig,
@@ -408,7 +409,7 @@ describe('mirror: translate mode with a worker kill -9ed mid-stream', { timeout:
     await redis?.stop();
   });
 
-  test('every source record reaches the target exactly once, in order per partition', async () => {
+  test('every source record reaches the target exactly once, in order per partition', async (t) => {
     const producer = new Producer({ bootstrapServers: src.bootstrap, lingerMs: 2 });
     const total = 8000;
     const writing = (async () => {
@@ -439,6 +440,10 @@ describe('mirror: translate mode with a worker kill -9ed mid-stream', { timeout:
     await writing;
     await producer.close();
     await until('the survivor copied everything', async () => (await copied()) >= total, 90_000, 250);
+    // Taken over within the lock duration (2 s) plus a stall check (a fifth of it), plus a second's slack.
+    const took = takeoverSeconds(workers[1].output());
+    t.diagnostic(`translate-mode takeover after kill -9: ${took.join(', ')} s`);
+    for (const s of took) assert.ok(s <= 3.4, `a unit was taken over after ${s} s`);
     await new Promise((r) => setTimeout(r, 2000));
     for (const p of [0, 1]) {
       const source = (await readPartition(src.bootstrap, 'payments', p)).map((r) => r.offset);

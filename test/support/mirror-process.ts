@@ -106,3 +106,10 @@ export async function until(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** How long each unit's last worker had been silent when a worker took it over (its "took over" log lines), in seconds. */
+export function takeoverSeconds(output: string): number[] {
+  return [...output.matchAll(/took over \S+ at offset \d+ from worker \S+, silent for ([\d.]+) s/g)].map(
+    (m) => Number(m[1]),
+  );
+}

@@ -47,7 +47,7 @@ test('mistakes name the file, the key and what is wrong', () => {
   const cases: [unknown, string][] = [
     [null, 'c.yaml: (top level) must be a map with http and clusters'],
     [{ clusters: [] }, 'c.yaml: clusters must list at least one cluster (alias and bootstrap.servers)'],
-    [{ cluster: [] }, 'c.yaml: cluster is not a known key (known: http, clusters, security)'],
+    [{ cluster: [] }, 'c.yaml: cluster is not a known key (known: http, clusters, security, mirror)'],
     [
       { http: { port: 70000 }, clusters: [{ alias: 'a', 'bootstrap.servers': 'h:1' }] },
       'c.yaml: http.port must be an integer from 0 to 65535, got 70000',
@@ -290,5 +290,68 @@ test("a cluster's client map reaches a secured cluster: security.protocol, sasl.
     const got = failure(doc);
     assert.ok(got.startsWith(message), `${got}\n  expected to start with ${message}`);
     assert.ok(!got.includes('p4ssw0rd-secret') && !got.includes('12345678'), got);
+  }
+});
+
+test('a console attaches to mirror workers: a mirror section, or the workers’ mirror config itself', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-console-mirror-'));
+  const mirrorFile = path.join(dir, 'mirror.yaml');
+  const mirrorDoc = {
+    redis: 'redis://127.0.0.1:6379',
+    namespace: 'prod',
+    clusters: {
+      dc1: { 'bootstrap.servers': '127.0.0.1:9092', datacenter: 'dc1' },
+      dc2: { 'bootstrap.servers': '127.0.0.1:9093' },
+    },
+    flows: [{ source: 'dc1', target: 'dc2' }],
+    console: { port: 8090 },
+  };
+  fs.writeFileSync(mirrorFile, JSON.stringify(mirrorDoc));
+  const clusters = [{ alias: 'dc1', 'bootstrap.servers': '127.0.0.1:9092' }];
+
+  const bySection = parseConsoleConfig({ clusters, mirror: mirrorFile }, 'c.yaml');
+  assert.equal(bySection.mirror?.redisUrl, 'redis://127.0.0.1:6379');
+  assert.deepEqual(
+    bySection.mirror?.config.flows.map((f) => f.name),
+    ['dc1->dc2'],
+  );
+  const withRedis = parseConsoleConfig(
+    { clusters, mirror: { config: mirrorFile, redis: 'redis://10.0.0.1:6380' } },
+    'c.yaml',
+  );
+  assert.equal(withRedis.mirror?.redisUrl, 'redis://10.0.0.1:6380');
+
+  const itself = parseConsoleConfig(mirrorDoc, 'mirror.yaml');
+  assert.deepEqual(
+    itself.clusters.map((c) => [c.alias, c.bootstrapServers, c.datacenter]),
+    [
+      ['dc1', ['127.0.0.1:9092'], 'dc1'],
+      ['dc2', ['127.0.0.1:9093'], null],
+    ],
+  );
+  assert.deepEqual(itself.http, { host: '127.0.0.1', port: 8090 });
+  assert.equal(itself.mirror?.config.namespace, 'prod');
+
+  const noRedis = path.join(dir, 'no-redis.yaml');
+  fs.writeFileSync(noRedis, JSON.stringify({ ...mirrorDoc, redis: undefined }));
+  for (const [doc, message] of [
+    [{ clusters, mirror: noRedis }, /c\.yaml: mirror\.redis is required: .*no-redis\.yaml has no redis/],
+    [
+      { clusters, mirror: { config: mirrorFile, redis: 'http://x' } },
+      /c\.yaml: mirror\.redis must be a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    [
+      { clusters, mirror: { file: mirrorFile } },
+      /c\.yaml: mirror\.file is not a known key \(known: config, redis\)/,
+    ],
+    [
+      { clusters, mirror: path.join(dir, 'missing.yaml') },
+      /c\.yaml: mirror\.config names a mirror config that is not valid: .*missing\.yaml: \(file\): cannot be read/,
+    ],
+  ] as const) {
+    assert.throws(
+      () => parseConsoleConfig(doc, 'c.yaml'),
+      (err: unknown) => err instanceof ConsoleConfigError && message.test(err.message),
+    );
   }
 });
