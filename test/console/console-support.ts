@@ -230,6 +230,7 @@ export function flow(source: string, target: string, lag: number): FlowDetail {
         lagRecords: lag,
         lagSeconds: lag / 10,
         worker: 'test-host-1-w',
+        updatedAt: 1700000000000,
         error: null,
       },
     ],

@@ -65,6 +65,8 @@ export interface FlowPartitionStatus {
   readonly lagSeconds: number | null;
   /** The worker running it (host-pid-id), null before any did. */
   readonly worker: string | null;
+  /** When its worker last reported on it (ms since the epoch). */
+  readonly updatedAt: number;
   readonly error: FlowPartitionError | null;
 }
 

@@ -66,6 +66,7 @@ function detail(flow: FlowConfig, s: FlowStatus): FlowDetail {
       lagRecords: p.lagRecords,
       lagSeconds: p.lagSeconds,
       worker: p.worker,
+      updatedAt: p.updatedAt,
       error: p.error,
     })),
     errors: s.errors,

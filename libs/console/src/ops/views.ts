@@ -247,6 +247,7 @@ export const FlowDetailSchema = object({
       lagRecords: integer(),
       lagSeconds: nullable(number()),
       worker: nullable(string()),
+      updatedAt: timestamp({ description: 'When its worker last reported on it' }),
       error: nullable(
         object({
           message: string(),
