@@ -440,10 +440,10 @@ describe('mirror: translate mode with a worker kill -9ed mid-stream', { timeout:
     await writing;
     await producer.close();
     await until('the survivor copied everything', async () => (await copied()) >= total, 90_000, 250);
-    // Taken over within the lock duration (2 s) plus a stall check (a fifth of it), plus a second's slack.
+    // Silent since its last heartbeat (1 s apart): the lock (2 s) lapses, the next stall check (0.5 s) moves the unit; a second of slack.
     const took = takeoverSeconds(workers[1].output());
     t.diagnostic(`translate-mode takeover after kill -9: ${took.join(', ')} s`);
-    for (const s of took) assert.ok(s <= 3.4, `a unit was taken over after ${s} s`);
+    for (const s of took) assert.ok(s <= 4.5, `a unit was taken over after ${s} s`);
     await new Promise((r) => setTimeout(r, 2000));
     for (const p of [0, 1]) {
       const source = (await readPartition(src.bootstrap, 'payments', p)).map((r) => r.offset);
