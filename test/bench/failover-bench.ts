@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Admin, Producer } from '@tributary/client';
 import { MirrorControl, parseMirrorConfig } from '@tributary/mirror';
 import { runAsync, startBroker } from '../support/broker-process';
-import { startMirrorWorker, writeMirrorConfig } from '../support/mirror-process';
+import { kcatEnd, startMirrorWorker, writeMirrorConfig } from '../support/mirror-process';
 import { startRedis } from '../support/redis-process';
 
 const PARTITIONS = 4;
@@ -30,16 +30,6 @@ export interface PromoteRow {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p95 = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
-
-/** kcat's view of a partition's end: what an operator would check the console's figure against. */
-async function kcatEnd(bootstrap: string, topic: string, partition: number): Promise<number> {
-  const r = await runAsync('kcat', ['-Q', '-b', bootstrap, '-t', `${topic}:${partition}:-1`], {
-    timeoutMs: 30_000,
-  });
-  const m = /offset (-?\d+)/.exec(r.stdout);
-  if (r.status !== 0 || m === null) throw new Error(`kcat -Q ${topic}-${partition}: ${r.stderr}`);
-  return Number(m[1]);
-}
 
 /** kcat's timestamp of the record at `offset`: the age of the oldest record not yet copied. */
 async function kcatTimestamp(

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { Admin, Producer } from '@tributary/client';
 import { MAIN, runAsync, startBroker, type BrokerProcess } from '../support/broker-process';
 import {
+  kcatEnd,
   startMirrorWorker,
   takeoverSeconds,
   until,
@@ -16,16 +17,6 @@ import { apiClient, startConsoleProcess, type ConsoleProcess } from '../console/
 
 const FLOW = encodeURIComponent('a->b');
 const PARTITIONS = 3;
-
-/** kcat's view of a partition's end (librdkafka's ListOffsets): the independent measure of lag. */
-async function kcatEnd(bootstrap: string, topic: string, partition: number): Promise<number> {
-  const r = await runAsync('kcat', ['-Q', '-b', bootstrap, '-t', `${topic}:${partition}:-1`], {
-    timeoutMs: 30_000,
-  });
-  const m = /offset (-?\d+)/.exec(r.stdout);
-  if (r.status !== 0 || m === null) throw new Error(`kcat -Q ${topic}-${partition}: ${r.stderr}${r.stdout}`);
-  return Number(m[1]);
-}
 
 /** Bytes of record batches stored for a topic on a broker: its partitions' segment files. */
 function storedBytes(broker: BrokerProcess, topic: string): number {

@@ -113,3 +113,13 @@ export function takeoverSeconds(output: string): number[] {
     (m) => Number(m[1]),
   );
 }
+
+/** kcat's view of a partition's end (librdkafka's ListOffsets): an independent measure of lag. */
+export async function kcatEnd(bootstrap: string, topic: string, partition: number): Promise<number> {
+  const r = await runAsync('kcat', ['-Q', '-b', bootstrap, '-t', `${topic}:${partition}:-1`], {
+    timeoutMs: 30_000,
+  });
+  const m = /offset (-?\d+)/.exec(r.stdout);
+  if (r.status !== 0 || m === null) throw new Error(`kcat -Q ${topic}-${partition}: ${r.stderr}${r.stdout}`);
+  return Number(m[1]);
+}
