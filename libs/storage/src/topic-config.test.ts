@@ -178,3 +178,180 @@ test('describe: value, source, isDefault, synonyms in precedence order, type and
   ]);
   assert.equal(c.describe(['no.such.key']).length, 0);
 });
+
+/** Kafka 3.9's topic configs (LogConfig) with their defaults, as its DescribeConfigs lists them. */
+const KAFKA_3_9_TOPIC_CONFIGS: Record<string, string> = {
+  'cleanup.policy': 'delete',
+  'compression.gzip.level': '-1',
+  'compression.lz4.level': '9',
+  'compression.type': 'producer',
+  'compression.zstd.level': '3',
+  'delete.retention.ms': '86400000',
+  'file.delete.delay.ms': '60000',
+  'flush.messages': '9223372036854775807',
+  'flush.ms': '9223372036854775807',
+  'follower.replication.throttled.replicas': '',
+  'index.interval.bytes': '4096',
+  'leader.replication.throttled.replicas': '',
+  'local.retention.bytes': '-2',
+  'local.retention.ms': '-2',
+  'max.compaction.lag.ms': '9223372036854775807',
+  'max.message.bytes': '1048588',
+  'message.downconversion.enable': 'true',
+  'message.format.version': '3.0-IV1',
+  'message.timestamp.after.max.ms': '9223372036854775807',
+  'message.timestamp.before.max.ms': '9223372036854775807',
+  'message.timestamp.difference.max.ms': '9223372036854775807',
+  'message.timestamp.type': 'CreateTime',
+  'min.cleanable.dirty.ratio': '0.5',
+  'min.compaction.lag.ms': '0',
+  'min.insync.replicas': '1',
+  preallocate: 'false',
+  'remote.log.copy.disable': 'false',
+  'remote.log.delete.on.disable': 'false',
+  'remote.storage.enable': 'false',
+  'retention.bytes': '-1',
+  'retention.ms': '604800000',
+  'segment.bytes': '1073741824',
+  'segment.index.bytes': '10485760',
+  'segment.jitter.ms': '0',
+  'segment.ms': '604800000',
+  'unclean.leader.election.enable': 'false',
+};
+
+test("every topic config of Kafka 3.9 is known and described with Kafka's default", () => {
+  const described = new Map(
+    TopicConfig.resolve()
+      .describe()
+      .map((d) => [d.name, d]),
+  );
+  for (const [name, dflt] of Object.entries(KAFKA_3_9_TOPIC_CONFIGS)) {
+    const d = described.get(name);
+    assert.ok(d !== undefined, `${name} is described`);
+    assert.equal(d.value, dflt, name);
+    assert.equal(d.configSource, ConfigSource.DEFAULT_CONFIG, name);
+  }
+  const ours = [...described.keys()].filter((n) => !(n in KAFKA_3_9_TOPIC_CONFIGS));
+  assert.deepEqual(ours, ['tributary.mirror.of', 'tributary.mirror.path'], 'only our own keys besides');
+  // Overriding each with its default is accepted (librdkafka's AlterConfigs tests write back what they read).
+  TopicConfig.resolve(KAFKA_3_9_TOPIC_CONFIGS);
+});
+
+test('configs kept for compatibility are validated as Kafka validates them', () => {
+  for (const v of [
+    '0.10.0.0',
+    '0.10.0',
+    '0.10.0-IV1',
+    '0.8.2.2',
+    '2.8',
+    '2.8.1',
+    '3.0-IV1',
+    '3.9',
+    '3.9-IV0',
+  ]) {
+    assert.equal(TopicConfig.resolve({ 'message.format.version': v }).value('message.format.version'), v);
+  }
+  for (const v of ['0.7', 'foo', '0.10', '3.10', '4.0', '']) {
+    assert.throws(
+      () => TopicConfig.resolve({ 'message.format.version': v }),
+      invalidConfig(
+        `Invalid value ${v} for configuration message.format.version: Version ${v} is not a valid version`,
+      ),
+      v,
+    );
+  }
+  TopicConfig.resolve({
+    'compression.gzip.level': '9',
+    'compression.lz4.level': '1',
+    'compression.zstd.level': '-131072',
+  });
+  assert.throws(
+    () => TopicConfig.resolve({ 'compression.gzip.level': '0' }),
+    invalidConfig(
+      'Invalid value 0 for configuration compression.gzip.level: Value must be between 1 and 9 or equal to -1',
+    ),
+  );
+  assert.throws(
+    () => TopicConfig.resolve({ 'compression.lz4.level': '18' }),
+    invalidConfig('Invalid value 18 for configuration compression.lz4.level: Value must be no more than 17'),
+  );
+  assert.throws(
+    () => TopicConfig.resolve({ 'compression.zstd.level': '23' }),
+    invalidConfig('Invalid value 23 for configuration compression.zstd.level: Value must be no more than 22'),
+  );
+  TopicConfig.resolve({ 'local.retention.ms': '-2', 'local.retention.bytes': '1000' });
+  assert.throws(
+    () => TopicConfig.resolve({ 'local.retention.ms': '-3' }),
+    invalidConfig('Invalid value -3 for configuration local.retention.ms: Value must be at least -2'),
+  );
+  TopicConfig.resolve({
+    'leader.replication.throttled.replicas': '0:1, 1:2',
+    'follower.replication.throttled.replicas': '*',
+  });
+  assert.throws(
+    () => TopicConfig.resolve({ 'leader.replication.throttled.replicas': '0:1,all' }),
+    invalidConfig(
+      "Invalid value 0:1,all for configuration leader.replication.throttled.replicas: leader.replication.throttled.replicas must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...",
+    ),
+  );
+  TopicConfig.resolve({
+    'remote.storage.enable': 'false',
+    'remote.log.copy.disable': 'true',
+    'remote.log.delete.on.disable': 'true',
+  });
+  assert.throws(
+    () => TopicConfig.resolve({ 'remote.storage.enable': 'true' }),
+    invalidConfig(
+      'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.',
+    ),
+  );
+  assert.throws(
+    () => TopicConfig.resolve({ 'message.format.versions': '3.0' }),
+    invalidConfig('Unknown topic config name: message.format.versions'),
+  );
+  // Their broker-level keys set the topic defaults, like every other.
+  const keys = brokerLevelLogKeys();
+  assert.throws(() => keys.get('log.message.format.version')!('0.7'), /Version 0.7 is not a valid version/);
+  assert.equal(
+    TopicConfig.resolve({}, { 'log.local.retention.ms': '1000' }).value('local.retention.ms'),
+    '1000',
+  );
+});
+
+test("synonyms only when asked, in Kafka's order, none for configs without a server default", () => {
+  const c = TopicConfig.resolve(
+    { 'message.format.version': '0.10.0.0', 'retention.ms': '1000' },
+    { 'log.retention.ms': '2000', 'log.retention.hours': '24' },
+  );
+  assert.ok(c.describe().every((d) => d.synonyms.length === 0));
+  assert.ok(c.describe(null, { includeSynonyms: false }).every((d) => d.synonyms.length === 0));
+
+  const byName = new Map(c.describe(null, { includeSynonyms: true }).map((d) => [d.name, d]));
+  assert.deepEqual(byName.get('retention.ms')!.synonyms, [
+    { name: 'retention.ms', value: '1000', source: ConfigSource.DYNAMIC_TOPIC_CONFIG },
+    { name: 'log.retention.ms', value: '2000', source: ConfigSource.STATIC_BROKER_CONFIG },
+    { name: 'log.retention.hours', value: '24', source: ConfigSource.STATIC_BROKER_CONFIG },
+    { name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG },
+  ]);
+  const format = byName.get('message.format.version')!;
+  assert.equal(format.value, '0.10.0.0');
+  assert.equal(format.configSource, ConfigSource.DYNAMIC_TOPIC_CONFIG);
+  assert.deepEqual(format.synonyms, [
+    { name: 'message.format.version', value: '0.10.0.0', source: ConfigSource.DYNAMIC_TOPIC_CONFIG },
+    { name: 'log.message.format.version', value: '3.0-IV1', source: ConfigSource.DEFAULT_CONFIG },
+  ]);
+  for (const name of [
+    'remote.storage.enable',
+    'leader.replication.throttled.replicas',
+    'tributary.mirror.of',
+  ]) {
+    assert.deepEqual(byName.get(name)!.synonyms, [], name);
+    assert.equal(byName.get(name)!.configSource, ConfigSource.DEFAULT_CONFIG, name);
+  }
+  const [remote] = c
+    .withOverrides({ 'remote.storage.enable': 'false' })
+    .describe(['remote.storage.enable'], { includeSynonyms: true });
+  assert.deepEqual(remote.synonyms, [
+    { name: 'remote.storage.enable', value: 'false', source: ConfigSource.DYNAMIC_TOPIC_CONFIG },
+  ]);
+});

@@ -88,6 +88,56 @@ const allOf =
   (v: Parsed): string | null =>
     (v as string[]).every((s) => allowed.includes(s)) ? null : `String must be one of: ${allowed.join(', ')}`;
 
+/** Kafka's GZIP level validator: 1 to 9, or -1 for zlib's default. */
+const gzipLevel = (v: Parsed): string | null =>
+  v === -1 || ((v as number) >= 1 && (v as number) <= 9)
+    ? null
+    : 'Value must be between 1 and 9 or equal to -1';
+
+/** Kafka's ThrottledReplicaListValidator: "*" or partition:broker pairs. */
+const throttledReplicas =
+  (name: string) =>
+  (v: Parsed): string | null => {
+    const items = v as string[];
+    return items.every((s) => /^(\d+:\d+)?$/.test(s)) || items.join('') === '*'
+      ? null
+      : `${name} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`;
+  };
+
+/**
+ * Kafka 3.9's MetadataVersion strings (message.format.version's valid values): each release's
+ * internal versions, and the release itself for the newest of them.
+ */
+const METADATA_VERSIONS = [
+  '0.8.0',
+  '0.8.1',
+  '0.8.2',
+  '0.9.0',
+  ...['0.10.0-IV0', '0.10.0-IV1', '0.10.1-IV0', '0.10.1-IV1', '0.10.1-IV2', '0.10.2-IV0'],
+  ...['0.11.0-IV0', '0.11.0-IV1', '0.11.0-IV2', '1.0-IV0', '1.1-IV0', '2.0-IV0', '2.0-IV1'],
+  ...['2.1-IV0', '2.1-IV1', '2.1-IV2', '2.2-IV0', '2.2-IV1', '2.3-IV0', '2.3-IV1', '2.4-IV0', '2.4-IV1'],
+  ...['2.5-IV0', '2.6-IV0', '2.7-IV0', '2.7-IV1', '2.7-IV2', '2.8-IV0', '2.8-IV1', '3.0-IV0', '3.0-IV1'],
+  ...['3.1-IV0', '3.2-IV0', '3.3-IV0', '3.3-IV1', '3.3-IV2', '3.3-IV3', '3.4-IV0', '3.5-IV0', '3.5-IV1'],
+  ...['3.5-IV2', '3.6-IV0', '3.6-IV1', '3.6-IV2', '3.7-IV0', '3.7-IV1', '3.7-IV2', '3.7-IV3', '3.7-IV4'],
+  ...['3.8-IV0', '3.9-IV0'],
+];
+const KNOWN_METADATA_VERSIONS = new Set([
+  ...METADATA_VERSIONS,
+  ...METADATA_VERSIONS.map((v) => v.split('-')[0]),
+]);
+
+/**
+ * Kafka's MetadataVersion.fromVersionString: "0.10.0.1" and "2.8.1" name their release
+ * ("0.10.0", "2.8"), as only the first three (0.x) or two segments count.
+ */
+const metadataVersion = (v: Parsed): string | null => {
+  const s = v as string;
+  const segments = s.split('.');
+  const significant = s.startsWith('0.') ? 3 : 2;
+  const key = segments.length <= significant ? s : segments.slice(0, significant).join('.');
+  return KNOWN_METADATA_VERSIONS.has(key) ? null : `Version ${s} is not a valid version`;
+};
+
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
@@ -104,12 +154,36 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     doc: 'delete: old segments are removed by retention.ms/retention.bytes; compact: the log cleaner keeps the newest record per key at its offset; compact,delete: both of these.',
   }),
   def({
+    name: 'compression.gzip.level',
+    kind: 'int',
+    default: '-1',
+    brokerKeys: [{ name: 'compression.gzip.level' }],
+    check: gzipLevel,
+    doc: 'Accepted for compatibility; batches are stored as produced, never recompressed.',
+  }),
+  def({
+    name: 'compression.lz4.level',
+    kind: 'int',
+    default: '9',
+    brokerKeys: [{ name: 'compression.lz4.level' }],
+    check: between(1, 17),
+    doc: 'Accepted for compatibility; batches are stored as produced, never recompressed.',
+  }),
+  def({
     name: 'compression.type',
     kind: 'string',
     default: 'producer',
     brokerKeys: [{ name: 'compression.type' }],
     check: oneOf('uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'),
     doc: "Compression of stored batches; 'producer' keeps the producer's. Batches are stored as produced (no recompression).",
+  }),
+  def({
+    name: 'compression.zstd.level',
+    kind: 'int',
+    default: '3',
+    brokerKeys: [{ name: 'compression.zstd.level' }],
+    check: between(-131072, 22),
+    doc: 'Accepted for compatibility; batches are stored as produced, never recompressed.',
   }),
   def({
     name: 'delete.retention.ms',
@@ -148,6 +222,7 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     kind: 'list',
     default: '',
     brokerKeys: [],
+    check: throttledReplicas('follower.replication.throttled.replicas'),
     doc: 'Accepted for compatibility; replicas a reassignment adds are throttled by the broker setting follower.replication.throttled.rate.',
   }),
   def({
@@ -163,7 +238,24 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     kind: 'list',
     default: '',
     brokerKeys: [],
+    check: throttledReplicas('leader.replication.throttled.replicas'),
     doc: 'Accepted for compatibility; replicas a reassignment adds are throttled by the broker setting follower.replication.throttled.rate.',
+  }),
+  def({
+    name: 'local.retention.bytes',
+    kind: 'long',
+    default: '-2',
+    brokerKeys: [{ name: 'log.local.retention.bytes' }],
+    check: atLeast(-2),
+    doc: 'Accepted for compatibility (tiered storage); -2: retention.bytes applies.',
+  }),
+  def({
+    name: 'local.retention.ms',
+    kind: 'long',
+    default: '-2',
+    brokerKeys: [{ name: 'log.local.retention.ms' }],
+    check: atLeast(-2),
+    doc: 'Accepted for compatibility (tiered storage); -2: retention.ms applies.',
   }),
   def({
     name: 'max.compaction.lag.ms',
@@ -187,6 +279,14 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     default: 'true',
     brokerKeys: [{ name: 'log.message.downconversion.enable' }],
     doc: 'Accepted for compatibility; only record batch v2 is stored and served.',
+  }),
+  def({
+    name: 'message.format.version',
+    kind: 'string',
+    default: '3.0-IV1',
+    brokerKeys: [{ name: 'log.message.format.version' }],
+    check: metadataVersion,
+    doc: 'Accepted for compatibility (deprecated in Kafka 3.0, ignored there too); only record batch v2 is stored.',
   }),
   def({
     name: 'message.timestamp.after.max.ms',
@@ -250,6 +350,27 @@ export const TOPIC_CONFIGS: readonly ConfigDef[] = [
     default: 'false',
     brokerKeys: [{ name: 'log.preallocate' }],
     doc: 'Accepted for compatibility; segment files grow as written.',
+  }),
+  def({
+    name: 'remote.log.copy.disable',
+    kind: 'boolean',
+    default: 'false',
+    brokerKeys: [],
+    doc: 'Accepted for compatibility (tiered storage); there is no remote storage to copy to.',
+  }),
+  def({
+    name: 'remote.log.delete.on.disable',
+    kind: 'boolean',
+    default: 'false',
+    brokerKeys: [],
+    doc: 'Accepted for compatibility (tiered storage); there is no remote storage to delete from.',
+  }),
+  def({
+    name: 'remote.storage.enable',
+    kind: 'boolean',
+    default: 'false',
+    brokerKeys: [],
+    doc: 'Tiered storage is not available: false is accepted, true refused as by a Kafka broker without remote.log.storage.system.enable.',
   }),
   def({
     name: 'retention.bytes',
@@ -659,6 +780,12 @@ export class TopicConfig {
         source: ConfigSource.DEFAULT_CONFIG,
       });
     }
+    if (resolved.get('remote.storage.enable')!.parsed === true) {
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_CONFIG,
+        'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.',
+      );
+    }
     const minLag = resolved.get('min.compaction.lag.ms')!.parsed as number;
     const maxLag = resolved.get('max.compaction.lag.ms')!.parsed as number;
     if (minLag > maxLag) {
@@ -737,7 +864,10 @@ export class TopicConfig {
       const v = this.brokerConfig[syn.name];
       if (v !== undefined) out.push({ name: syn.name, value: v, source: ConfigSource.STATIC_BROKER_CONFIG });
     }
-    const dflt = d.defaultSynonym ?? { name: d.brokerKeys[0]?.name ?? d.name, value: d.default };
+    // Kafka's topic configs without a server default (remote.storage.enable, the throttled
+    // replica lists, ...) have no synonyms but the topic's own override.
+    if (d.brokerKeys.length === 0) return out;
+    const dflt = d.defaultSynonym ?? { name: d.brokerKeys[0].name, value: d.default };
     out.push({ name: dflt.name, value: dflt.value, source: ConfigSource.DEFAULT_CONFIG });
     return out;
   }
