@@ -4,6 +4,8 @@ Usage: broker_configs.py BOOTSTRAP PHASE
   PHASE "alter": per-broker and cluster-default changes, their effect on retention and
     record size, and the errors Kafka answers for changes it refuses.
   PHASE "restarted": what a restarted broker still has (describe, and the size limit).
+  PHASE "cluster": a per-broker change on broker 3 (librdkafka sends it there) and a
+    cluster-default change (kafka-python sends it to any broker).
 """
 import json
 import sys
@@ -126,6 +128,14 @@ if phase == "alter":
 elif phase == "restarted":
     report["described"] = confluent_describe(KEYS)
     report["too_large"] = produce("sized", b"y" * 900)
+elif phase == "cluster":
+    report["per_broker"] = [
+        outcome(f)
+        for f in confluent.alter_configs(
+            [CResource("broker", "3", set_config={"log.cleaner.backoff.ms": "1234"})]
+        ).values()
+    ]
+    report["default"] = kp_alter("", {"message.max.bytes": "800"})
 else:
     raise SystemExit(f"unknown phase {phase}")
 
