@@ -22,7 +22,9 @@ export class RedisBrokerConfigStore implements BrokerConfigStore {
     await this.store.connect(Date.now() + READ_TIMEOUT_MS);
     const { marker, fields } = await this.store.readBrokerConfigs();
     if (marker === null && this.seenMarker !== null)
-      throw new Error("Redis has lost the cluster's state; the last dynamic broker configs stay until it is restored");
+      throw new Error(
+        "Redis has lost the cluster's state; the last dynamic broker configs stay until it is restored",
+      );
     if (marker !== null) this.seenMarker = marker;
     this.last = fields;
     const key = entityKey(entity);
@@ -33,7 +35,11 @@ export class RedisBrokerConfigStore implements BrokerConfigStore {
     };
   }
 
-  async write(entity: string, expectedVersion: number, configs: Readonly<Record<string, string>>): Promise<void> {
+  async write(
+    entity: string,
+    expectedVersion: number,
+    configs: Readonly<Record<string, string>>,
+  ): Promise<void> {
     await this.store.alterBrokerConfigs(entityKey(entity), expectedVersion, configs);
   }
 

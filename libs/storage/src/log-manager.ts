@@ -223,7 +223,8 @@ export class LogManager {
       options.checkpointIntervalMs ??
       logManagerSetting(this._brokerConfig, 'replica.high.watermark.checkpoint.interval.ms');
     this.flushCheckIntervalMs =
-      options.flushCheckIntervalMs ?? logManagerSetting(this._brokerConfig, 'log.flush.scheduler.interval.ms');
+      options.flushCheckIntervalMs ??
+      logManagerSetting(this._brokerConfig, 'log.flush.scheduler.interval.ms');
     this.producerExpirationCheckIntervalMs =
       options.producerExpirationCheckIntervalMs ??
       logManagerSetting(this._brokerConfig, 'producer.id.expiration.check.interval.ms');

@@ -84,7 +84,8 @@ export class PinoNestLogger implements LoggerService, LoggerLevels {
 
   loggers(): ReadonlyMap<string, KafkaLogLevel> {
     const out = new Map<string, KafkaLogLevel>([[ROOT_LOGGER, toKafka(this.root.level)]]);
-    for (const name of [...this.components.keys()].sort()) out.set(name, toKafka(this.components.get(name)!.level));
+    for (const name of [...this.components.keys()].sort())
+      out.set(name, toKafka(this.components.get(name)!.level));
     return out;
   }
 

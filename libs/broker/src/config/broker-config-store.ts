@@ -57,7 +57,9 @@ export class FileBrokerConfigStore implements BrokerConfigStore {
       if (doc.entities === null || typeof doc.entities !== 'object') throw new Error('no entities');
       return doc;
     } catch (err) {
-      throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.file} is unreadable`, { cause: err });
+      throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.file} is unreadable`, {
+        cause: err,
+      });
     }
   }
 
@@ -75,7 +77,10 @@ export class FileBrokerConfigStore implements BrokerConfigStore {
     const key = entityKey(entity);
     const version = doc.entities[key]?.version ?? 0;
     if (version !== expectedVersion)
-      throw new KafkaProtocolError(ErrorCode.INVALID_UPDATE_VERSION, `the configs of ${key} changed meanwhile`);
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_UPDATE_VERSION,
+        `the configs of ${key} changed meanwhile`,
+      );
     doc.entities[key] = { version: version + 1, configs: { ...configs } };
     writeFileAtomicSync(this.file, `${JSON.stringify(doc, null, 2)}\n`, 0o600);
   }

@@ -16,7 +16,8 @@ import {
  * The broker's settings under Kafka's names. Values come in layers (a YAML file, then
  * command-line flags); a later layer wins, and an error names the layer and the key.
  */
-export type ConfigType = 'int' | 'short' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password' | 'class';
+export type ConfigType =
+  'int' | 'short' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password' | 'class';
 
 export interface ConfigKeyDef {
   readonly name: string;
@@ -32,7 +33,8 @@ const key = (name: string, type: ConfigType, def: string | null, doc: string): C
   doc,
 });
 
-const NO_EFFECT = 'Accepted for compatibility with Kafka, which can change it at runtime; it changes nothing in Tributary';
+const NO_EFFECT =
+  'Accepted for compatibility with Kafka, which can change it at runtime; it changes nothing in Tributary';
 const LONG_MAX = '9223372036854775807';
 const INT_MAX = '2147483647';
 

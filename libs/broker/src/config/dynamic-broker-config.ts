@@ -174,7 +174,13 @@ function buildCatalogue(): Map<string, KeyInfo> {
   }
   for (const k of logKeys.values()) {
     if (out.has(k.name)) continue;
-    out.set(k.name, { type: k.type, default: k.default, doc: k.doc, mode: modeOf(k.name), check: logCheck(k.name) });
+    out.set(k.name, {
+      type: k.type,
+      default: k.default,
+      doc: k.doc,
+      mode: modeOf(k.name),
+      check: logCheck(k.name),
+    });
   }
   return out;
 }
@@ -348,7 +354,9 @@ export class DynamicBrokerConfig {
         ]);
         this.update(defaults.configs, own.configs, reloadListeners);
       } catch (err) {
-        this.logger.warn(`reading dynamic broker configs failed, keeping the last ones: ${(err as Error).message}`);
+        this.logger.warn(
+          `reading dynamic broker configs failed, keeping the last ones: ${(err as Error).message}`,
+        );
         throw err;
       }
     });
@@ -377,7 +385,10 @@ export class DynamicBrokerConfig {
   }
 
   /** The configuration the static settings make with these dynamic ones; ConfigError or INVALID_CONFIG. */
-  private effectiveWith(defaults: Readonly<Record<string, string>>, perBroker: Readonly<Record<string, string>>) {
+  private effectiveWith(
+    defaults: Readonly<Record<string, string>>,
+    perBroker: Readonly<Record<string, string>>,
+  ) {
     const config = parseBrokerConfig(
       [
         { source: 'static broker config', values: this.staticConfig.values },
@@ -463,7 +474,10 @@ export class DynamicBrokerConfig {
         break;
       } catch (err) {
         // Another broker changed the same configs in between: apply ours to theirs.
-        if (!(err instanceof KafkaProtocolError && err.code === ErrorCode.INVALID_UPDATE_VERSION) || attempt >= 5)
+        if (
+          !(err instanceof KafkaProtocolError && err.code === ErrorCode.INVALID_UPDATE_VERSION) ||
+          attempt >= 5
+        )
           throw err;
       }
     }
@@ -487,7 +501,8 @@ export class DynamicBrokerConfig {
         case AlterConfigOp.APPEND:
         case AlterConfigOp.SUBTRACT: {
           const info = keyInfo(a.name);
-          if (info === null) throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown config name: ${a.name}`);
+          if (info === null)
+            throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown config name: ${a.name}`);
           const what = a.op === AlterConfigOp.APPEND ? 'append' : 'subtract';
           if (info.info.type !== ConfigType.LIST)
             throw new KafkaProtocolError(
@@ -526,7 +541,9 @@ export class DynamicBrokerConfig {
   private entityOf(resourceName: string, describing: boolean): string {
     if (resourceName === '') return DEFAULT_ENTITY;
     if (!/^-?\d+$/.test(resourceName))
-      throw invalidRequest(`${describing ? 'Broker' : 'Node'} id must be an integer, but it is: ${resourceName}`);
+      throw invalidRequest(
+        `${describing ? 'Broker' : 'Node'} id must be an integer, but it is: ${resourceName}`,
+      );
     const id = this.staticConfig.nodeId;
     if (Number(resourceName) !== id)
       throw invalidRequest(
@@ -545,7 +562,11 @@ export class DynamicBrokerConfig {
    * defaults. A setting's source is its first synonym's (dynamic per-broker, dynamic default,
    * static, default); synonyms are sent only when asked for. Secrets never leave the broker.
    */
-  describe(resourceName: string, names: readonly string[] | null, options: DescribeOptions): DescribedConfig[] {
+  describe(
+    resourceName: string,
+    names: readonly string[] | null,
+    options: DescribeOptions,
+  ): DescribedConfig[] {
     const perBroker = this.entityOf(resourceName, true) !== DEFAULT_ENTITY;
     const wanted = names === null || names.length === 0 ? null : new Set(names);
     const listed = perBroker
@@ -610,4 +631,3 @@ function redacted(props: Readonly<Record<string, string>>): string {
     Object.fromEntries(Object.entries(props).map(([k, v]) => [k, isSensitiveKey(k) ? '[hidden]' : v])),
   );
 }
-

@@ -1,5 +1,11 @@
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
-import { AlterConfigOp, ConfigSource, ConfigType, type ConfigAlteration, type DescribedConfig } from '@tributary/storage';
+import {
+  AlterConfigOp,
+  ConfigSource,
+  ConfigType,
+  type ConfigAlteration,
+  type DescribedConfig,
+} from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
 import { LOG_LEVELS, ROOT_LOGGER, type LoggerLevels, type LogLevel } from '../logger-levels';
 
@@ -52,7 +58,8 @@ export function alterLoggers(
   const levels = levelsOf(ctx);
   const known = levels.loggers();
   const exists = (name: string) => {
-    if (!known.has(name)) throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Logger ${name} does not exist!`);
+    if (!known.has(name))
+      throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Logger ${name} does not exist!`);
   };
   for (const a of alterations) {
     switch (a.op ?? AlterConfigOp.SET) {
@@ -74,7 +81,9 @@ export function alterLoggers(
       case AlterConfigOp.SUBTRACT:
         throw invalidRequest('SUBTRACT operation is not allowed for the BROKER_LOGGER resource');
       default:
-        throw invalidRequest(`Unknown operation type ${a.op as number} is not allowed for the BROKER_LOGGER resource`);
+        throw invalidRequest(
+          `Unknown operation type ${a.op as number} is not allowed for the BROKER_LOGGER resource`,
+        );
     }
   }
   if (validateOnly) return;

@@ -30,7 +30,10 @@ export function describeProducersHandler(ctx: BrokerContext): ApiHandler<typeof 
               const partition = ctx.replicas.get(t.name, partitionIndex);
               if (partition === undefined) return failed(unknownPartitionCode(ctx, t.name, partitionIndex));
               if (!partition.isLeader)
-                return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${ctx.config.nodeId} does not lead it`);
+                return failed(
+                  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                  `broker ${ctx.config.nodeId} does not lead it`,
+                );
               return {
                 partitionIndex,
                 errorCode: ErrorCode.NONE,

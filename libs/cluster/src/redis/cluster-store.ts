@@ -475,7 +475,11 @@ export class ClusterStore {
     return { marker: marker as string | null, fields: fields as Record<string, string> };
   }
 
-  alterBrokerConfigs(entity: string, expectedVersion: number, configs: Readonly<Record<string, string>>): Promise<number> {
+  alterBrokerConfigs(
+    entity: string,
+    expectedVersion: number,
+    configs: Readonly<Record<string, string>>,
+  ): Promise<number> {
     return this.script('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
       this.key('broker-configs'),
       entity,
