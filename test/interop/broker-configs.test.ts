@@ -191,7 +191,7 @@ describe('dynamic broker configs against a broker process', () => {
       await admin.close();
     }
     const dir = path.resolve(dataDir);
-    const r = (await python('log_dirs.py', broker.bootstrap, 'dirs', dir));
+    const r = await python('log_dirs.py', broker.bootstrap, 'dirs', dir);
     const all = r.all as { error_code: number; log_dir: string; topics: Record<string, number[][]> }[];
     assert.equal(all.length, 1);
     assert.equal(all[0].error_code, ErrorCode.NONE);
