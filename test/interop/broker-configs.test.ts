@@ -157,6 +157,10 @@ describe('dynamic broker configs against a broker process', () => {
       await eventually('a debug line for a Metadata request', () =>
         /DEBUG \[broker-1\] Metadata v\d+ correlation/.test(broker.output()),
       );
+      assert.deepEqual(
+        (await admin.describeConfigs(loggers, ['broker-1'])).map((c) => [c.name, c.value]),
+        [['broker-1', 'DEBUG']],
+      );
       await admin.alterConfigs(loggers, [{ name: 'broker-1', op: 'delete' }]);
       assert.deepEqual((await levels()).get('broker-1'), ['INFO', 6]);
       await assert.rejects(

@@ -230,7 +230,7 @@ export function describeConfigsHandler(ctx: BrokerContext): ApiHandler<typeof De
             } else if (r.resourceType === ResourceType.BROKER) {
               configs = ctx.dynamicConfig.describe(r.resourceName, r.configurationKeys, options);
             } else if (r.resourceType === ResourceType.BROKER_LOGGER) {
-              configs = describeLoggers(ctx, r.resourceName);
+              configs = describeLoggers(ctx, r.resourceName, r.configurationKeys);
             } else {
               throw KafkaProtocolError.invalidRequest(`resource type ${r.resourceType} is not supported`);
             }

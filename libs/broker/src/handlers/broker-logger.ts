@@ -24,24 +24,31 @@ function levelsOf(ctx: BrokerContext): LoggerLevels {
   return ctx.loggerLevels;
 }
 
-/** DescribeConfigs of a BROKER_LOGGER resource: every logger and its level. */
-export function describeLoggers(ctx: BrokerContext, resourceName: string): DescribedConfig[] {
+/** DescribeConfigs of a BROKER_LOGGER resource: the loggers asked for (null or none: all) and their levels. */
+export function describeLoggers(
+  ctx: BrokerContext,
+  resourceName: string,
+  names: readonly string[] | null,
+): DescribedConfig[] {
   if (resourceName === '') throw invalidRequest('Broker id must not be empty');
   if (!/^-?\d+$/.test(resourceName))
     throw invalidRequest(`Broker id must be an integer, but it is: ${resourceName}`);
   if (Number(resourceName) !== ctx.config.nodeId)
     throw invalidRequest(`Unexpected broker id, expected ${ctx.config.nodeId} but received ${resourceName}`);
-  return [...levelsOf(ctx).loggers()].map(([name, level]) => ({
-    name,
-    value: level,
-    readOnly: false,
-    isDefault: false,
-    configSource: ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG,
-    isSensitive: false,
-    synonyms: [],
-    configType: ConfigType.UNKNOWN,
-    documentation: null,
-  }));
+  const wanted = names === null || names.length === 0 ? null : new Set(names);
+  return [...levelsOf(ctx).loggers()]
+    .filter(([name]) => wanted === null || wanted.has(name))
+    .map(([name, level]) => ({
+      name,
+      value: level,
+      readOnly: false,
+      isDefault: false,
+      configSource: ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG,
+      isSensitive: false,
+      synonyms: [],
+      configType: ConfigType.UNKNOWN,
+      documentation: null,
+    }));
 }
 
 /** IncrementalAlterConfigs of a BROKER_LOGGER resource: every change is checked before any is made. */
