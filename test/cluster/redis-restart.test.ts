@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin } from '@tributary/client';
+import { Admin, ConfigResourceType } from '@tributary/client';
 import { runAsync } from '../support/broker-process';
 import { startCluster, type TestCluster } from '../support/cluster-process';
 
@@ -141,6 +141,21 @@ describe('a cluster whose Redis restarts', { timeout: 120_000 }, () => {
     const topicId = await redisCli('HGET', key('topics'), 'steady');
     assert.match(topicId, /^[A-Za-z0-9_-]{22}$/);
     const epochBefore = Number(await redisCli('GET', key('controller-epoch')));
+    // A dynamic default every broker has read: it must come back with the rest of the state.
+    const admin = new Admin({ bootstrapServers: cluster.bootstrap });
+    const backoff = { name: 'log.cleaner.backoff.ms', value: '1234' };
+    try {
+      await admin.alterConfigs({ type: ConfigResourceType.BROKER, name: '' }, [backoff]);
+      for (const id of [1, 2, 3])
+        await cluster.waitFor(`broker ${id} applying the default`, async () => {
+          const [c] = await admin.describeConfigs({ type: ConfigResourceType.BROKER, name: String(id) }, [
+            backoff.name,
+          ]);
+          return c.value === backoff.value ? true : undefined;
+        });
+    } finally {
+      await admin.close();
+    }
     const md = await cluster.metadata(['steady']);
     const leaders = md.topics[0].partitions
       .map((p) => [p.partitionIndex, p.leaderId, p.leaderEpoch].join(':'))
@@ -161,6 +176,10 @@ describe('a cluster whose Redis restarts', { timeout: 120_000 }, () => {
         return epoch > epochBefore && (await cluster.metadata()).controllerId > 0 ? true : undefined;
       },
       15_000,
+    );
+    assert.equal(
+      await redisCli('HGET', key('broker-configs'), '<default>'),
+      JSON.stringify({ [backoff.name]: '1234' }),
     );
     await cluster.waitFor('three registrations', async () =>
       (await redisCli('SMEMBERS', key('brokers'))).split('\n').length === 3 ? true : undefined,

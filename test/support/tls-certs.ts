@@ -84,18 +84,26 @@ function signed(dir: string, name: string, issuer: string, subject: string, exte
   ]);
 }
 
+/** The extensions of a broker's certificate: 127.0.0.1 and localhost, server and client use. */
+const BROKER_EXTENSIONS =
+  'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n';
+
+/** Another broker certificate from the same CA (a renewal), as `<dir>/<name>.pem` and `.key`. */
+export function renewedBrokerCertificate(
+  certs: TestCertificates,
+  name: string,
+  cn: string,
+): { cert: string; key: string } {
+  signed(certs.dir, name, 'ca', `/O=Tributary/CN=${cn}`, BROKER_EXTENSIONS);
+  return { cert: path.join(certs.dir, `${name}.pem`), key: path.join(certs.dir, `${name}.key`) };
+}
+
 /** A CA and certificates made with openssl in a temporary directory (EC keys: quick to make). */
 export function makeCertificates(): TestCertificates {
   const dir = tempDir('tls');
   ca(dir, 'ca', 'Tributary Test CA');
   ca(dir, 'rogue-ca', 'Someone Else');
-  signed(
-    dir,
-    'broker',
-    'ca',
-    '/O=Tributary/CN=broker',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n',
-  );
+  signed(dir, 'broker', 'ca', '/O=Tributary/CN=broker', BROKER_EXTENSIONS);
   const client = 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n';
   signed(dir, 'client', 'ca', '/O=Tributary/OU=clients/CN=client-cert', client);
   signed(dir, 'rogue', 'rogue-ca', '/O=Tributary/OU=clients/CN=client-cert', client);

@@ -1,6 +1,9 @@
 import type { ConfigAlteration, DescribedConfig, LogManager } from '@tributary/storage';
 import type { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
+import type { BrokerConfigStore } from './config/broker-config-store';
+import type { DynamicBrokerConfig } from './config/dynamic-broker-config';
+import type { LoggerLevels } from './logger-levels';
 import type { Connection } from './network/connection';
 import type { ListenAddress } from './network/kafka-server';
 import type { ProducerIdManager } from './producer-id-manager';
@@ -153,7 +156,12 @@ export interface BrokerLogger {
 
 /** What request handlers share. */
 export interface BrokerContext {
+  /** The static configuration (file and flags); `dynamicConfig.current` has the dynamic settings applied. */
   readonly config: BrokerConfig;
+  /** Dynamic broker configs: the BROKER resources of DescribeConfigs and (Incremental)AlterConfigs. */
+  readonly dynamicConfig: DynamicBrokerConfig;
+  /** The process' loggers, for BROKER_LOGGER resources; absent when the host does not expose them. */
+  readonly loggerLevels?: LoggerLevels;
   readonly logs: LogManager;
   readonly waiters: FetchWaiters;
   readonly cluster: ClusterView;
@@ -189,6 +197,10 @@ export interface ClusterMembership {
   readonly replicated: boolean;
   /** Where ACLs and SCRAM credentials are kept: the data dir of a lone broker, the cluster's shared store. */
   readonly securityStore: SecurityStore;
+  /** Where dynamic broker configs are kept: the data dir of a lone broker, the cluster's shared store. */
+  readonly brokerConfigStore: BrokerConfigStore;
+  /** New dynamic settings that the membership applies (follower.replication.throttled.rate). */
+  reconfigure?(config: BrokerConfig): void;
   /** After the listeners are bound: join the cluster and take up the partitions' roles. */
   start(addresses: readonly ListenAddress[]): Promise<void>;
   /** Before the listeners close: controlled shutdown (leadership moves away), then leave the cluster. */

@@ -11,6 +11,7 @@ import type { MetricsRegistry } from '@tributary/metrics';
 import { Broker } from './broker';
 import type { BrokerLogger, MembershipFactory } from './broker-context';
 import type { BrokerConfig } from './config/broker-config';
+import type { LoggerLevels } from './logger-levels';
 
 export const BROKER_OPTIONS = Symbol('BROKER_OPTIONS');
 
@@ -21,20 +22,25 @@ export interface BrokerModuleOptions {
   readonly membership?: (config: BrokerConfig) => MembershipFactory | undefined;
   /** With a registry, the brokers' metrics go there (the console's /metrics serves it in one process). */
   readonly registry?: MetricsRegistry;
+  /** The process' loggers, which BROKER_LOGGER resources show and change at runtime. */
+  readonly loggerLevels?: LoggerLevels;
 }
 
 /**
  * A broker's logger through Nest's Logger (whatever logger the app gave Nest), named by
- * `context`. It has debug only when Nest's level lets debug through, so the request path
- * builds no debug line otherwise.
+ * `context`. It has debug only while Nest's level lets debug through (levels change at
+ * runtime), so the request path builds no debug line otherwise.
  */
 export function nestBrokerLogger(context: string): BrokerLogger {
   const logger = new Logger(context);
+  const debug = (m: string) => logger.debug(m);
   return {
     log: (m) => logger.log(m),
     warn: (m) => logger.warn(m),
     error: (m) => logger.error(m),
-    debug: Logger.isLevelEnabled('debug') ? (m) => logger.debug(m) : undefined,
+    get debug() {
+      return Logger.isLevelEnabled('debug') ? debug : undefined;
+    },
   };
 }
 
@@ -54,6 +60,7 @@ export class BrokerService implements OnApplicationBootstrap, OnApplicationShutd
         new Broker(config, this.loggers[i], {
           membership: options.membership?.(config),
           registry: options.registry,
+          loggerLevels: options.loggerLevels,
         }),
     );
   }

@@ -4,6 +4,8 @@ import { LogManager } from '@tributary/storage';
 import type { BrokerContext, BrokerLogger, ClusterMembership, MembershipFactory } from './broker-context';
 import { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
+import type { TlsServerSettings } from './config/security-config';
+import { DynamicBrokerConfig, type ConfigChange } from './config/dynamic-broker-config';
 import { apiVersionsHandler } from './handlers/api-versions.handler';
 import { adminHandlers } from './handlers/admin-handlers';
 import { clusterAdminHandlers } from './handlers/cluster-admin-handlers';
@@ -25,6 +27,10 @@ import { RequestRouter } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
 import { ReplicaManager } from './replica/replica-manager';
 import { securityHandlers } from './handlers/security-handlers';
+import { logDirHandlers } from './handlers/log-dir-handlers';
+import { describeProducersHandler } from './handlers/describe-producers.handler';
+import { updateFeaturesHandler } from './handlers/update-features.handler';
+import type { LoggerLevels } from './logger-levels';
 import { SecurityManager } from './security/security-manager';
 
 export interface BrokerOptions {
@@ -32,12 +38,14 @@ export interface BrokerOptions {
   readonly registry?: MetricsRegistry;
   /** How the broker joins a replicated cluster (libs/cluster); a lone broker when left out. */
   readonly membership?: MembershipFactory;
+  /** The process' loggers, which BROKER_LOGGER resources show and change; none when left out. */
+  readonly loggerLevels?: LoggerLevels;
 }
 
 /** One broker: its logs, its Kafka listeners and the handlers behind them. */
 export class Broker {
   private logs: LogManager | null = null;
-  private readonly servers: KafkaServer[] = [];
+  private readonly servers = new Map<string, KafkaServer>();
   private readonly waiters = new FetchWaiters();
   private boundAddresses: ListenAddress[] = [];
   private context: BrokerContext | null = null;
@@ -108,11 +116,16 @@ export class Broker {
     this.replicas = replicas;
     const membership = factory({ config, clusterId, logs, replicas, logger: this.logger });
     this.membership = membership;
-    // ACLs and credentials are loaded before any listener accepts a client.
+    // ACLs, credentials and dynamic configs are loaded before any listener accepts a client.
     const security = new SecurityManager(config.security, membership.securityStore, this.logger);
     await security.start();
+    const dynamicConfig = new DynamicBrokerConfig(config, membership.brokerConfigStore, this.logger);
+    dynamicConfig.addReconfigurable((change) => this.reconfigure(dynamicConfig, change));
+    await dynamicConfig.start();
     const ctx: BrokerContext = {
       config,
+      dynamicConfig,
+      loggerLevels: this.options.loggerLevels,
       logs,
       waiters: this.waiters,
       cluster: membership.view,
@@ -163,9 +176,11 @@ export class Broker {
     for (const handler of clusterAdminHandlers(ctx)) router.register(handler);
     for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
     for (const handler of securityHandlers(ctx)) router.register(handler);
+    for (const handler of logDirHandlers(ctx)) router.register(handler);
+    router.register(describeProducersHandler(ctx)).register(updateFeaturesHandler(ctx));
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes, {
-        security: config.security.listeners.get(listener.name)!,
+        security: dynamicConfig.current.security.listeners.get(listener.name)!,
         manager: security,
         principalMapper: config.security.principalMapper,
         saslServerMaxReceiveSize: config.security.saslServerMaxReceiveSize,
@@ -174,10 +189,30 @@ export class Broker {
       this.boundAddresses.push(
         await server.listen({ host: listener.host, port: listener.port, name: listener.name }),
       );
-      this.servers.push(server);
+      this.servers.set(listener.name, server);
     }
     await membership.start(this.boundAddresses);
     return this.boundAddresses;
+  }
+
+  /**
+   * Applies new dynamic settings (Kafka's BrokerReconfigurables): topic defaults, the cleaner
+   * and producer expiration in the logs; each TLS listener's certificate and settings, read
+   * again when an update named them even if unchanged; the membership's replication throttle.
+   */
+  private reconfigure(dynamic: DynamicBrokerConfig, { previous, next, reloadListeners }: ConfigChange): void {
+    if (JSON.stringify(previous.values) !== JSON.stringify(next.values))
+      this.logs?.reconfigure(next.values, dynamic.layers);
+    for (const [name, server] of this.servers) {
+      const security = next.security.listeners.get(name);
+      const before = previous.security.listeners.get(name);
+      if (security?.tls === null || security === undefined) continue;
+      if (reloadListeners.has(name) || !sameTls(before?.tls ?? null, security.tls)) {
+        server.reconfigure(security);
+        this.logger.log(`listener ${name}: TLS settings reloaded`);
+      }
+    }
+    this.membership?.reconfigure?.(next);
   }
 
   /**
@@ -199,9 +234,24 @@ export class Broker {
     this.coordinator = null;
     this.replicas?.close();
     this.replicas = null;
-    await Promise.all(this.servers.map((s) => s.close()));
-    this.servers.length = 0;
+    await Promise.all([...this.servers.values()].map((s) => s.close()));
+    this.servers.clear();
     this.logs?.close();
     this.logs = null;
   }
+}
+
+function sameTls(a: TlsServerSettings | null, b: TlsServerSettings | null): boolean {
+  if (a === null || b === null) return a === b;
+  const bytes = (x: Buffer | null) => x?.toString('base64') ?? null;
+  return (
+    bytes(a.key) === bytes(b.key) &&
+    bytes(a.cert) === bytes(b.cert) &&
+    bytes(a.ca) === bytes(b.ca) &&
+    a.passphrase === b.passphrase &&
+    a.clientAuth === b.clientAuth &&
+    a.minVersion === b.minVersion &&
+    a.maxVersion === b.maxVersion &&
+    a.ciphers === b.ciphers
+  );
 }

@@ -4,6 +4,16 @@ export * from './broker-context';
 export * from './broker-metrics';
 export * from './config/broker-config';
 export * from './config/config-error';
+export * from './config/broker-config-store';
+export {
+  DynamicBrokerConfig,
+  updateMode,
+  validateDynamicConfigs,
+  type ConfigChange,
+  type Reconfigurable,
+  type UpdateMode,
+} from './config/dynamic-broker-config';
+export * from './logger-levels';
 export * from './config/replication-config';
 export * from './network/kafka-server';
 export { advertisedAddress } from './local-cluster';

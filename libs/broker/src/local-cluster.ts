@@ -15,6 +15,7 @@ import {
 } from './broker-context';
 import type { Connection } from './network/connection';
 import { LocalProducerIdManager, producerIdBase } from './producer-id-manager';
+import { FileBrokerConfigStore } from './config/broker-config-store';
 import { FileSecurityStore } from './security/security-store';
 import { LocalTopicAdmin } from './topic-service';
 
@@ -151,6 +152,7 @@ export function localMembership(deps: MembershipDeps): ClusterMembership {
     producerIds: new LocalProducerIdManager(config.logDirs, config.nodeId, producerIdBase(clusterId)),
     replicated: false,
     securityStore: new FileSecurityStore(config.logDirs),
+    brokerConfigStore: new FileBrokerConfigStore(config.logDirs),
     start: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };

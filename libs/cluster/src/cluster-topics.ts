@@ -13,7 +13,7 @@ import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import {
   applyConfigAlterations,
   newTopicId,
-  TopicConfig,
+  type TopicConfig,
   validateTopicName,
   type ConfigAlteration,
   type DescribedConfig,
@@ -38,6 +38,8 @@ export function initialState(replicas: readonly number[]): PartitionState {
 
 export interface ClusterTopicsOptions {
   readonly config: BrokerConfig;
+  /** A topic's configuration over the broker's current (static and dynamic) settings; INVALID_CONFIG. */
+  readonly resolveTopicConfig: (configs: Readonly<Record<string, string>>) => TopicConfig;
   readonly store: ClusterStore;
   readonly metadata: ClusterMetadata;
   readonly logger: BrokerLogger;
@@ -78,7 +80,7 @@ export class ClusterTopics implements TopicAdmin {
         );
       }
     }
-    TopicConfig.resolve(configs, this.options.config.values);
+    this.options.resolveTopicConfig(configs);
   }
 
   async create(req: CreateTopicRequest): Promise<CreatedTopic> {
@@ -164,13 +166,13 @@ export class ClusterTopics implements TopicAdmin {
     alterations: readonly ConfigAlteration[],
     options: { incremental: boolean; validateOnly: boolean },
   ): Promise<void> {
-    const brokerValues = this.options.config.values;
+    const resolve = this.options.resolveTopicConfig;
     for (let attempt = 0; ; attempt++) {
       const record = await this.options.store.readTopic(name);
       if (record === null) throw unknownTopic(name);
-      const current = TopicConfig.resolve(record.configs, brokerValues);
+      const current = resolve(record.configs);
       const next = applyConfigAlterations(record.configs, current, alterations, options.incremental);
-      TopicConfig.resolve(next, brokerValues);
+      resolve(next);
       if (options.validateOnly) return;
       try {
         const version = await this.options.store.alterTopicConfigs(name, record.configVersion, next);
@@ -192,7 +194,7 @@ export class ClusterTopics implements TopicAdmin {
   ): DescribedConfig[] {
     const record = this.options.metadata.record(name);
     if (record === undefined) throw unknownTopic(name);
-    return TopicConfig.resolve(record.configs, this.options.config.values).describe(keys, options);
+    return this.options.resolveTopicConfig(record.configs).describe(keys, options);
   }
 
   async autoCreate(name: string): Promise<boolean> {

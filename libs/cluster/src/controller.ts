@@ -8,7 +8,7 @@ import {
   type ReplicationConfig,
 } from '@tributary/broker';
 import { ErrorCode, errorCodeOf, KafkaProtocolError } from '@tributary/protocol';
-import { TopicConfig } from '@tributary/storage';
+import type { TopicConfig } from '@tributary/storage';
 import type { ClusterMetadata } from './cluster-metadata';
 import {
   cancelReassignment,
@@ -28,7 +28,8 @@ export interface ControllerOptions {
   readonly metadata: ClusterMetadata;
   readonly config: ReplicationConfig;
   /** Broker-level settings, for each topic's unclean.leader.election.enable. */
-  readonly brokerValues: Readonly<Record<string, string>>;
+  /** A topic's configuration over the broker's current (static and dynamic) settings. */
+  readonly resolveTopicConfig: (configs: Readonly<Record<string, string>>) => TopicConfig;
   readonly logger: BrokerLogger;
 }
 
@@ -213,7 +214,7 @@ export class Controller implements ControllerAdmin {
 
   private unclean(topic: TopicRecord): boolean {
     try {
-      return TopicConfig.resolve(topic.configs, this.options.brokerValues).uncleanLeaderElectionEnable;
+      return this.options.resolveTopicConfig(topic.configs).uncleanLeaderElectionEnable;
     } catch {
       return false;
     }

@@ -24,8 +24,18 @@ export class ReplicationThrottle {
   private tokens: number;
   private last = Date.now();
 
-  constructor(readonly bytesPerSecond: number) {
-    this.tokens = Math.min(bytesPerSecond, 1 << 20);
+  constructor(private rate: number) {
+    this.tokens = Math.min(rate, 1 << 20);
+  }
+
+  get bytesPerSecond(): number {
+    return this.rate;
+  }
+
+  /** A new rate (follower.replication.throttled.rate changed at runtime), from now on. */
+  setRate(bytesPerSecond: number): void {
+    this.rate = bytesPerSecond;
+    this.tokens = Math.min(this.tokens, bytesPerSecond);
   }
 
   get unlimited(): boolean {

@@ -24,6 +24,7 @@ import { ClusterStore, type BrokerRegistration, type Change, type TopicRecord } 
 import { ScriptError, ScriptRefusal } from './redis/scripts';
 import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
 import { RedisSecurityStore } from './redis-security-store';
+import { RedisBrokerConfigStore } from './redis-broker-config-store';
 
 /** How long a broker waits for Redis at start before giving up. */
 const REDIS_START_TIMEOUT_MS = 30_000;
@@ -86,7 +87,9 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   readonly controller: Controller;
   readonly producerIds: RedisProducerIdManager;
   readonly securityStore: RedisSecurityStore;
+  readonly brokerConfigStore: RedisBrokerConfigStore;
   private readonly store: ClusterStore;
+  private readonly throttle: ReplicationThrottle;
   private readonly fetchers: FetcherManager;
   private readonly config: BrokerConfig;
   private readonly logs: LogManager;
@@ -124,11 +127,12 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       store: this.store,
       metadata: this.view,
       config: config.replication,
-      brokerValues: config.values,
+      resolveTopicConfig: (configs) => logs.resolveTopicConfig(configs),
       logger,
     });
     this.topics = new ClusterTopics({
       config,
+      resolveTopicConfig: (configs) => logs.resolveTopicConfig(configs),
       store: this.store,
       metadata: this.view,
       logger,
@@ -140,12 +144,14 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     });
     this.producerIds = new RedisProducerIdManager(this.store, producerIdBase(clusterId));
     this.securityStore = new RedisSecurityStore(this.store);
+    this.brokerConfigStore = new RedisBrokerConfigStore(this.store);
+    this.throttle = new ReplicationThrottle(config.replication.followerReplicationThrottledRate);
     this.fetchers = new FetcherManager({
       localId: this.localId,
       security: interBrokerSecurity(config.security.interBroker),
       config: config.replication,
       metadata: this.view,
-      throttle: new ReplicationThrottle(config.replication.followerReplicationThrottledRate),
+      throttle: this.throttle,
       logger,
     });
     replicas.useStateChannel(this);
@@ -267,6 +273,9 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       case 'credentials':
         this.securityStore.changed();
         return;
+      case 'broker-configs':
+        this.brokerConfigStore.changed();
+        return;
       case 'partition':
         void this.store.readPartition(change.topic, change.partition).then(
           (state) => {
@@ -331,6 +340,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         }
         for (const t of topics) this.takeTopic(t);
         this.securityStore.changed();
+        this.brokerConfigStore.changed();
         for (const local of this.logs.topics()) {
           if (names.has(local.name)) continue;
           if (this.deletedIds.has(local.topicId)) this.dropLocalTopic(local.name);
@@ -363,6 +373,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         this.view.controllerEpoch,
         this.producerIds.reservedEnd,
         this.securityStore.lastView(),
+        this.brokerConfigStore.lastView(),
       );
       if (restored) {
         this.logger.warn(
@@ -544,6 +555,11 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     }
     this.view.setPartition(topic, partition, next);
     return next;
+  }
+
+  /** Dynamic broker configs changed: the followers' replication throttle takes its new rate. */
+  reconfigure(config: BrokerConfig): void {
+    this.throttle.setRate(config.replication.followerReplicationThrottledRate);
   }
 
   // ---- shutdown ------------------------------------------------------------------------------

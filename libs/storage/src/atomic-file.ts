@@ -4,11 +4,11 @@ import path from 'node:path';
 /**
  * Replaces `file` with `data` so that a crash leaves either the old or the new content, never
  * half of one: write a temp file, fsync it, rename it over the target, fsync the directory so
- * the rename itself is durable.
+ * the rename itself is durable. `mode` applies to a new file (0o600 for one holding secrets).
  */
-export function writeFileAtomicSync(file: string, data: string | Buffer): void {
+export function writeFileAtomicSync(file: string, data: string | Buffer, mode = 0o644): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
+  const fd = fs.openSync(tmp, 'w', mode);
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);

@@ -108,12 +108,18 @@ export class LogCleaner {
   private readonly uncleanable = new WeakSet<PartitionLog>();
   /** Earliest delete horizon among the tombstones each log keeps (known since this process cleaned it). */
   private readonly horizons = new WeakMap<PartitionLog, number>();
-  private readonly dedupeBufferSize: number;
-  private readonly ioBufferSize: number;
+  private dedupeBufferSize: number;
+  private ioBufferSize: number;
 
   constructor(private readonly options: LogCleanerOptions) {
     this.dedupeBufferSize = options.dedupeBufferSize ?? 128 * 1024 * 1024;
     this.ioBufferSize = options.ioBufferSize ?? 512 * 1024;
+  }
+
+  /** New buffer sizes (dynamic broker configs); a cleaning under way goes on with them. */
+  resize(dedupeBufferSize: number, ioBufferSize: number): void {
+    this.dedupeBufferSize = dedupeBufferSize;
+    this.ioBufferSize = ioBufferSize;
   }
 
   /** Whether a cleaning is under way. */

@@ -13,6 +13,7 @@ import {
   logManagerSetting,
   TopicConfig,
   topicConfigType,
+  type BrokerConfigLayer,
   type DescribedConfig,
 } from './topic-config';
 
@@ -26,6 +27,8 @@ export interface LogManagerOptions {
   readonly dataDir: string;
   /** Broker-level settings (log.retention.hours, log.segment.bytes, ...): the topics' defaults. */
   readonly brokerConfig?: Readonly<Record<string, string>>;
+  /** Where each broker-level setting was set (DescribeConfigs' sources); all static when left out. */
+  readonly brokerLayers?: readonly BrokerConfigLayer[];
   readonly logger?: StorageLogger;
   /** Overrides log.retention.check.interval.ms (default 300000). */
   readonly retentionCheckIntervalMs?: number;
@@ -188,15 +191,16 @@ const unknownTopic = (name: string) =>
  */
 export class LogManager {
   readonly dataDir: string;
-  readonly brokerConfig: Readonly<Record<string, string>>;
+  private _brokerConfig: Readonly<Record<string, string>>;
+  private brokerLayers: readonly BrokerConfigLayer[] | undefined;
   private readonly logger: StorageLogger;
   private readonly retentionCheckIntervalMs: number;
   private readonly checkpointIntervalMs: number;
   private readonly flushCheckIntervalMs: number;
   private readonly producerExpirationCheckIntervalMs: number;
-  private readonly producerIdExpirationMs: number;
+  private producerIdExpirationMs: number;
   private readonly cleanerEnabled: boolean;
-  private readonly cleanerBackoffMs: number;
+  private cleanerBackoffMs: number;
   private readonly cleaner: LogCleaner;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private cleanerImmediate: NodeJS.Immediate | null = null;
@@ -209,31 +213,79 @@ export class LogManager {
   /** Throws INVALID_CONFIG when a broker-level log setting is bad. */
   constructor(options: LogManagerOptions) {
     this.dataDir = options.dataDir;
-    this.brokerConfig = { ...(options.brokerConfig ?? {}) };
+    this._brokerConfig = { ...(options.brokerConfig ?? {}) };
+    this.brokerLayers = options.brokerLayers;
     this.logger = options.logger ?? consoleLogger;
     this.retentionCheckIntervalMs =
       options.retentionCheckIntervalMs ??
-      logManagerSetting(this.brokerConfig, 'log.retention.check.interval.ms');
+      logManagerSetting(this._brokerConfig, 'log.retention.check.interval.ms');
     this.checkpointIntervalMs =
       options.checkpointIntervalMs ??
-      logManagerSetting(this.brokerConfig, 'replica.high.watermark.checkpoint.interval.ms');
+      logManagerSetting(this._brokerConfig, 'replica.high.watermark.checkpoint.interval.ms');
     this.flushCheckIntervalMs =
-      options.flushCheckIntervalMs ?? logManagerSetting(this.brokerConfig, 'log.flush.scheduler.interval.ms');
+      options.flushCheckIntervalMs ??
+      logManagerSetting(this._brokerConfig, 'log.flush.scheduler.interval.ms');
     this.producerExpirationCheckIntervalMs =
       options.producerExpirationCheckIntervalMs ??
-      logManagerSetting(this.brokerConfig, 'producer.id.expiration.check.interval.ms');
-    this.producerIdExpirationMs = logManagerSetting(this.brokerConfig, 'producer.id.expiration.ms');
-    this.cleanerEnabled = logManagerFlag(this.brokerConfig, 'log.cleaner.enable');
+      logManagerSetting(this._brokerConfig, 'producer.id.expiration.check.interval.ms');
+    this.producerIdExpirationMs = logManagerSetting(this._brokerConfig, 'producer.id.expiration.ms');
+    this.cleanerEnabled = logManagerFlag(this._brokerConfig, 'log.cleaner.enable');
     this.cleanerBackoffMs =
-      options.cleanerBackoffMs ?? logManagerSetting(this.brokerConfig, 'log.cleaner.backoff.ms');
+      options.cleanerBackoffMs ?? logManagerSetting(this._brokerConfig, 'log.cleaner.backoff.ms');
     this.cleaner = new LogCleaner({
       logs: () => this.allLogs(),
       logger: this.logger,
-      dedupeBufferSize: logManagerSetting(this.brokerConfig, 'log.cleaner.dedupe.buffer.size'),
-      ioBufferSize: logManagerSetting(this.brokerConfig, 'log.cleaner.io.buffer.size'),
+      dedupeBufferSize: logManagerSetting(this._brokerConfig, 'log.cleaner.dedupe.buffer.size'),
+      ioBufferSize: logManagerSetting(this._brokerConfig, 'log.cleaner.io.buffer.size'),
     });
     this.highWatermarkFollowsLogEnd = options.highWatermarkFollowsLogEnd ?? true;
-    TopicConfig.resolve({}, this.brokerConfig);
+    TopicConfig.resolve({}, this._brokerConfig);
+  }
+
+  /** The broker-level settings topic configs fall back to. */
+  get brokerConfig(): Readonly<Record<string, string>> {
+    return this._brokerConfig;
+  }
+
+  /** A topic's configuration from its overrides and the current broker settings; INVALID_CONFIG. */
+  resolveTopicConfig(overrides: Readonly<Record<string, string>>): TopicConfig {
+    return TopicConfig.resolve(overrides, this._brokerConfig, this.brokerLayers);
+  }
+
+  /**
+   * New broker-level settings at runtime (Kafka's dynamic broker configs): every topic's
+   * configuration is resolved again and its logs take it at once, and the cleaner and
+   * producer expiration follow their settings. Throws INVALID_CONFIG, changing nothing, when
+   * a setting is bad or leaves a topic's configuration invalid.
+   */
+  reconfigure(brokerConfig: Readonly<Record<string, string>>, layers?: readonly BrokerConfigLayer[]): void {
+    const next = { ...brokerConfig };
+    const configs = new Map<TopicState, TopicConfig>();
+    for (const topic of this.state.values()) {
+      configs.set(topic, TopicConfig.resolve(topic.configs, next, layers));
+    }
+    const backoffMs = logManagerSetting(next, 'log.cleaner.backoff.ms');
+    const dedupe = logManagerSetting(next, 'log.cleaner.dedupe.buffer.size');
+    const io = logManagerSetting(next, 'log.cleaner.io.buffer.size');
+    const expirationMs = logManagerSetting(next, 'producer.id.expiration.ms');
+    // Settings given as options (tests) stay until the broker setting itself changes.
+    const changed = (key: string) => next[key] !== this._brokerConfig[key];
+    if (changed('producer.id.expiration.ms')) this.producerIdExpirationMs = expirationMs;
+    if (changed('log.cleaner.dedupe.buffer.size') || changed('log.cleaner.io.buffer.size'))
+      this.cleaner.resize(dedupe, io);
+    if (changed('log.cleaner.backoff.ms')) {
+      this.cleanerBackoffMs = backoffMs;
+      if (this.cleanerTimer !== null && !this.closed) {
+        clearTimeout(this.cleanerTimer);
+        this.scheduleCleaner(backoffMs);
+      }
+    }
+    this._brokerConfig = next;
+    this.brokerLayers = layers;
+    for (const [topic, config] of configs) {
+      topic.config = config;
+      for (const log of topic.partitions.values()) log.updateConfig(config);
+    }
   }
 
   /** Loads every topic and its partitions (recovering after an unclean shutdown), then starts the timers. */
@@ -259,7 +311,7 @@ export class LogManager {
     try {
       for (const t of saved.topics) {
         const configs = this.loadableConfigs(t.name, t.configs ?? {});
-        const config = TopicConfig.resolve(configs, this.brokerConfig);
+        const config = TopicConfig.resolve(configs, this._brokerConfig, this.brokerLayers);
         const topic: TopicState = {
           name: t.name,
           topicId: t.topicId,
@@ -289,7 +341,7 @@ export class LogManager {
     const kept: Record<string, string> = {};
     for (const [key, value] of Object.entries(configs)) {
       try {
-        TopicConfig.resolve({ [key]: value }, this.brokerConfig);
+        TopicConfig.resolve({ [key]: value }, this._brokerConfig);
         kept[key] = value;
       } catch (err) {
         this.logger.warn(`topic ${topic}: ignoring stored config ${key}=${value}: ${(err as Error).message}`);
@@ -499,7 +551,7 @@ export class LogManager {
         `Number of partitions must be larger than 0, got ${numPartitions}.`,
       );
     }
-    return TopicConfig.resolve(configs, this.brokerConfig);
+    return TopicConfig.resolve(configs, this._brokerConfig, this.brokerLayers);
   }
 
   /**
@@ -706,7 +758,7 @@ export class LogManager {
     const topic = this.state.get(name);
     if (topic === undefined) throw unknownTopic(name);
     const next = applyConfigAlterations(topic.configs, topic.config, alterations, options.incremental);
-    const config = TopicConfig.resolve(next, this.brokerConfig);
+    const config = TopicConfig.resolve(next, this._brokerConfig, this.brokerLayers);
     if (options.validateOnly) return { ...this.describe(topic), configs: next };
     const previous = topic.configs;
     const previousConfig = topic.config;

@@ -1064,6 +1064,11 @@ export class PartitionLog {
     return this.producers.entry(producerId);
   }
 
+  /** Every idempotent producer this partition knows, with its epoch and last batches. */
+  activeProducers(): Readonly<ProducerEntry>[] {
+    return [...this.producers.all()];
+  }
+
   /** The last offset of each known producer's latest batch. */
   producerLastBatchOffsets(): Map<number, number> {
     return this.producers.lastBatchOffsets();

@@ -82,6 +82,11 @@ export class ProducerStateManager {
     return this.entries.get(producerId);
   }
 
+  /** Every producer this partition knows (DescribeProducers). */
+  all(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.entries.values();
+  }
+
   /** The last offset of each producer's latest batch: the batch compaction must keep. */
   lastBatchOffsets(): Map<number, number> {
     const out = new Map<number, number>();

@@ -15,6 +15,7 @@ export const ConfigSource = {
   DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
 } as const;
 export type ConfigSource = (typeof ConfigSource)[keyof typeof ConfigSource];
 
@@ -687,6 +688,16 @@ interface Resolved {
 }
 
 /**
+ * Broker-level settings by where they were set, highest precedence first: Kafka's
+ * DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG. A topic default
+ * reports the layer it came from as its source.
+ */
+export interface BrokerConfigLayer {
+  readonly source: ConfigSource;
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/**
  * The effective configuration of one topic: overrides over broker settings over Kafka's
  * defaults, with the values the log reads on its hot paths already parsed.
  */
@@ -717,6 +728,7 @@ export class TopicConfig {
     /** The topic's explicit overrides. */
     readonly overrides: Readonly<Record<string, string>>,
     private readonly brokerConfig: Readonly<Record<string, string>>,
+    private readonly brokerLayers: readonly BrokerConfigLayer[],
     private readonly resolved: ReadonlyMap<string, Resolved>,
   ) {
     const num = (k: string) => resolved.get(k)!.parsed as number;
@@ -745,11 +757,15 @@ export class TopicConfig {
 
   /**
    * Resolves a topic's configuration. Throws INVALID_CONFIG for an unknown key or a bad value
-   * in the overrides or in the broker's settings.
+   * in the overrides or in the broker's settings. `brokerConfig` is the broker's effective
+   * settings; `brokerLayers` where each was set (all static when left out).
    */
   static resolve(
     overrides: Readonly<Record<string, string>> = {},
     brokerConfig: Readonly<Record<string, string>> = {},
+    brokerLayers: readonly BrokerConfigLayer[] = [
+      { source: ConfigSource.STATIC_BROKER_CONFIG, values: brokerConfig },
+    ],
   ): TopicConfig {
     validateTopicConfigs(overrides);
     const resolved = new Map<string, Resolved>();
@@ -771,7 +787,8 @@ export class TopicConfig {
         const parsed = parse(syn.name, d.kind, value);
         const reason = d.check?.(parsed) ?? null;
         if (reason !== null) throw invalid(syn.name, raw, reason);
-        resolved.set(d.name, { value, parsed, source: ConfigSource.STATIC_BROKER_CONFIG });
+        const layer = brokerLayers.find((l) => d.brokerKeys.some((s) => l.values[s.name] !== undefined));
+        resolved.set(d.name, { value, parsed, source: layer?.source ?? ConfigSource.STATIC_BROKER_CONFIG });
         continue;
       }
       resolved.set(d.name, {
@@ -794,12 +811,12 @@ export class TopicConfig {
         `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${maxLag})`,
       );
     }
-    return new TopicConfig({ ...overrides }, brokerConfig, resolved);
+    return new TopicConfig({ ...overrides }, brokerConfig, brokerLayers, resolved);
   }
 
   /** The same broker settings with other overrides. */
   withOverrides(overrides: Readonly<Record<string, string>>): TopicConfig {
-    return TopicConfig.resolve(overrides, this.brokerConfig);
+    return TopicConfig.resolve(overrides, this.brokerConfig, this.brokerLayers);
   }
 
   get deleteEnabled(): boolean {
@@ -860,9 +877,11 @@ export class TopicConfig {
     const out: ConfigSynonym[] = [];
     const own = this.overrides[d.name];
     if (own !== undefined) out.push({ name: d.name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    for (const syn of d.brokerKeys) {
-      const v = this.brokerConfig[syn.name];
-      if (v !== undefined) out.push({ name: syn.name, value: v, source: ConfigSource.STATIC_BROKER_CONFIG });
+    for (const layer of this.brokerLayers) {
+      for (const syn of d.brokerKeys) {
+        const v = layer.values[syn.name];
+        if (v !== undefined) out.push({ name: syn.name, value: v, source: layer.source });
+      }
     }
     // Kafka's topic configs without a server default (remote.storage.enable, the throttled
     // replica lists, ...) have no synonyms but the topic's own override.
@@ -871,4 +890,60 @@ export class TopicConfig {
     out.push({ name: dflt.name, value: dflt.value, source: ConfigSource.DEFAULT_CONFIG });
     return out;
   }
+}
+
+/** A broker-level key of the log layer, for the broker's DescribeConfigs and dynamic configs. */
+export interface BrokerLogKey {
+  readonly name: string;
+  readonly type: ConfigType;
+  /** Kafka's default in this key's unit; null where a synonym of higher precedence carries it (log.retention.ms). */
+  readonly default: string | null;
+  readonly doc: string;
+  /**
+   * Whether Kafka lets it change at runtime (cluster-wide): the first broker synonym of each
+   * topic config (log.retention.ms, not log.retention.hours), as Kafka's DynamicLogConfig.
+   */
+  readonly dynamic: boolean;
+}
+
+/** LogManager settings Kafka reconfigures at runtime (its LogCleaner's and producer state's). */
+const DYNAMIC_LOG_MANAGER_KEYS: ReadonlySet<string> = new Set([
+  'log.cleaner.backoff.ms',
+  'log.cleaner.dedupe.buffer.size',
+  'log.cleaner.io.buffer.size',
+  'producer.id.expiration.ms',
+]);
+
+/** Every broker-level key the log layer reads, with Kafka's defaults and update modes. */
+export function brokerLogKeys(): BrokerLogKey[] {
+  const out: BrokerLogKey[] = [];
+  for (const d of TOPIC_CONFIGS) {
+    d.brokerKeys.forEach((syn, i) => {
+      const dflt =
+        d.defaultSynonym === undefined
+          ? i === 0
+            ? d.default
+            : null
+          : d.defaultSynonym.name === syn.name
+            ? d.defaultSynonym.value
+            : null;
+      out.push({
+        name: syn.name,
+        type: syn.scale === undefined ? KIND_TYPE[d.kind] : ConfigType.INT,
+        default: dflt,
+        doc: `The default of the topic config ${d.name}${syn.scale === undefined ? '' : ` (in ${syn.scale === HOUR_MS ? 'hours' : 'minutes'})`}: ${d.doc}`,
+        dynamic: i === 0,
+      });
+    });
+  }
+  for (const d of LOG_MANAGER_CONFIGS) {
+    out.push({
+      name: d.name,
+      type: KIND_TYPE[d.kind],
+      default: d.default,
+      doc: d.doc,
+      dynamic: DYNAMIC_LOG_MANAGER_KEYS.has(d.name),
+    });
+  }
+  return out;
 }

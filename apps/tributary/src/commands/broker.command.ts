@@ -109,7 +109,7 @@ export async function runBroker(flags: BrokerFlags): Promise<void> {
   const registry = metricsAddress === undefined ? undefined : new MetricsRegistry();
   registry?.addProcessMetrics();
   const app = await NestFactory.createApplicationContext(
-    BrokerModule.forRoot({ brokers: [config], membership: membershipFor, registry }),
+    BrokerModule.forRoot({ brokers: [config], membership: membershipFor, registry, loggerLevels: logger }),
     { logger },
   );
   await app.init();

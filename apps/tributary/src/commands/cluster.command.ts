@@ -90,7 +90,7 @@ export async function runCluster(flags: ClusterCommandFlags): Promise<void> {
   const { configs, log } = clusterConfigs(flags);
   const logger = startLogging(logSettingsOf(flags, log));
   const app = await NestFactory.createApplicationContext(
-    BrokerModule.forRoot({ brokers: configs, membership: membershipFor }),
+    BrokerModule.forRoot({ brokers: configs, membership: membershipFor, loggerLevels: logger }),
     { logger },
   );
   await app.init();

@@ -20,6 +20,7 @@ import { Mirror, MirrorConfigError, parseMirrorConfig, type MirrorConfig } from 
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { readYaml } from '../config-file';
 import { takeLogSettings, type LogSettings } from '../logging/log-settings';
+import { activeLogger } from '../logging/logger';
 import { PrivateRedis } from './redis-server';
 import { SampleTraffic } from './sample-traffic';
 
@@ -135,6 +136,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
     for (const b of c.brokers) {
       const broker = new Broker(b.config, nestBrokerLogger(`${b.cluster}/broker-${b.config.nodeId}`), {
         registry: this.parts.registry,
+        loggerLevels: activeLogger() ?? undefined,
       });
       const [address] = await broker.start();
       this.brokers.push(broker);

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
+import { ROOT_LOGGER, type LoggerLevels, type LogLevel as KafkaLogLevel } from '@tributary/broker';
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 import type { LogLevelName, LogSettings } from './log-settings';
 
@@ -24,13 +25,21 @@ const NEST_LEVELS: Record<LogLevelName, LogLevel[]> = {
 
 const COMPONENT = 'tributary';
 
+/** pino's levels from the most verbose, as log4j names them in Kafka's BROKER_LOGGER resources. */
+const LEVEL_ORDER: readonly LogLevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const toKafka = (level: string): KafkaLogLevel => level.toUpperCase() as KafkaLogLevel;
+const toPino = (level: KafkaLogLevel): LogLevelName => level.toLowerCase() as LogLevelName;
+
 /**
  * Nest's LoggerService over pino: Nest's context (a Logger's name, as `dc1/broker-1` or
  * `mirror`) becomes the record's component. Libraries log through Nest's Logger and never
- * see pino.
+ * see pino. Each component is a logger whose level can change at runtime (BROKER_LOGGER
+ * resources); one without its own level follows the root's.
  */
-export class PinoNestLogger implements LoggerService {
+export class PinoNestLogger implements LoggerService, LoggerLevels {
   private readonly components = new Map<string, Pino>();
+  /** Components given their own level. */
+  private readonly ownLevels = new Set<string>();
 
   constructor(
     private readonly root: Pino,
@@ -71,6 +80,30 @@ export class PinoNestLogger implements LoggerService {
     if (!logger.isLevelEnabled('info')) return;
     if (this.settings.format === 'text') this.out.write(`${lines.join('\n')}\n`);
     else for (const line of lines) if (line !== '') logger.info(line);
+  }
+
+  loggers(): ReadonlyMap<string, KafkaLogLevel> {
+    const out = new Map<string, KafkaLogLevel>([[ROOT_LOGGER, toKafka(this.root.level)]]);
+    for (const name of [...this.components.keys()].sort())
+      out.set(name, toKafka(this.components.get(name)!.level));
+    return out;
+  }
+
+  setLevel(name: string, level: KafkaLogLevel | null): void {
+    if (name === ROOT_LOGGER) {
+      if (level === null) return;
+      this.root.level = toPino(level);
+      for (const [n, c] of this.components) if (!this.ownLevels.has(n)) c.level = this.root.level;
+    } else {
+      const c = this.component(name);
+      if (level === null) this.ownLevels.delete(name);
+      else this.ownLevels.add(name);
+      c.level = level === null ? this.root.level : toPino(level);
+    }
+    // Nest drops calls below its levels before they reach pino: let through the most verbose in use.
+    const levels = [this.root.level, ...[...this.components.values()].map((c) => c.level)];
+    const verbose = LEVEL_ORDER.find((l) => levels.includes(l)) ?? 'info';
+    Logger.overrideLogger(NEST_LEVELS[verbose]);
   }
 
   private component(name: string): Pino {

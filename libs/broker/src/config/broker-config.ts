@@ -1,4 +1,3 @@
-import { ConfigSource, ConfigType as DescribedConfigType, type DescribedConfig } from '@tributary/storage';
 import { GROUP_CONFIG_KEYS, parseGroupConfig, type GroupConfig } from '../group/group-config';
 import { ConfigError } from './config-error';
 import {
@@ -8,7 +7,6 @@ import {
 } from './replication-config';
 import {
   isListenerPrefixedKey,
-  isSensitiveKey,
   parseSecurityConfig,
   SECURITY_CONFIG_KEYS,
   type SecurityConfig,
@@ -18,7 +16,8 @@ import {
  * The broker's settings under Kafka's names. Values come in layers (a YAML file, then
  * command-line flags); a later layer wins, and an error names the layer and the key.
  */
-export type ConfigType = 'int' | 'long' | 'boolean' | 'string' | 'list' | 'password';
+export type ConfigType =
+  'int' | 'short' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password' | 'class';
 
 export interface ConfigKeyDef {
   readonly name: string;
@@ -33,6 +32,63 @@ const key = (name: string, type: ConfigType, def: string | null, doc: string): C
   default: def,
   doc,
 });
+
+const NO_EFFECT =
+  'Accepted for compatibility with Kafka, which can change it at runtime; it changes nothing in Tributary';
+const LONG_MAX = '9223372036854775807';
+const INT_MAX = '2147483647';
+
+/**
+ * Kafka's broker settings that its tools change at runtime but that mean nothing here (thread
+ * pools of the JVM broker, Kerberos, Java's SSL providers): accepted with Kafka's types and
+ * defaults, so that a config file or kafka-configs written for Kafka works, and documented
+ * as having no effect.
+ */
+export const COMPATIBILITY_KEYS: readonly ConfigKeyDef[] = [
+  key('background.threads', 'int', '10', `${NO_EFFECT} (one event loop does the background work).`),
+  key('num.io.threads', 'int', '8', `${NO_EFFECT} (requests are handled on one event loop).`),
+  key('num.network.threads', 'int', '3', `${NO_EFFECT} (sockets are served by one event loop).`),
+  key('num.replica.fetchers', 'int', '1', `${NO_EFFECT} (one fetcher per leader broker).`),
+  key('num.recovery.threads.per.data.dir', 'int', '2', `${NO_EFFECT}.`),
+  key('log.cleaner.threads', 'int', '1', `${NO_EFFECT} (the cleaner works in steps on the event loop).`),
+  key('log.cleaner.io.buffer.load.factor', 'double', '0.9', `${NO_EFFECT}.`),
+  key('log.cleaner.io.max.bytes.per.second', 'double', '1.7976931348623157E308', `${NO_EFFECT}.`),
+  key('metric.reporters', 'list', '', `${NO_EFFECT} (metrics are served in Prometheus' format).`),
+  key('max.connections', 'int', INT_MAX, `${NO_EFFECT}.`),
+  key('max.connection.creation.rate', 'int', INT_MAX, `${NO_EFFECT}.`),
+  key('max.connections.per.ip', 'int', INT_MAX, `${NO_EFFECT}.`),
+  key('max.connections.per.ip.overrides', 'string', '', `${NO_EFFECT}.`),
+  key('transaction.partition.verification.enable', 'boolean', 'true', `${NO_EFFECT} (no transactions).`),
+  key(
+    'leader.replication.throttled.rate',
+    'long',
+    LONG_MAX,
+    `${NO_EFFECT} (reassignments are throttled on the follower side, follower.replication.throttled.rate).`,
+  ),
+  key('replica.alter.log.dirs.io.max.bytes.per.second', 'long', LONG_MAX, `${NO_EFFECT} (one log dir).`),
+  key('sasl.kerberos.service.name', 'string', null, `${NO_EFFECT} (no Kerberos).`),
+  key('sasl.kerberos.kinit.cmd', 'string', '/usr/bin/kinit', `${NO_EFFECT} (no Kerberos).`),
+  key('sasl.kerberos.ticket.renew.window.factor', 'double', '0.8', `${NO_EFFECT} (no Kerberos).`),
+  key('sasl.kerberos.ticket.renew.jitter', 'double', '0.05', `${NO_EFFECT} (no Kerberos).`),
+  key('sasl.kerberos.min.time.before.relogin', 'long', '60000', `${NO_EFFECT} (no Kerberos).`),
+  key('sasl.kerberos.principal.to.local.rules', 'list', 'DEFAULT', `${NO_EFFECT} (no Kerberos).`),
+  key('sasl.login.refresh.window.factor', 'double', '0.8', `${NO_EFFECT} (no OAUTHBEARER).`),
+  key('sasl.login.refresh.window.jitter', 'double', '0.05', `${NO_EFFECT} (no OAUTHBEARER).`),
+  key('sasl.login.refresh.min.period.seconds', 'short', '60', `${NO_EFFECT} (no OAUTHBEARER).`),
+  key('sasl.login.refresh.buffer.seconds', 'short', '300', `${NO_EFFECT} (no OAUTHBEARER).`),
+  key('ssl.protocol', 'string', 'TLSv1.3', `${NO_EFFECT}: ssl.enabled.protocols chooses the TLS versions.`),
+  key('ssl.provider', 'string', null, `${NO_EFFECT} (Java security providers).`),
+  key('ssl.keymanager.algorithm', 'string', 'SunX509', `${NO_EFFECT} (Java key managers).`),
+  key('ssl.trustmanager.algorithm', 'string', 'PKIX', `${NO_EFFECT} (Java trust managers).`),
+  key('ssl.secure.random.implementation', 'string', null, `${NO_EFFECT} (Java random sources).`),
+  key('ssl.engine.factory.class', 'class', null, `${NO_EFFECT} (Java SSL engines).`),
+  key(
+    'principal.builder.class',
+    'class',
+    'org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder',
+    `${NO_EFFECT}: principals come from certificates (ssl.principal.mapping.rules) and SASL.`,
+  ),
+];
 
 /** Broker-level keys, excluding the log.* defaults for topics, which the storage layer defines. */
 export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
@@ -62,6 +118,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
   ...GROUP_CONFIG_KEYS,
   ...REPLICATION_CONFIG_KEYS,
   ...SECURITY_CONFIG_KEYS,
+  ...COMPATIBILITY_KEYS,
 ];
 
 export interface Listener {
@@ -117,11 +174,16 @@ export function parseListeners(value: string, source: string, name: string): Lis
 function checkType(def: ConfigKeyDef, value: string, source: string): void {
   switch (def.type) {
     case 'int':
+    case 'short':
     case 'long':
       if (!/^-?\d+$/.test(value)) throw new ConfigError(source, def.name, `"${value}" is not a whole number`);
-      if (def.type === 'int' && Math.abs(Number(value)) > 2 ** 31 - 1) {
-        throw new ConfigError(source, def.name, `${value} does not fit in an int`);
+      if (def.type !== 'long' && Math.abs(Number(value)) > (def.type === 'int' ? 2 ** 31 - 1 : 2 ** 15 - 1)) {
+        throw new ConfigError(source, def.name, `${value} does not fit in an ${def.type}`);
       }
+      return;
+    case 'double':
+      if (value.trim() === '' || !Number.isFinite(Number(value)))
+        throw new ConfigError(source, def.name, `"${value}" is not a number`);
       return;
     case 'boolean':
       if (value !== 'true' && value !== 'false')
@@ -220,54 +282,4 @@ export function parseBrokerConfig(
     security: parseSecurityConfig(listeners, get, (name) => origin[name] ?? 'default'),
     values,
   };
-}
-
-const DESCRIBE_TYPE: Record<ConfigType, DescribedConfigType> = {
-  int: DescribedConfigType.INT,
-  long: DescribedConfigType.LONG,
-  boolean: DescribedConfigType.BOOLEAN,
-  string: DescribedConfigType.STRING,
-  list: DescribedConfigType.LIST,
-  password: DescribedConfigType.PASSWORD,
-};
-
-/**
- * DescribeConfigs for this broker: the broker keys, then every other key set (the log.*
- * topic defaults). Broker settings are static, so each is read-only.
- */
-export function describeBrokerConfigs(
-  config: BrokerConfig,
-  keys: readonly string[] | null | undefined,
-  options: { includeSynonyms?: boolean; includeDocumentation?: boolean } = {},
-): DescribedConfig[] {
-  const wanted = keys === null || keys === undefined ? null : new Set(keys);
-  const defs = new Map(BROKER_CONFIG_KEYS.map((d) => [d.name, d]));
-  const names = [
-    ...BROKER_CONFIG_KEYS.map((d) => d.name),
-    ...Object.keys(config.values)
-      .filter((k) => !defs.has(k))
-      .sort(),
-  ];
-  return names
-    .filter((name) => wanted === null || wanted.has(name))
-    .map((name) => {
-      const def = defs.get(name);
-      const set = config.values[name];
-      // Secrets are never sent back (Kafka answers sensitive configs with a null value).
-      const isSensitive = isSensitiveKey(name);
-      const value = isSensitive ? null : (set ?? def?.default ?? null);
-      const configSource =
-        set !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
-      return {
-        name,
-        value,
-        readOnly: true,
-        isDefault: set === undefined,
-        configSource,
-        isSensitive,
-        synonyms: options.includeSynonyms ? [{ name, value, source: configSource }] : [],
-        configType: def === undefined ? DescribedConfigType.UNKNOWN : DESCRIBE_TYPE[def.type],
-        documentation: options.includeDocumentation ? (def?.doc ?? null) : null,
-      };
-    });
 }

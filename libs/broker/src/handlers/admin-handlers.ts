@@ -13,14 +13,14 @@ import {
 } from '@tributary/protocol';
 import { AlterConfigOp, type ConfigAlteration, type DescribedConfig } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
-import { describeBrokerConfigs } from '../config/broker-config';
 import type { Connection } from '../network/connection';
 import { authorizeCluster, authorizeTopic } from '../security/authorize';
+import { alterLoggers, describeLoggers } from './broker-logger';
 import type { ApiHandler } from './handler';
 import { isInternalTopic, unknownPartitionCode } from './produce.handler';
 
 /** DescribeConfigs / AlterConfigs resource types. */
-export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 const NULL_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -39,7 +39,7 @@ function denied(code: number, what: string): KafkaProtocolError {
   return new KafkaProtocolError(code, `not authorized: ${what}`);
 }
 
-/** A topic or broker config resource: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic, or on the cluster for a broker. */
+/** A topic or broker config resource: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic, or on the cluster for a broker or its loggers. */
 function checkConfigAccess(
   ctx: BrokerContext,
   connection: Connection,
@@ -50,7 +50,10 @@ function checkConfigAccess(
   if (resourceType === ResourceType.TOPIC) {
     if (!authorizeTopic(ctx, connection, operation, name))
       throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `the configs of topic ${name}`);
-  } else if (resourceType === ResourceType.BROKER && !authorizeCluster(ctx, connection, operation)) {
+  } else if (
+    (resourceType === ResourceType.BROKER || resourceType === ResourceType.BROKER_LOGGER) &&
+    !authorizeCluster(ctx, connection, operation)
+  ) {
     throw denied(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `the configs of broker ${name}`);
   }
 }
@@ -225,8 +228,9 @@ export function describeConfigsHandler(ctx: BrokerContext): ApiHandler<typeof De
             if (r.resourceType === ResourceType.TOPIC) {
               configs = ctx.topics.describeConfigs(r.resourceName, r.configurationKeys, options);
             } else if (r.resourceType === ResourceType.BROKER) {
-              checkBrokerResource(ctx, r.resourceName);
-              configs = describeBrokerConfigs(ctx.config, r.configurationKeys, options);
+              configs = ctx.dynamicConfig.describe(r.resourceName, r.configurationKeys, options);
+            } else if (r.resourceType === ResourceType.BROKER_LOGGER) {
+              configs = describeLoggers(ctx, r.resourceName, r.configurationKeys);
             } else {
               throw KafkaProtocolError.invalidRequest(`resource type ${r.resourceType} is not supported`);
             }
@@ -240,13 +244,7 @@ export function describeConfigsHandler(ctx: BrokerContext): ApiHandler<typeof De
   };
 }
 
-function checkBrokerResource(ctx: BrokerContext, name: string): void {
-  if (name !== '' && name !== String(ctx.config.nodeId)) {
-    throw KafkaProtocolError.invalidRequest(`broker ${name} is not this broker (${ctx.config.nodeId})`);
-  }
-}
-
-/** Broker settings are static (read from the file and flags at start); only topic configs change at runtime. */
+/** A topic's configs, this broker's or the cluster default's dynamic configs, or (incremental only) its loggers. */
 async function alterResource(
   ctx: BrokerContext,
   resourceType: number,
@@ -259,13 +257,15 @@ async function alterResource(
     return;
   }
   if (resourceType === ResourceType.BROKER) {
-    checkBrokerResource(ctx, resourceName);
-    throw new KafkaProtocolError(
-      ErrorCode.INVALID_CONFIG,
-      'broker configs are static in Tributary: set them in the config file or on the command line and restart',
-    );
+    await ctx.dynamicConfig.alter(resourceName, alterations, options);
+    return;
   }
-  throw KafkaProtocolError.invalidRequest(`resource type ${resourceType} is not supported`);
+  // Legacy AlterConfigs has no loggers, as in Kafka.
+  if (resourceType === ResourceType.BROKER_LOGGER && options.incremental) {
+    alterLoggers(ctx, resourceName, alterations, options.validateOnly);
+    return;
+  }
+  throw KafkaProtocolError.invalidRequest(`Unknown resource type ${resourceType}`);
 }
 
 export function alterConfigsHandler(ctx: BrokerContext): ApiHandler<typeof AlterConfigs> {

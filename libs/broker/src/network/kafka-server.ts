@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { BrokerLogger } from '../broker-context';
-import type { ListenerSecurity } from '../config/security-config';
+import type { ListenerSecurity, TlsServerSettings } from '../config/security-config';
 import { distinguishedName, userPrincipal, type PrincipalMapper } from '../security/principal';
 import { SaslAuthenticator } from '../security/sasl-authenticator';
 import type { SecurityManager } from '../security/security-manager';
@@ -37,7 +37,7 @@ export class KafkaServer {
   constructor(
     private readonly sink: FrameSink,
     private readonly maxRequestBytes: number,
-    private readonly listener?: ListenerOptions,
+    private listener?: ListenerOptions,
   ) {}
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
@@ -45,19 +45,8 @@ export class KafkaServer {
     const t = l?.security.tls ?? null;
     let server: net.Server;
     if (l !== undefined && t !== null) {
-      server = tls.createServer(
-        {
-          key: t.key,
-          cert: t.cert,
-          ca: t.ca ?? undefined,
-          passphrase: t.passphrase,
-          requestCert: t.clientAuth !== 'none',
-          rejectUnauthorized: t.clientAuth === 'required',
-          minVersion: t.minVersion,
-          maxVersion: t.maxVersion,
-          ciphers: t.ciphers,
-        },
-        (socket) => this.accept(socket),
+      server = tls.createServer({ ...secureContextOptions(t), ...clientAuthOptions(t) }, (socket) =>
+        this.accept(socket),
       );
       server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) =>
         l.logger.warn(
@@ -118,6 +107,20 @@ export class KafkaServer {
     return true;
   }
 
+  /**
+   * New security settings for this listener (dynamic broker configs): new connections are
+   * served with the new certificate, CA and TLS settings; open connections keep theirs.
+   */
+  reconfigure(security: ListenerSecurity): void {
+    if (this.listener === undefined) return;
+    this.listener = { ...this.listener, security };
+    const server = this.server;
+    if (!(server instanceof tls.Server) || security.tls === null) return;
+    server.setSecureContext(secureContextOptions(security.tls));
+    // setSecureContext leaves these; Node reads them from the server for each new connection.
+    Object.assign(server, clientAuthOptions(security.tls));
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -136,4 +139,20 @@ export class KafkaServer {
 
 function clientHost(socket: net.Socket): string {
   return (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+}
+
+function secureContextOptions(t: TlsServerSettings): tls.SecureContextOptions {
+  return {
+    key: t.key,
+    cert: t.cert,
+    ca: t.ca ?? undefined,
+    passphrase: t.passphrase,
+    minVersion: t.minVersion,
+    maxVersion: t.maxVersion,
+    ciphers: t.ciphers,
+  };
+}
+
+function clientAuthOptions(t: TlsServerSettings): { requestCert: boolean; rejectUnauthorized: boolean } {
+  return { requestCert: t.clientAuth !== 'none', rejectUnauthorized: t.clientAuth === 'required' };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { test } from 'node:test';
 import {
   AclOperation as Op,
@@ -7,7 +8,9 @@ import {
   AclResourceType,
   type AclBinding,
 } from '@tributary/protocol';
-import { describeBrokerConfigs, parseBrokerConfig } from '../config/broker-config';
+import { parseBrokerConfig } from '../config/broker-config';
+import { FileBrokerConfigStore } from '../config/broker-config-store';
+import { DynamicBrokerConfig } from '../config/dynamic-broker-config';
 import { AclAuthorizer } from './acl-authorizer';
 import { parseJaasConfig } from './jaas';
 import { parsePrincipalMappingRules } from './principal';
@@ -171,7 +174,9 @@ test('security settings are checked at start with the key named, and secrets are
   });
   assert.equal(config.security.interBroker.sasl?.mechanism, 'SCRAM-SHA-512');
   assert.deepEqual([...config.security.superUsers], ['User:b', 'User:CN=x,O=y']);
-  const described = describeBrokerConfigs(config, ['sasl.jaas.config', 'super.users'], {});
+  const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
+  const dynamic = new DynamicBrokerConfig(config, new FileBrokerConfigStore(os.tmpdir()), silent);
+  const described = dynamic.describe('1', ['sasl.jaas.config', 'super.users'], {});
   assert.deepEqual(
     described.map((c) => [c.name, c.value, c.isSensitive]),
     [

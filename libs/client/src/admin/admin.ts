@@ -46,7 +46,8 @@ import {
 } from '../consumer/group-offsets';
 import type { ClientOptions } from '../options';
 
-export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const;
+/** Config resources: a topic; a broker by id, or '' for the cluster-wide default; a broker's loggers. */
+export const ConfigResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 export interface NewTopic {
   readonly name: string;
@@ -63,9 +64,11 @@ export interface ConfigEntry {
   readonly name: string;
   readonly value: string | null;
   readonly readOnly: boolean;
-  /** DescribeConfigs' configSource: 1 topic override, 4 static broker config, 5 default, ... */
+  /** DescribeConfigs' configSource: 1 topic override, 2 dynamic broker, 3 dynamic default, 4 static broker config, 5 default, 6 logger. */
   readonly source: number;
   readonly isSensitive: boolean;
+  /** Where else the value is set, by precedence; only with `includeSynonyms`. */
+  readonly synonyms?: readonly { name: string; value: string | null; source: number }[];
 }
 
 export type ConfigOperation = 'set' | 'delete' | 'append' | 'subtract';
@@ -248,15 +251,21 @@ export class Admin {
 
   // ---- configs ---------------------------------------------------------------------------
 
+  /** A broker's own resources go to that broker, as Kafka's admin client sends them. */
+  private configConnection(resource: { type: number; name: string }) {
+    const own =
+      (resource.type === ConfigResourceType.BROKER || resource.type === ConfigResourceType.BROKER_LOGGER) &&
+      resource.name !== '';
+    return own ? this.cluster.connection(Number(resource.name)) : this.cluster.anyConnection();
+  }
+
   async describeConfigs(
     resource: { type: number; name: string },
     keys?: readonly string[],
+    options: { includeSynonyms?: boolean } = {},
   ): Promise<ConfigEntry[]> {
     return this.cluster.retry('DescribeConfigs', async () => {
-      const conn =
-        resource.type === ConfigResourceType.BROKER
-          ? await this.cluster.connection(Number(resource.name))
-          : await this.cluster.anyConnection();
+      const conn = await this.configConnection(resource);
       const r = await conn.request(DescribeConfigs, {
         resources: [
           {
@@ -265,7 +274,7 @@ export class Admin {
             configurationKeys: keys ? [...keys] : null,
           },
         ],
-        includeSynonyms: false,
+        includeSynonyms: options.includeSynonyms ?? false,
         includeDocumentation: false,
       });
       const res = r.results[0];
@@ -276,6 +285,7 @@ export class Admin {
         readOnly: c.readOnly,
         source: conn.versionFor(DescribeConfigs) === 0 ? (c.isDefault ? 5 : 1) : c.configSource,
         isSensitive: c.isSensitive,
+        ...(options.includeSynonyms ? { synonyms: c.synonyms } : {}),
       }));
     });
   }
@@ -288,7 +298,7 @@ export class Admin {
   ): Promise<void> {
     const ops: Record<ConfigOperation, number> = { set: 0, delete: 1, append: 2, subtract: 3 };
     await this.cluster.retry('IncrementalAlterConfigs', async () => {
-      const conn = await this.cluster.anyConnection();
+      const conn = await this.configConnection(resource);
       const r = await conn.request(IncrementalAlterConfigs, {
         resources: [
           {

@@ -36,7 +36,8 @@ export type Change =
   | { readonly kind: 'topic'; readonly topic: string }
   | { readonly kind: 'partition'; readonly topic: string; readonly partition: number }
   | { readonly kind: 'acls' }
-  | { readonly kind: 'credentials' };
+  | { readonly kind: 'credentials' }
+  | { readonly kind: 'broker-configs' };
 
 /** A partition state as stored: Kafka's ZooKeeper-era JSON, snake_case. */
 interface StoredState {
@@ -103,6 +104,7 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  *   tributary:{id}:producer-ids            end of the last producer id block handed out
  *   tributary:{id}:acls                    set of ACL bindings (canonical JSON)
  *   tributary:{id}:scram-credentials       hash "<mechanism>:<user>" -> salt, StoredKey, ServerKey, iterations
+ *   tributary:{id}:broker-configs          hash <broker id>|<default> -> dynamic configs JSON, and its ":version"
  *   tributary:{id}:changes                 pub/sub channel of change notifications
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
@@ -366,6 +368,7 @@ export class ClusterStore {
     controllerEpoch: number,
     producerIdsEnd: number,
     security: { acls: readonly string[]; credentials: Readonly<Record<string, string>> } | null = null,
+    brokerConfigs: Readonly<Record<string, string>> | null = null,
   ): Promise<boolean> {
     const watcher = this.redis.duplicate({ enableOfflineQueue: true });
     watcher.on('error', () => undefined);
@@ -399,6 +402,8 @@ export class ClusterStore {
         if (Object.keys(security.credentials).length > 0)
           tx.hset(this.key('scram-credentials'), security.credentials);
       }
+      if (brokerConfigs !== null && Object.keys(brokerConfigs).length > 0)
+        tx.hset(this.key('broker-configs'), brokerConfigs);
       const result = await tx.exec();
       if (result === null) return false;
       for (const t of topics) await this.redis.publish(this.channel, `topic ${t.name}`);
@@ -406,6 +411,7 @@ export class ClusterStore {
         await this.redis.publish(this.channel, 'acls');
         await this.redis.publish(this.channel, 'credentials');
       }
+      if (brokerConfigs !== null) await this.redis.publish(this.channel, 'broker-configs');
       return true;
     } finally {
       watcher.disconnect();
@@ -452,6 +458,34 @@ export class ClusterStore {
       set.size,
       ...[...set].flat(),
       ...remove,
+    ]);
+  }
+
+  // ---- dynamic broker configs ------------------------------------------------------------------
+
+  /** Every stored entity's configs JSON and version ("<entity>:version"), with the state's marker. */
+  async readBrokerConfigs(): Promise<{ marker: string | null; fields: Record<string, string> }> {
+    const [[e1, marker], [e2, fields]] = (await this.redis
+      .pipeline()
+      .get(this.key('cluster'))
+      .hgetall(this.key('broker-configs'))
+      .exec()) as [Error | null, unknown][];
+    const err = e1 ?? e2;
+    if (err !== null) throw err;
+    return { marker: marker as string | null, fields: fields as Record<string, string> };
+  }
+
+  alterBrokerConfigs(
+    entity: string,
+    expectedVersion: number,
+    configs: Readonly<Record<string, string>>,
+  ): Promise<number> {
+    return this.script('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
+      this.key('broker-configs'),
+      entity,
+      expectedVersion,
+      JSON.stringify(configs),
+      this.channel,
     ]);
   }
 
@@ -662,6 +696,8 @@ function parseChange(message: string): Change | null {
       return { kind: 'acls' };
     case 'credentials':
       return { kind: 'credentials' };
+    case 'broker-configs':
+      return { kind: 'broker-configs' };
     case 'topic':
       return parts.length >= 2 ? { kind: 'topic', topic: message.slice('topic '.length) } : null;
     case 'partition': {

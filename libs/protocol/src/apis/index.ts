@@ -31,6 +31,9 @@ import { AlterPartitionReassignments } from './alter-partition-reassignments';
 import { ListPartitionReassignments } from './list-partition-reassignments';
 import { ElectLeaders } from './elect-leaders';
 import { DescribeLogDirs } from './describe-log-dirs';
+import { AlterReplicaLogDirs } from './alter-replica-log-dirs';
+import { DescribeProducers } from './describe-producers';
+import { UpdateFeatures } from './update-features';
 import { CreateAcls } from './create-acls';
 import { DescribeAcls } from './describe-acls';
 import { DeleteAcls } from './delete-acls';
@@ -39,7 +42,7 @@ import { AlterUserScramCredentials } from './alter-user-scram-credentials';
 import { MirrorProduce } from './mirror-produce';
 
 export { ApiVersions, Produce, MirrorProduce };
-// group coordination, transactions bootstrap, reassignment, log dirs, ACLs and SCRAM
+// group coordination, transactions bootstrap, reassignment, log dirs, producers, features, ACLs and SCRAM
 export {
   FindCoordinator,
   JoinGroup,
@@ -58,6 +61,9 @@ export {
   ListPartitionReassignments,
   ElectLeaders,
   DescribeLogDirs,
+  AlterReplicaLogDirs,
+  DescribeProducers,
+  UpdateFeatures,
   CreateAcls,
   DescribeAcls,
   DeleteAcls,
@@ -114,6 +120,9 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   ListPartitionReassignments,
   ElectLeaders,
   DescribeLogDirs,
+  AlterReplicaLogDirs,
+  DescribeProducers,
+  UpdateFeatures,
   CreateAcls,
   DescribeAcls,
   DeleteAcls,

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AclOperation, AlterReplicaLogDirs, DescribeLogDirs, ErrorCode } from '@tributary/protocol';
+import type { BrokerContext } from '../broker-context';
+import { authorizeCluster } from '../security/authorize';
+import type { ApiHandler } from './handler';
+
+/**
+ * A broker has one log directory (log.dirs), so these answer as a Kafka broker with one
+ * dir does: DescribeLogDirs lists it with its partitions' sizes, AlterReplicaLogDirs accepts
+ * moves to it (nothing to do) and refuses any other path.
+ */
+
+function logDir(ctx: BrokerContext): string {
+  return path.resolve(ctx.config.logDirs);
+}
+
+/** The volume's total and usable bytes (DescribeLogDirs v4), -1 when the system will not say. */
+function volumeBytes(dir: string): { totalBytes: number; usableBytes: number } {
+  try {
+    const s = fs.statfsSync(dir);
+    return { totalBytes: s.blocks * s.bsize, usableBytes: s.bavail * s.bsize };
+  } catch {
+    return { totalBytes: -1, usableBytes: -1 };
+  }
+}
+
+export function describeLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof DescribeLogDirs> {
+  return {
+    api: DescribeLogDirs,
+    handle(request, { connection }) {
+      if (!authorizeCluster(ctx, connection, AclOperation.DESCRIBE))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+      const wanted =
+        request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
+      const topics = ctx.logs
+        .topics()
+        .filter((t) => wanted === null || wanted.has(t.name))
+        .map((t) => ({
+          name: t.name,
+          partitions: [...ctx.logs.partitions(t.name)]
+            .filter(([p]) => wanted === null || wanted.get(t.name)!.has(p))
+            .sort(([a], [b]) => a - b)
+            .map(([partitionIndex, log]) => ({
+              partitionIndex,
+              partitionSize: log.size,
+              // Kafka's lag of a current log: how far its end is behind the high watermark.
+              offsetLag: Math.max(0, log.highWatermark - log.logEndOffset),
+              isFutureKey: false,
+            })),
+        }))
+        .filter((t) => t.partitions.length > 0);
+      const dir = logDir(ctx);
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        results: [{ errorCode: ErrorCode.NONE, logDir: dir, topics, ...volumeBytes(dir) }],
+      };
+    },
+  };
+}
+
+export function alterReplicaLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof AlterReplicaLogDirs> {
+  return {
+    api: AlterReplicaLogDirs,
+    handle(request, { connection }) {
+      const allowed = authorizeCluster(ctx, connection, AclOperation.ALTER);
+      const byTopic = new Map<string, { partitionIndex: number; errorCode: number }[]>();
+      for (const dir of request.dirs) {
+        for (const t of dir.topics) {
+          const results = byTopic.get(t.name) ?? [];
+          byTopic.set(t.name, results);
+          for (const partitionIndex of t.partitions) {
+            let errorCode: number = ErrorCode.NONE;
+            if (!allowed) errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+            else if (path.resolve(dir.path) !== logDir(ctx)) errorCode = ErrorCode.LOG_DIR_NOT_FOUND;
+            // Kafka keeps REPLICA_NOT_AVAILABLE here for a replica the broker does not hold.
+            else if (ctx.logs.partition(t.name, partitionIndex) === undefined)
+              errorCode = ErrorCode.REPLICA_NOT_AVAILABLE;
+            results.push({ partitionIndex, errorCode });
+          }
+        }
+      }
+      return {
+        throttleTimeMs: 0,
+        results: [...byTopic].map(([topicName, partitions]) => ({ topicName, partitions })),
+      };
+    },
+  };
+}
+
+export function logDirHandlers(ctx: BrokerContext): ApiHandler[] {
+  return [describeLogDirsHandler(ctx), alterReplicaLogDirsHandler(ctx)] as ApiHandler[];
+}
