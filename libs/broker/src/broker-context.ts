@@ -7,6 +7,8 @@ import type { LoggerLevels } from './logger-levels';
 import type { Connection } from './network/connection';
 import type { ListenAddress } from './network/kafka-server';
 import type { ProducerIdManager } from './producer-id-manager';
+import type { ClientQuotas } from './quota/client-quotas';
+import type { QuotaStore } from './quota/quota-store';
 import type { FetchWaiters } from './replica/fetch-waiters';
 import type { ReplicaManager } from './replica/replica-manager';
 import type { SecurityManager } from './security/security-manager';
@@ -171,6 +173,8 @@ export interface BrokerContext {
   readonly logger: BrokerLogger;
   /** ACLs (the authorizer every handler asks), SCRAM credentials, PLAIN users. */
   readonly security: SecurityManager;
+  /** Client quotas: byte rates, request time and controller mutations per user and client id. */
+  readonly quotas: ClientQuotas;
   /** Present when the broker reports metrics (the replica manager bumps its ISR counters directly). */
   readonly metrics?: BrokerMetrics;
 }
@@ -201,6 +205,8 @@ export interface ClusterMembership {
   readonly brokerConfigStore: BrokerConfigStore;
   /** New dynamic settings that the membership applies (follower.replication.throttled.rate). */
   reconfigure?(config: BrokerConfig): void;
+  /** Where client quotas are kept: the data dir of a lone broker, the cluster's shared store. */
+  readonly quotaStore: QuotaStore;
   /** After the listeners are bound: join the cluster and take up the partitions' roles. */
   start(addresses: readonly ListenAddress[]): Promise<void>;
   /** Before the listeners close: controlled shutdown (leadership moves away), then leave the cluster. */

@@ -32,6 +32,8 @@ import { describeProducersHandler } from './handlers/describe-producers.handler'
 import { updateFeaturesHandler } from './handlers/update-features.handler';
 import type { LoggerLevels } from './logger-levels';
 import { SecurityManager } from './security/security-manager';
+import { ClientQuotas } from './quota/client-quotas';
+import { clientQuotaHandlers } from './handlers/client-quota-handlers';
 
 export interface BrokerOptions {
   /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
@@ -53,6 +55,7 @@ export class Broker {
   private replicas: ReplicaManager | null = null;
   private membership: ClusterMembership | null = null;
   private brokerMetrics: BrokerMetrics | null = null;
+  private quotas: ClientQuotas | null = null;
 
   /** With a registry, the broker registers its metrics there (labelled by cluster id and node id). */
   constructor(
@@ -122,6 +125,9 @@ export class Broker {
     const dynamicConfig = new DynamicBrokerConfig(config, membership.brokerConfigStore, this.logger);
     dynamicConfig.addReconfigurable((change) => this.reconfigure(dynamicConfig, change));
     await dynamicConfig.start();
+    const quotas = new ClientQuotas(config.quotaWindow, membership.quotaStore, this.logger);
+    await quotas.start();
+    this.quotas = quotas;
     const ctx: BrokerContext = {
       config,
       dynamicConfig,
@@ -134,6 +140,7 @@ export class Broker {
       controller: membership.controller,
       logger: this.logger,
       security,
+      quotas,
       metrics: this.brokerMetrics ?? undefined,
     };
     this.context = ctx;
@@ -161,7 +168,7 @@ export class Broker {
       else coordinator.onResignation(partition);
     });
     this.coordinator = coordinator;
-    const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined);
+    const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined, quotas.request);
     router
       .register(apiVersionsHandler(() => router.advertisedApis()))
       .register(metadataHandler(ctx))
@@ -178,6 +185,7 @@ export class Broker {
     for (const handler of securityHandlers(ctx)) router.register(handler);
     for (const handler of logDirHandlers(ctx)) router.register(handler);
     router.register(describeProducersHandler(ctx)).register(updateFeaturesHandler(ctx));
+    for (const handler of clientQuotaHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes, {
         security: dynamicConfig.current.security.listeners.get(listener.name)!,
@@ -231,6 +239,8 @@ export class Broker {
     }
     this.waiters.close();
     this.coordinator?.shutdown();
+    this.quotas?.close();
+    this.quotas = null;
     this.coordinator = null;
     this.replicas?.close();
     this.replicas = null;

@@ -44,3 +44,24 @@ export {
   type SecurityStore,
   type StoredCredential,
 } from './security/security-store';
+export { ClientQuotas } from './quota/client-quotas';
+export {
+  QUOTA_KEYS,
+  QuotaEntityType,
+  describeEntity,
+  entityComponents,
+  entityPath,
+  isQuotaKey,
+  parseEntityPath,
+  type QuotaAlteration,
+  type QuotaEntity,
+  type QuotaKey,
+  type QuotaValues,
+} from './quota/quota-entity';
+export {
+  FileQuotaStore,
+  applyAlterations,
+  parseStoredValues,
+  type QuotaState,
+  type QuotaStore,
+} from './quota/quota-store';

@@ -16,6 +16,7 @@ import {
 import type { Connection } from './network/connection';
 import { LocalProducerIdManager, producerIdBase } from './producer-id-manager';
 import { FileBrokerConfigStore } from './config/broker-config-store';
+import { FileQuotaStore } from './quota/quota-store';
 import { FileSecurityStore } from './security/security-store';
 import { LocalTopicAdmin } from './topic-service';
 
@@ -153,6 +154,7 @@ export function localMembership(deps: MembershipDeps): ClusterMembership {
     replicated: false,
     securityStore: new FileSecurityStore(config.logDirs),
     brokerConfigStore: new FileBrokerConfigStore(config.logDirs),
+    quotaStore: new FileQuotaStore(config.logDirs),
     start: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };

@@ -23,6 +23,7 @@ import { RedisProducerIdManager } from './producer-ids';
 import { ClusterStore, type BrokerRegistration, type Change, type TopicRecord } from './redis/cluster-store';
 import { ScriptError, ScriptRefusal } from './redis/scripts';
 import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
+import { RedisQuotaStore } from './redis-quota-store';
 import { RedisSecurityStore } from './redis-security-store';
 import { RedisBrokerConfigStore } from './redis-broker-config-store';
 
@@ -88,6 +89,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   readonly producerIds: RedisProducerIdManager;
   readonly securityStore: RedisSecurityStore;
   readonly brokerConfigStore: RedisBrokerConfigStore;
+  readonly quotaStore: RedisQuotaStore;
   private readonly store: ClusterStore;
   private readonly throttle: ReplicationThrottle;
   private readonly fetchers: FetcherManager;
@@ -146,6 +148,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     this.securityStore = new RedisSecurityStore(this.store);
     this.brokerConfigStore = new RedisBrokerConfigStore(this.store);
     this.throttle = new ReplicationThrottle(config.replication.followerReplicationThrottledRate);
+    this.quotaStore = new RedisQuotaStore(this.store);
     this.fetchers = new FetcherManager({
       localId: this.localId,
       security: interBrokerSecurity(config.security.interBroker),
@@ -276,6 +279,9 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       case 'broker-configs':
         this.brokerConfigStore.changed();
         return;
+      case 'quotas':
+        this.quotaStore.changed();
+        return;
       case 'partition':
         void this.store.readPartition(change.topic, change.partition).then(
           (state) => {
@@ -341,6 +347,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         for (const t of topics) this.takeTopic(t);
         this.securityStore.changed();
         this.brokerConfigStore.changed();
+        this.quotaStore.changed();
         for (const local of this.logs.topics()) {
           if (names.has(local.name)) continue;
           if (this.deletedIds.has(local.topicId)) this.dropLocalTopic(local.name);
@@ -374,6 +381,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         this.producerIds.reservedEnd,
         this.securityStore.lastView(),
         this.brokerConfigStore.lastView(),
+        this.quotaStore.lastView(),
       );
       if (restored) {
         this.logger.warn(

@@ -1,5 +1,7 @@
 import { GROUP_CONFIG_KEYS, parseGroupConfig, type GroupConfig } from '../group/group-config';
 import { ConfigError } from './config-error';
+import { parseQuotaConfig, QUOTA_CONFIG_KEYS } from './quota-config';
+import type { QuotaWindow } from '../quota/rate';
 import {
   parseReplicationConfig,
   REPLICATION_CONFIG_KEYS,
@@ -119,6 +121,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
   ...REPLICATION_CONFIG_KEYS,
   ...SECURITY_CONFIG_KEYS,
   ...COMPATIBILITY_KEYS,
+  ...QUOTA_CONFIG_KEYS,
 ];
 
 export interface Listener {
@@ -147,6 +150,8 @@ export interface BrokerConfig {
   readonly replication: ReplicationConfig;
   /** Listeners' security protocols, TLS and SASL, the authorizer. */
   readonly security: SecurityConfig;
+  /** How client quotas are measured (quota.window.num, quota.window.size.seconds). */
+  readonly quotaWindow: QuotaWindow;
   /** Every key as set, for the storage layer's log.* defaults and for DescribeConfigs. */
   readonly values: Readonly<Record<string, string>>;
 }
@@ -280,6 +285,7 @@ export function parseBrokerConfig(
     ),
     replication: parseReplicationConfig(get, (name) => origin[name] ?? 'default'),
     security: parseSecurityConfig(listeners, get, (name) => origin[name] ?? 'default'),
+    quotaWindow: parseQuotaConfig(get, (name) => origin[name] ?? 'default'),
     values,
   };
 }

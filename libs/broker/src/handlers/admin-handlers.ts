@@ -14,6 +14,8 @@ import {
 import { AlterConfigOp, type ConfigAlteration, type DescribedConfig } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
 import type { Connection } from '../network/connection';
+import type { ControllerMutationQuota } from '../quota/client-quota-manager';
+import { mutationQuota, throttleMutations } from '../quota/throttle';
 import { authorizeCluster, authorizeTopic } from '../security/authorize';
 import { alterLoggers, describeLoggers } from './broker-logger';
 import type { ApiHandler } from './handler';
@@ -58,6 +60,15 @@ function checkConfigAccess(
   }
 }
 
+/** A strict controller_mutation_rate quota refusing more partitions now (Kafka's ThrottlingQuotaExceededException). */
+function takeMutations(quota: ControllerMutationQuota, permits: number): void {
+  if (permits > 0 && !quota.record(permits))
+    throw new KafkaProtocolError(
+      ErrorCode.THROTTLING_QUOTA_EXCEEDED,
+      'The throttling quota has been exceeded.',
+    );
+}
+
 function configMap(configs: readonly { name: string; value: string | null }[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const c of configs) {
@@ -75,7 +86,9 @@ function configMap(configs: readonly { name: string; value: string | null }[]): 
 export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof CreateTopics> {
   return {
     api: CreateTopics,
-    async handle(request, { connection }) {
+    async handle(request, rc) {
+      const connection = rc.connection;
+      const mutations = mutationQuota(ctx, rc, 6);
       const mayCreateAny = authorizeCluster(ctx, connection, AclOperation.CREATE);
       const seen = new Map<string, number>();
       for (const t of request.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
@@ -96,6 +109,15 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
                 `Create topics request from client contains topic ${t.name} more than once`,
               );
             }
+            if (!request.validateOnly && ctx.cluster.topic(t.name) === undefined)
+              takeMutations(
+                mutations,
+                t.assignments.length > 0
+                  ? t.assignments.length
+                  : t.numPartitions === -1
+                    ? ctx.config.numPartitions
+                    : t.numPartitions,
+              );
             const created = await ctx.topics.create({
               name: t.name,
               numPartitions: t.numPartitions,
@@ -134,7 +156,7 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
           }
         }),
       );
-      return { throttleTimeMs: 0, topics };
+      return { throttleTimeMs: throttleMutations(rc, mutations), topics };
     },
   };
 }
@@ -142,7 +164,9 @@ export function createTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Creat
 export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof DeleteTopics> {
   return {
     api: DeleteTopics,
-    async handle(request, { apiVersion, connection }) {
+    async handle(request, rc) {
+      const { apiVersion, connection } = rc;
+      const mutations = mutationQuota(ctx, rc, 5);
       const byName =
         apiVersion >= 6
           ? request.topics
@@ -172,6 +196,7 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
                 'Topic deletion is disabled (delete.topic.enable=false)',
               );
             }
+            takeMutations(mutations, ctx.cluster.topic(name)?.numPartitions ?? 0);
             await ctx.topics.delete(name);
             return { name, topicId, errorCode: ErrorCode.NONE, errorMessage: null };
           } catch (err) {
@@ -179,7 +204,7 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
           }
         }),
       );
-      return { throttleTimeMs: 0, responses };
+      return { throttleTimeMs: throttleMutations(rc, mutations), responses };
     },
   };
 }
@@ -187,12 +212,16 @@ export function deleteTopicsHandler(ctx: BrokerContext): ApiHandler<typeof Delet
 export function createPartitionsHandler(ctx: BrokerContext): ApiHandler<typeof CreatePartitions> {
   return {
     api: CreatePartitions,
-    async handle(request, { connection }) {
+    async handle(request, rc) {
+      const connection = rc.connection;
+      const mutations = mutationQuota(ctx, rc, 3);
       const results = await Promise.all(
         request.topics.map(async (t) => {
           try {
             if (!authorizeTopic(ctx, connection, AclOperation.ALTER, t.name))
               throw denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `ALTER on topic ${t.name}`);
+            if (!request.validateOnly)
+              takeMutations(mutations, t.count - (ctx.cluster.topic(t.name)?.numPartitions ?? t.count));
             await ctx.topics.createPartitions(
               t.name,
               t.count,
@@ -205,7 +234,7 @@ export function createPartitionsHandler(ctx: BrokerContext): ApiHandler<typeof C
           }
         }),
       );
-      return { throttleTimeMs: 0, results };
+      return { throttleTimeMs: throttleMutations(rc, mutations), results };
     },
   };
 }

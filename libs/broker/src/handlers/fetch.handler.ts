@@ -36,11 +36,16 @@ export function leaderEpochError(partition: Partition, currentLeaderEpoch: numbe
  *
  * With an authorizer a consumer needs READ on each topic, a follower CLUSTER_ACTION on the
  * cluster; a partition refused is TOPIC_AUTHORIZATION_FAILED and returns no records.
+ *
+ * A consumer_byte_rate quota (never a follower's) caps one response at the quota's window
+ * and counts the bytes returned; over it, as Kafka does, the answer is empty (the bytes are
+ * taken back: the consumer fetches them again) with the throttle time, and the connection
+ * is muted for that long.
  */
 export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
   return {
     api: Fetch,
-    async handle(request, { apiVersion, connection }) {
+    async handle(request, { apiVersion, connection, header }) {
       if (request.sessionId !== 0) {
         return {
           throttleTimeMs: 0,
@@ -52,7 +57,13 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
       const followerId = request.replicaId;
       const isFollower = followerId >= 0;
       const readCommitted = request.isolationLevel === 1;
-      const maxBytes = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
+      const quota = !isFollower && ctx.quotas.fetch.enabled ? ctx.quotas.fetch : null;
+      const clientId = header.clientId ?? '';
+      const maxBytes = Math.min(
+        request.maxBytes > 0 ? request.maxBytes : 0x7fffffff,
+        quota === null ? Infinity : quota.maxValueInQuotaWindow(connection.session, clientId, Date.now()),
+      );
+      const minBytes = Math.min(request.minBytes, maxBytes);
       const fromFollowerAllowed = apiVersion >= 11;
       const rackId = request.rackId ?? '';
       const selectReplica = ctx.config.replication.rackAwareReplicaSelector && !isFollower && rackId !== '';
@@ -166,15 +177,29 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
 
       let result = collect();
       const deadline = Date.now() + request.maxWaitMs;
-      if (result.total < request.minBytes && !result.answerNow && request.maxWaitMs > 0) {
+      if (result.total < minBytes && !result.answerNow && request.maxWaitMs > 0) {
         const keys = request.topics.flatMap((t) =>
           t.partitions.map((p) => FetchWaiters.key(t.topic, p.partition)),
         );
-        while (result.total < request.minBytes && !result.answerNow && !ctx.waiters.closed) {
+        while (result.total < minBytes && !result.answerNow && !ctx.waiters.closed) {
           const left = deadline - Date.now();
           if (left <= 0) break;
           await ctx.waiters.wait(keys, left);
           result = collect();
+        }
+      }
+      if (quota !== null) {
+        const now = Date.now();
+        const throttleTimeMs = quota.recordAndGetThrottleTimeMs(
+          connection.session,
+          clientId,
+          result.total,
+          now,
+        );
+        if (throttleTimeMs > 0) {
+          quota.unrecord(connection.session, clientId, result.total, now);
+          connection.throttle(throttleTimeMs);
+          return { throttleTimeMs, errorCode: ErrorCode.NONE, sessionId: 0, responses: [] };
         }
       }
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: result.responses };

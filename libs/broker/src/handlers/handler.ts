@@ -5,6 +5,8 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly apiVersion: number;
   readonly connection: Connection;
+  /** The request's size in bytes (header and body), what producer_byte_rate counts. */
+  readonly size: number;
 }
 
 /** One Kafka API served by the broker. Returning null sends no response (Produce with acks=0). */

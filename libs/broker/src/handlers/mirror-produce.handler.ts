@@ -9,6 +9,7 @@ import {
 } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import type { ApiHandler } from './handler';
+import { throttleProduce } from '../quota/throttle';
 import { authorizeTopic } from '../security/authorize';
 import { unknownPartitionCode } from './produce.handler';
 
@@ -23,7 +24,8 @@ import { unknownPartitionCode } from './produce.handler';
 export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof MirrorProduce> {
   return {
     api: MirrorProduce,
-    handle(request, { connection }) {
+    handle(request, rc) {
+      const connection = rc.connection;
       const now = Date.now();
       let waiting: Promise<void>[] | null = null;
       const topics = request.topics.map((t) => {
@@ -135,7 +137,8 @@ export function mirrorProduceHandler(ctx: BrokerContext): ApiHandler<typeof Mirr
           }),
         };
       });
-      const response = { throttleTimeMs: 0, topics };
+      // The replicator's own client.id can carry a producer_byte_rate quota, like any producer's.
+      const response = { throttleTimeMs: throttleProduce(ctx, rc), topics };
       return waiting === null ? response : Promise.all(waiting as Promise<void>[]).then(() => response);
     },
   };

@@ -8,6 +8,7 @@ import {
 } from '@tributary/protocol';
 import { RecordValidationError } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
+import { throttleProduce } from '../quota/throttle';
 import { authorizeTopic } from '../security/authorize';
 import type { ApiHandler } from './handler';
 
@@ -41,11 +42,14 @@ export function isInternalTopic(topic: string): boolean {
  * timeoutMs. On a lone broker the ISR is the broker, so acks=-1 completes on the append.
  * With an authorizer, each topic needs WRITE (else TOPIC_AUTHORIZATION_FAILED, nothing appended).
  * acks=0 gets no answer, so a failed acks=0 request closes the connection, as in Kafka.
+ * A producer_byte_rate quota counts the request's size; over it, the answer carries the
+ * throttle time and the connection is muted for that long (acks=0 too, without an answer).
  */
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
     api: Produce,
-    handle(request, { connection }) {
+    handle(request, rc) {
+      const connection = rc.connection;
       const acks = request.acks;
       const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
       const now = Date.now();
@@ -113,13 +117,14 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
           }),
         };
       });
+      const throttleTimeMs = throttleProduce(ctx, rc);
       if (acks === 0) {
         // No answer to carry an error: as Kafka, the connection is closed so the producer notices.
         if (responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== ErrorCode.NONE)))
           connection.end();
         return null;
       }
-      const response = { responses, throttleTimeMs: 0 };
+      const response = { responses, throttleTimeMs };
       if (waiting === null) return response;
       return Promise.all(waiting as Promise<void>[]).then(() => response);
     },

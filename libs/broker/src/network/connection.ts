@@ -26,6 +26,9 @@ export class Connection {
   private needed = 0;
   private readonly inflight: PendingResponse[] = [];
   private closed = false;
+  /** A quota was exceeded: nothing is read from the client until then (ms since epoch; 0: not muted). */
+  private mutedUntil = 0;
+  private muteTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -39,6 +42,7 @@ export class Connection {
     socket.on('error', () => this.close());
     socket.on('close', () => {
       this.closed = true;
+      if (this.muteTimer !== null) clearTimeout(this.muteTimer);
     });
   }
 
@@ -72,6 +76,35 @@ export class Connection {
     return this.inflight.length;
   }
 
+  /**
+   * A client over its quota (KIP-219): its response goes out at once carrying the throttle
+   * time, and the connection reads nothing more from it for that long (the channel is muted,
+   * so a client that ignores the throttle time is held back all the same). Frames already
+   * received wait in the buffer.
+   */
+  throttle(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    const until = Date.now() + ms;
+    if (until <= this.mutedUntil) return;
+    this.mutedUntil = until;
+    this.socket.pause();
+    if (this.muteTimer !== null) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => this.unmute(), ms);
+  }
+
+  private unmute(): void {
+    this.muteTimer = null;
+    this.mutedUntil = 0;
+    if (this.closed) return;
+    this.socket.resume();
+    if (this.pendingLength >= this.needed && this.pendingChunks.length > 0) {
+      const data = Buffer.concat(this.pendingChunks, this.pendingLength);
+      this.pendingChunks = [];
+      this.pendingLength = 0;
+      this.onData(data);
+    }
+  }
+
   private onData(data: Buffer): void {
     if (this.pendingChunks.length > 0) {
       // A large frame arrives in many reads: gather them and join once, not per read.
@@ -83,7 +116,7 @@ export class Connection {
       this.pendingLength = 0;
     }
     let at = 0;
-    while (!this.closed && data.length - at >= 4) {
+    while (!this.closed && this.mutedUntil === 0 && data.length - at >= 4) {
       const size = data.readInt32BE(at);
       if (size < 0 || size > this.maxRequestBytes) {
         this.violation(

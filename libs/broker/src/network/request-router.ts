@@ -1,5 +1,6 @@
 import {
   ApiVersions,
+  Fetch,
   decodeRequestBody,
   decodeRequestHeader,
   encodeResponse,
@@ -10,6 +11,7 @@ import {
   type RequestHeader,
 } from '@tributary/protocol';
 import type { ApiHandler } from '../handlers/handler';
+import type { ClientQuotaManager } from '../quota/client-quota-manager';
 import type { Connection, FrameSink } from './connection';
 
 export interface RouterLogger {
@@ -28,6 +30,11 @@ export interface RequestObserver {
  * Decodes each request's header, finds its handler and encodes the answer. Requests that
  * cannot be parsed close the connection, as Kafka does; an ApiVersions request of a
  * version we do not know is answered in v0 with UNSUPPORTED_VERSION so the client retries lower.
+ *
+ * With a request_percentage quota anywhere, the time each request takes on the event loop
+ * (decoding and the handler's synchronous work: what Kafka's request handler threads count)
+ * is recorded against its client's quota, 100 being the whole event loop; a client over it
+ * gets the throttle time in its response and its connection muted for that long.
  */
 export class RequestRouter implements FrameSink {
   private readonly handlers = new Map<number, ApiHandler>();
@@ -35,6 +42,7 @@ export class RequestRouter implements FrameSink {
   constructor(
     private readonly logger: RouterLogger,
     private readonly observer?: RequestObserver,
+    private readonly requestQuota?: ClientQuotaManager,
   ) {}
 
   register(handler: ApiHandler): this {
@@ -70,8 +78,22 @@ export class RequestRouter implements FrameSink {
       );
     }
     const request = decodeRequestBody(api, header.apiVersion, r);
-    const result = handler.handle(request as never, { header, apiVersion: header.apiVersion, connection });
+    const result = handler.handle(request as never, {
+      header,
+      apiVersion: header.apiVersion,
+      connection,
+      size: frame.length,
+    });
+    const quota = this.requestQuota;
+    // Replicas' fetches are exempt, as Kafka exempts cluster actions.
+    const handlerMs =
+      quota?.enabled === true &&
+      !(api.apiKey === Fetch.apiKey && (request as { replicaId: number }).replicaId >= 0)
+        ? performance.now() - started
+        : -1;
     const finish = (response: object | null): Buffer[] | null => {
+      if (handlerMs >= 0 && response !== null)
+        throttleRequest(quota!, connection, header, response, handlerMs);
       const ms = performance.now() - started;
       this.observer?.onRequest(api.apiKey, header.apiVersion, ms, request, response);
       // Hot path: with debug off, debug is absent and the optional call skips building the line.
@@ -95,4 +117,24 @@ export class RequestRouter implements FrameSink {
   onProtocolViolation(reason: string, connection: Connection): void {
     this.logger.warn(`closing connection from ${connection.remoteAddress}: ${reason}`);
   }
+}
+
+/** Records a request's event-loop time (percent-seconds, Kafka's unit) and throttles a client over its quota. */
+function throttleRequest(
+  quota: ClientQuotaManager,
+  connection: Connection,
+  header: RequestHeader,
+  response: object,
+  handlerMs: number,
+): void {
+  const throttleMs = quota.recordAndGetThrottleTimeMs(
+    connection.session,
+    header.clientId ?? '',
+    handlerMs / 10,
+    Date.now(),
+  );
+  if (throttleMs <= 0) return;
+  const r = response as { throttleTimeMs?: number };
+  r.throttleTimeMs = Math.max(r.throttleTimeMs ?? 0, throttleMs);
+  connection.throttle(throttleMs);
 }

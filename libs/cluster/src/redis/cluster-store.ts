@@ -37,7 +37,8 @@ export type Change =
   | { readonly kind: 'partition'; readonly topic: string; readonly partition: number }
   | { readonly kind: 'acls' }
   | { readonly kind: 'credentials' }
-  | { readonly kind: 'broker-configs' };
+  | { readonly kind: 'broker-configs' }
+  | { readonly kind: 'quotas' };
 
 /** A partition state as stored: Kafka's ZooKeeper-era JSON, snake_case. */
 interface StoredState {
@@ -105,6 +106,8 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  *   tributary:{id}:acls                    set of ACL bindings (canonical JSON)
  *   tributary:{id}:scram-credentials       hash "<mechanism>:<user>" -> salt, StoredKey, ServerKey, iterations
  *   tributary:{id}:broker-configs          hash <broker id>|<default> -> dynamic configs JSON, and its ":version"
+ *   tributary:{id}:client-quotas           hash entity path (users/<user>/clients/<id>) -> JSON of its quotas
+ *   tributary:{id}:client-quotas:version   counter, bumped by every quota change (compare-and-set)
  *   tributary:{id}:changes                 pub/sub channel of change notifications
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
@@ -369,6 +372,7 @@ export class ClusterStore {
     producerIdsEnd: number,
     security: { acls: readonly string[]; credentials: Readonly<Record<string, string>> } | null = null,
     brokerConfigs: Readonly<Record<string, string>> | null = null,
+    quotas: Readonly<Record<string, string>> | null = null,
   ): Promise<boolean> {
     const watcher = this.redis.duplicate({ enableOfflineQueue: true });
     watcher.on('error', () => undefined);
@@ -404,6 +408,10 @@ export class ClusterStore {
       }
       if (brokerConfigs !== null && Object.keys(brokerConfigs).length > 0)
         tx.hset(this.key('broker-configs'), brokerConfigs);
+      if (quotas !== null && Object.keys(quotas).length > 0) {
+        tx.hset(this.key('client-quotas'), quotas);
+        tx.incr(this.key('client-quotas:version'));
+      }
       const result = await tx.exec();
       if (result === null) return false;
       for (const t of topics) await this.redis.publish(this.channel, `topic ${t.name}`);
@@ -412,6 +420,7 @@ export class ClusterStore {
         await this.redis.publish(this.channel, 'credentials');
       }
       if (brokerConfigs !== null) await this.redis.publish(this.channel, 'broker-configs');
+      if (quotas !== null) await this.redis.publish(this.channel, 'quotas');
       return true;
     } finally {
       watcher.disconnect();
@@ -486,6 +495,46 @@ export class ClusterStore {
       expectedVersion,
       JSON.stringify(configs),
       this.channel,
+    ]);
+  }
+
+  // ---- client quotas -------------------------------------------------------------------------
+
+  /** The marker, the quotas' version and every entity's quotas (JSON), read together. */
+  async readClientQuotas(): Promise<{
+    marker: string | null;
+    version: number;
+    quotas: Record<string, string>;
+  }> {
+    const [[e1, marker], [e2, version], [e3, quotas]] = (await this.redis
+      .pipeline()
+      .get(this.key('cluster'))
+      .get(this.key('client-quotas:version'))
+      .hgetall(this.key('client-quotas'))
+      .exec()) as [Error | null, unknown][];
+    const err = e1 ?? e2 ?? e3;
+    if (err !== null) throw err;
+    return {
+      marker: marker as string | null,
+      version: Number((version as string | null) ?? 0),
+      quotas: quotas as Record<string, string>,
+    };
+  }
+
+  /** Sets and deletes entities if the quotas are still at `expectedVersion` (else a VersionMismatch refusal). */
+  alterClientQuotas(
+    expectedVersion: number,
+    set: ReadonlyMap<string, string>,
+    remove: readonly string[],
+  ): Promise<number> {
+    return this.script('alterClientQuotas', 'altering client quotas', [
+      this.key('client-quotas'),
+      this.key('client-quotas:version'),
+      this.channel,
+      expectedVersion,
+      set.size,
+      ...[...set].flat(),
+      ...remove,
     ]);
   }
 
@@ -698,6 +747,8 @@ function parseChange(message: string): Change | null {
       return { kind: 'credentials' };
     case 'broker-configs':
       return { kind: 'broker-configs' };
+    case 'quotas':
+      return { kind: 'quotas' };
     case 'topic':
       return parts.length >= 2 ? { kind: 'topic', topic: message.slice('topic '.length) } : null;
     case 'partition': {

@@ -39,10 +39,12 @@ import { DescribeAcls } from './describe-acls';
 import { DeleteAcls } from './delete-acls';
 import { DescribeUserScramCredentials } from './describe-user-scram-credentials';
 import { AlterUserScramCredentials } from './alter-user-scram-credentials';
+import { DescribeClientQuotas } from './describe-client-quotas';
+import { AlterClientQuotas } from './alter-client-quotas';
 import { MirrorProduce } from './mirror-produce';
 
 export { ApiVersions, Produce, MirrorProduce };
-// group coordination, transactions bootstrap, reassignment, log dirs, producers, features, ACLs and SCRAM
+// group coordination, transactions bootstrap, reassignment, log dirs, producers, features, ACLs, SCRAM and client quotas
 export {
   FindCoordinator,
   JoinGroup,
@@ -69,6 +71,8 @@ export {
   DeleteAcls,
   DescribeUserScramCredentials,
   AlterUserScramCredentials,
+  DescribeClientQuotas,
+  AlterClientQuotas,
 };
 export {
   Metadata,
@@ -128,6 +132,8 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   DeleteAcls,
   DescribeUserScramCredentials,
   AlterUserScramCredentials,
+  DescribeClientQuotas,
+  AlterClientQuotas,
   MirrorProduce,
 ];
 
