@@ -49,6 +49,10 @@ export {
   type ElectionResult,
   type ScramCredentialInfo,
   type ScramUpsertion,
+  type ClientQuotaAlteration,
+  type ClientQuotaEntity,
+  type ClientQuotaEntry,
+  type ClientQuotaFilterComponent,
 } from './admin/admin';
 // The errors the client throws carry Kafka's codes; callers match on them without importing the protocol.
 export { ErrorCode, errorName, KafkaProtocolError } from '@tributary/protocol';

@@ -4,8 +4,10 @@ import {
   AclPatternType,
   AclPermissionType,
   AclResourceType,
+  AlterClientQuotas,
   AlterPartitionReassignments,
   AlterUserScramCredentials,
+  DescribeClientQuotas,
   ConsumerProtocolAssignment,
   CreateAcls,
   DeleteAcls,
@@ -122,6 +124,54 @@ export interface ScramUpsertion {
   /** Hashed here with a fresh salt: only the salted password is sent, as Kafka's admin client does. */
   readonly password: string;
   readonly iterations?: number;
+}
+
+/**
+ * A client quota entity (Kafka's ClientQuotaEntity): a user, a client id, or both; null
+ * names the default of that type (the quota of every user or client id without its own).
+ */
+export interface ClientQuotaEntity {
+  readonly user?: string | null;
+  readonly clientId?: string | null;
+}
+
+/** An entity and its quotas: producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate. */
+export interface ClientQuotaEntry {
+  readonly entity: ClientQuotaEntity;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/**
+ * One part of a quota filter (Kafka's ClientQuotaFilterComponent): `match` a name (exact),
+ * null (the default entity), or left out (any named entity of the type).
+ */
+export interface ClientQuotaFilterComponent {
+  readonly entityType: 'user' | 'client-id';
+  readonly match?: string | null;
+}
+
+/** Changes to one entity's quotas; a null value removes the key. */
+export interface ClientQuotaAlteration {
+  readonly entity: ClientQuotaEntity;
+  readonly ops: readonly { readonly key: string; readonly value: number | null }[];
+}
+
+function quotaEntityWire(entity: ClientQuotaEntity): { entityType: string; entityName: string | null }[] {
+  const out: { entityType: string; entityName: string | null }[] = [];
+  if (entity.user !== undefined) out.push({ entityType: 'user', entityName: entity.user });
+  if (entity.clientId !== undefined) out.push({ entityType: 'client-id', entityName: entity.clientId });
+  return out;
+}
+
+function quotaEntityOf(
+  wire: readonly { entityType: string; entityName: string | null }[],
+): ClientQuotaEntity {
+  const user = wire.find((c) => c.entityType === 'user');
+  const clientId = wire.find((c) => c.entityType === 'client-id');
+  return {
+    ...(user === undefined ? {} : { user: user.entityName }),
+    ...(clientId === undefined ? {} : { clientId: clientId.entityName }),
+  };
 }
 
 /** A filter that matches everything its fields do not narrow (Kafka's AclBindingFilter.ANY). */
@@ -719,6 +769,52 @@ export class Admin {
     );
     for (const u of r.results)
       check(u.errorCode, `altering the SCRAM credentials of ${u.user}`, u.errorMessage);
+  }
+
+  /**
+   * DescribeClientQuotas: the entities with quotas that the filter matches (no components:
+   * every entity; strict: only entities with exactly the filtered types).
+   */
+  async describeClientQuotas(
+    filter: { components?: readonly ClientQuotaFilterComponent[]; strict?: boolean } = {},
+  ): Promise<ClientQuotaEntry[]> {
+    const r = await this.cluster.retry('DescribeClientQuotas', async () =>
+      (await this.cluster.anyConnection()).request(DescribeClientQuotas, {
+        components: (filter.components ?? []).map((c) => ({
+          entityType: c.entityType,
+          matchType: c.match === undefined ? 2 : c.match === null ? 1 : 0,
+          match: c.match ?? null,
+        })),
+        strict: filter.strict ?? false,
+      }),
+    );
+    check(r.errorCode, 'describing client quotas', r.errorMessage);
+    return (r.entries ?? []).map((e) => ({
+      entity: quotaEntityOf(e.entity),
+      values: Object.fromEntries(e.values.map((v) => [v.key, v.value])),
+    }));
+  }
+
+  /** AlterClientQuotas: sets and removes quota keys per entity; the first refusal is thrown. */
+  async alterClientQuotas(
+    alterations: readonly ClientQuotaAlteration[],
+    options: { validateOnly?: boolean } = {},
+  ): Promise<void> {
+    const r = await this.cluster.retry('AlterClientQuotas', async () =>
+      (await this.cluster.anyConnection()).request(AlterClientQuotas, {
+        entries: alterations.map((a) => ({
+          entity: quotaEntityWire(a.entity),
+          ops: a.ops.map((op) => ({ key: op.key, value: op.value ?? 0, remove: op.value === null })),
+        })),
+        validateOnly: options.validateOnly ?? false,
+      }),
+    );
+    for (const e of r.entries)
+      check(
+        e.errorCode,
+        `altering the quotas of ${e.entity.map((c) => `${c.entityType} ${c.entityName ?? '<default>'}`).join(', ')}`,
+        e.errorMessage,
+      );
   }
 
   async close(): Promise<void> {

@@ -6,11 +6,14 @@ import {
   ClusterOverviewSchema,
   ClusterSummarySchema,
   ConfigViewSchema,
+  QUOTA_KEYS,
+  QuotaEntitySchema,
+  QuotaViewSchema,
   TopologySchema,
 } from '../ops/views';
 import { clusterAlias, FLOW_SOURCE } from './common';
 import { defineEndpoint, Endpoint, Input, type InputOf } from './endpoint';
-import { array, integer, object } from './schema';
+import { array, boolean, integer, number, object, oneOf, optional, record } from './schema';
 
 const LIST_CLUSTERS = defineEndpoint({
   method: 'GET',
@@ -60,6 +63,47 @@ const BROKER_CONFIGS = defineEndpoint({
   errors: [404, 503],
 });
 
+const LIST_QUOTAS = defineEndpoint({
+  method: 'GET',
+  path: '/api/clusters/:cluster/quotas',
+  tag: 'clusters',
+  summary: 'Client quotas: every user and client-id entity with its quotas (DescribeClientQuotas)',
+  description:
+    'Quotas are enforced by each broker on its own traffic. The most specific entity applies: user and client-id, user with the default client-id, user, the default user with the client-id, ..., client-id, the default client-id.',
+  params: object({ cluster: clusterAlias() }),
+  status: 200,
+  response: object({ items: array(QuotaViewSchema) }),
+  responseDescription: 'Entities, users first',
+  errors: [403, 404, 503],
+});
+
+const ALTER_QUOTAS = defineEndpoint({
+  method: 'PATCH',
+  path: '/api/clusters/:cluster/quotas',
+  tag: 'clusters',
+  summary: "Set or remove an entity's client quotas (AlterClientQuotas)",
+  description:
+    'A quota on the client.id the mirror uses for a cluster (its client.id setting, tributary-mirror-<alias> by default) limits the replicator there: consumer_byte_rate its fetches from a source, producer_byte_rate its writes into a target.',
+  params: object({ cluster: clusterAlias() }),
+  body: object({
+    entity: QuotaEntitySchema,
+    set: optional(
+      record(number({ min: 0, exclusiveMin: true }), {
+        keyPattern: new RegExp(`^(${QUOTA_KEYS.join('|')})$`),
+        keyHint: `is not a quota key (${QUOTA_KEYS.join(', ')})`,
+        description: 'Quotas to set',
+        example: { producer_byte_rate: 1048576 },
+      }),
+    ),
+    remove: optional(array(oneOf(QUOTA_KEYS), { description: 'Quotas to remove' })),
+    validateOnly: optional(boolean({ description: 'Check without changing anything' }), false),
+  }),
+  status: 200,
+  response: QuotaViewSchema,
+  responseDescription: "The entity's quotas after the change",
+  errors: [400, 403, 404, 503],
+});
+
 const TOPOLOGY = defineEndpoint({
   method: 'GET',
   path: '/api/topology',
@@ -95,6 +139,18 @@ export class ClustersController {
   @Endpoint(BROKER_CONFIGS)
   async brokerConfigs(@Input() { params }: InputOf<typeof BROKER_CONFIGS>) {
     return { items: await this.clusters.get(params.cluster).brokerConfigs(params.nodeId) };
+  }
+
+  @Endpoint(LIST_QUOTAS)
+  async quotas(@Input() { params }: InputOf<typeof LIST_QUOTAS>) {
+    return { items: await this.clusters.get(params.cluster).clientQuotas() };
+  }
+
+  @Endpoint(ALTER_QUOTAS)
+  async alterQuotas(@Input() { params, body }: InputOf<typeof ALTER_QUOTAS>) {
+    return this.clusters
+      .get(params.cluster)
+      .alterClientQuotas(body.entity, body.set ?? {}, body.remove ?? [], body.validateOnly);
   }
 
   @Endpoint(TOPOLOGY)

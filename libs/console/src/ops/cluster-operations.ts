@@ -5,6 +5,7 @@ import {
   KafkaProtocolError,
   type Admin,
   type Cluster,
+  type ClientQuotaEntity,
   type ConsumerMessage,
   type TopicInfo,
   type TopicPartition,
@@ -21,6 +22,7 @@ import type {
   GroupPartitionLag,
   GroupSummary,
   PartitionView,
+  QuotaView,
   RecordPage,
   RecordView,
   ResetOffsetsResult,
@@ -176,6 +178,67 @@ export class ClusterOperations {
       return { topic, partition: Number(partition), offset };
     });
     return { summary, endOffsets, groupLags };
+  }
+
+  // ---- client quotas -----------------------------------------------------------------------
+
+  /** Every entity with client quotas (DescribeClientQuotas), users first, defaults before names. */
+  async clientQuotas(): Promise<QuotaView[]> {
+    const entries = await this.admin.describeClientQuotas();
+    return entries
+      .map((e) => ({
+        entity: { user: e.entity.user, clientId: e.entity.clientId },
+        description: quotaEntityText(e.entity),
+        values: { ...e.values },
+      }))
+      .sort((a, b) => (quotaSortKey(a.entity) < quotaSortKey(b.entity) ? -1 : 1));
+  }
+
+  /**
+   * Sets and removes one entity's quotas (AlterClientQuotas); answers the entity's quotas
+   * after the change (an empty map once every key is removed).
+   */
+  async alterClientQuotas(
+    entity: ClientQuotaEntity,
+    set: Readonly<Record<string, number>>,
+    remove: readonly string[],
+    validateOnly: boolean,
+  ): Promise<QuotaView> {
+    if (entity.user === undefined && entity.clientId === undefined)
+      throw new ApiError(400, 'the entity must name a user, a client id or both (body.entity)');
+    const both = remove.filter((k) => k in set);
+    if (both.length > 0) throw new ApiError(400, `body sets and removes the same quota: ${both.join(', ')}`);
+    if (Object.keys(set).length === 0 && remove.length === 0)
+      throw new ApiError(
+        400,
+        'the request body must set or remove at least one quota (body.set, body.remove)',
+      );
+    await this.admin.alterClientQuotas(
+      [
+        {
+          entity,
+          ops: [
+            ...Object.entries(set).map(([key, value]) => ({ key, value })),
+            ...remove.map((key) => ({ key, value: null })),
+          ],
+        },
+      ],
+      { validateOnly },
+    );
+    const [after] = await this.admin.describeClientQuotas({
+      components: [
+        ...(entity.user === undefined ? [] : [{ entityType: 'user' as const, match: entity.user }]),
+        ...(entity.clientId === undefined
+          ? []
+          : [{ entityType: 'client-id' as const, match: entity.clientId }]),
+      ],
+      strict: true,
+    });
+    return {
+      entity: { user: entity.user, clientId: entity.clientId },
+      description: quotaEntityText(entity),
+      values: { ...(after?.values ?? {}) },
+    };
   }
 
   async brokerConfigs(nodeId: number): Promise<ConfigView[]> {
@@ -714,4 +777,19 @@ function recordView(m: ConsumerMessage): RecordView {
       return { key: h.key, value: v.data, valueEncoding: v.encoding };
     }),
   };
+}
+
+/** An entity as Kafka's tools print it: user 'alice', client-id <default>. */
+export function quotaEntityText(entity: ClientQuotaEntity): string {
+  const name = (n: string | null) => (n === null ? '<default>' : `'${n}'`);
+  return [
+    ...(entity.user === undefined ? [] : [`user ${name(entity.user)}`]),
+    ...(entity.clientId === undefined ? [] : [`client-id ${name(entity.clientId)}`]),
+  ].join(', ');
+}
+
+/** Users before client ids alone; within a type the default first. */
+function quotaSortKey(entity: ClientQuotaEntity): string {
+  const part = (n: string | null | undefined) => (n === undefined ? '2' : n === null ? '0' : `1${n}`);
+  return `${entity.user === undefined ? 1 : 0}${part(entity.user)}\u0000${part(entity.clientId)}`;
 }

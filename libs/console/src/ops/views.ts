@@ -8,6 +8,7 @@ import {
   object,
   oneOf,
   optional,
+  record,
   string,
   timestamp,
   type Infer,
@@ -102,6 +103,54 @@ export const ConfigViewSchema = object({
   sensitive: boolean(),
 });
 export type ConfigView = Infer<typeof ConfigViewSchema>;
+
+/** Kafka's client quota keys. */
+export const QUOTA_KEYS = [
+  'producer_byte_rate',
+  'consumer_byte_rate',
+  'request_percentage',
+  'controller_mutation_rate',
+] as const;
+
+export const QuotaEntitySchema = object(
+  {
+    user: optional(
+      nullable(
+        string({
+          minLength: 1,
+          maxLength: 1024,
+          description: 'A user (principal name); null: every user without a quota of its own',
+        }),
+      ),
+    ),
+    clientId: optional(
+      nullable(
+        string({
+          minLength: 1,
+          maxLength: 1024,
+          description: 'A client.id; null: every client id without a quota of its own',
+        }),
+      ),
+    ),
+  },
+  {
+    description:
+      "A quota entity: a user, a client id or both (left out: not part of the entity; null: that type's default)",
+  },
+);
+
+export const QuotaViewSchema = object({
+  entity: QuotaEntitySchema,
+  description: string({
+    description: "The entity in Kafka's tools' words, e.g. user 'alice', client-id <default>",
+  }),
+  values: record(number(), {
+    description:
+      'producer_byte_rate and consumer_byte_rate in bytes/s per broker, request_percentage in percent of the event loop, controller_mutation_rate in partitions/s',
+    example: { producer_byte_rate: 1048576 },
+  }),
+});
+export type QuotaView = Infer<typeof QuotaViewSchema>;
 
 const EncodingSchema = nullable(oneOf(['utf8', 'base64'] as const));
 
