@@ -602,6 +602,62 @@ describe('console REST API', () => {
     assert.equal(topology.body.mirror.configured, false);
   });
 
+  test('client quotas: set, listed with their entity, removed; bad entities and keys are 400s', async () => {
+    const path = '/api/clusters/east/quotas';
+    assert.deepEqual((await api('GET', path)).body, { items: [] });
+    const set = await api('PATCH', path, {
+      entity: { user: 'alice', clientId: null },
+      set: { producer_byte_rate: 1048576, request_percentage: 25.5 },
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.deepEqual(set.body, {
+      entity: { user: 'alice', clientId: null },
+      description: "user 'alice', client-id <default>",
+      values: { producer_byte_rate: 1048576, request_percentage: 25.5 },
+    });
+    await api('PATCH', path, {
+      entity: { clientId: 'tributary-mirror-east' },
+      set: { consumer_byte_rate: 2048 },
+    });
+    const dry = await api('PATCH', path, {
+      entity: { user: null },
+      set: { consumer_byte_rate: 1 },
+      validateOnly: true,
+    });
+    assert.equal(dry.status, 200);
+    assert.deepEqual(dry.body.values, {}, 'validateOnly changes nothing');
+    const list = await api('GET', path);
+    assert.deepEqual(
+      list.body.items.map((q: { description: string; values: object }) => [q.description, q.values]),
+      [
+        ["user 'alice', client-id <default>", { producer_byte_rate: 1048576, request_percentage: 25.5 }],
+        ["client-id 'tributary-mirror-east'", { consumer_byte_rate: 2048 }],
+      ],
+    );
+    const removed = await api('PATCH', path, {
+      entity: { user: 'alice', clientId: null },
+      remove: ['producer_byte_rate', 'request_percentage'],
+    });
+    assert.deepEqual(removed.body.values, {});
+    assert.equal((await api('GET', path)).body.items.length, 1);
+    const fractional = await api('PATCH', path, {
+      entity: { clientId: 'a' },
+      set: { producer_byte_rate: 1.5 },
+    });
+    assert.equal(fractional.status, 400);
+    assert.match(fractional.body.message, /producer_byte_rate cannot be a fractional value/);
+    assert.equal(fractional.body.details.kafkaError, 'INVALID_REQUEST');
+    const badKey = await api('PATCH', path, { entity: { clientId: 'a' }, set: { bytes_per_second: 5 } });
+    assert.equal(badKey.status, 400);
+    assert.match(badKey.body.message, /body\.set\.bytes_per_second is not a quota key/);
+    const noEntity = await api('PATCH', path, { entity: {}, set: { consumer_byte_rate: 5 } });
+    assert.equal(noEntity.status, 400);
+    assert.match(noEntity.body.message, /must name a user, a client id or both/);
+    const zero = await api('PATCH', path, { entity: { clientId: 'a' }, set: { consumer_byte_rate: 0 } });
+    assert.equal(zero.status, 400);
+    assert.equal((await api('GET', '/api/clusters/nowhere/quotas')).status, 404);
+  });
+
   test('OpenAPI document covers every API route, is valid OpenAPI 3.0, with Swagger UI at /docs', async () => {
     const doc = await api('GET', '/openapi.json');
     assert.equal(doc.status, 200);
@@ -620,6 +676,7 @@ describe('console REST API', () => {
       'GET /api/clusters/{cluster}/brokers/{nodeId}/configs',
       'GET /api/clusters/{cluster}/groups',
       'GET /api/clusters/{cluster}/groups/{group}',
+      'GET /api/clusters/{cluster}/quotas',
       'GET /api/clusters/{cluster}/topics',
       'GET /api/clusters/{cluster}/topics/{topic}',
       'GET /api/clusters/{cluster}/topics/{topic}/configs',
@@ -633,6 +690,7 @@ describe('console REST API', () => {
       'GET /api/ready',
       'GET /api/topology',
       'GET /metrics',
+      'PATCH /api/clusters/{cluster}/quotas',
       'PATCH /api/clusters/{cluster}/topics/{topic}/configs',
       'POST /api/clusters/{cluster}/groups/{group}/reset-offsets',
       'POST /api/clusters/{cluster}/topics',
