@@ -416,6 +416,18 @@ describe('a secured broker: SASL_SSL with SCRAM, SSL with client certificates, A
       }),
       /CLUSTER_AUTHORIZATION_FAILED/,
     );
+    // Client quotas: DESCRIBE_CONFIGS on the cluster to read them, ALTER_CONFIGS to change them.
+    const aliceQuota = { entity: { user: 'alice' }, ops: [{ key: 'producer_byte_rate', value: 1_000_000 }] };
+    await assert.rejects(alice.describeClientQuotas(), /CLUSTER_AUTHORIZATION_FAILED/);
+    await assert.rejects(alice.alterClientQuotas([aliceQuota]), /CLUSTER_AUTHORIZATION_FAILED/);
+    await admin.alterClientQuotas([aliceQuota]);
+    assert.deepEqual(
+      await admin.describeClientQuotas({ components: [{ entityType: 'user', match: 'alice' }] }),
+      [{ entity: { user: 'alice' }, values: { producer_byte_rate: 1_000_000 } }],
+    );
+    await admin.alterClientQuotas([
+      { entity: { user: 'alice' }, ops: [{ key: 'producer_byte_rate', value: null }] },
+    ]);
     await alice.close();
   });
 
