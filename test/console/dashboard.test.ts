@@ -247,6 +247,36 @@ test('alter a topic config, delete a topic, and the flows page says no mirror is
   assert.match(await page.locator('#flows').innerText(), /no replicator attached/);
 });
 
+test('client quotas on the brokers page: set for a client id, refused when fractional, removed', async () => {
+  await page.goto(`${console_.url}/#/c/dc1-a/brokers`);
+  await page.locator('#quotas tbody td', { hasText: 'No client quotas' }).waitFor();
+  await page.fill('#quota-client-name', 'tributary-mirror-dc1-a');
+  await page.selectOption('#quota-key', 'consumer_byte_rate');
+  await page.fill('#quota-value', '1048576');
+  await page.click('#set-quota button[type=submit]');
+  await page.locator('#quota-message .alert', { hasText: 'Set consumer_byte_rate = 1,048,576.' }).waitFor();
+  const row = page.locator('#quotas tbody tr').first();
+  assert.deepEqual(await row.locator('td').allInnerTexts(), [
+    "client-id 'tributary-mirror-dc1-a'",
+    '–',
+    '1,048,576',
+    '–',
+    '–',
+    'Remove',
+  ]);
+  await page.selectOption('#quota-user-mode', 'default');
+  await page.selectOption('#quota-client-mode', 'none');
+  await page.selectOption('#quota-key', 'producer_byte_rate');
+  await page.fill('#quota-value', '10.5');
+  await page.click('#set-quota button[type=submit]');
+  await page
+    .locator('#quota-message .alert', { hasText: 'producer_byte_rate cannot be a fractional value' })
+    .waitFor();
+  await shot('quotas');
+  await row.locator('button[data-remove-quota]').click();
+  await page.locator('#quotas tbody td', { hasText: 'No client quotas' }).waitFor();
+});
+
 test('interactive API docs at /docs', async () => {
   await page.goto(`${console_.url}/docs`);
   await page.locator('.swagger-ui .title', { hasText: 'Tributary console' }).waitFor();
