@@ -279,4 +279,32 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     for (let i = 0; i < 250 && seen.length < 4; i++) await sleep(20);
     assert.deepEqual(seen, ['acls', 'acls', 'credentials', 'credentials']);
   });
+
+  test('client quotas change by compare-and-set on their version and are announced', async () => {
+    const id = `quotas-${Date.now()}`;
+    const writer = await open(id);
+    const reader = await open(id);
+    const seen: string[] = [];
+    await reader.subscribe((c) => seen.push(c.kind));
+    await writer.createMarker('m');
+    assert.deepEqual(await reader.readClientQuotas(), { marker: 'm', version: 0, quotas: {} });
+    const alice = 'users/alice/clients/<default>';
+    assert.equal(await writer.alterClientQuotas(0, new Map([[alice, '{"producer_byte_rate":1024}']]), []), 1);
+    // A change computed from version 0 comes too late: nothing is written, nothing announced.
+    await assert.rejects(
+      writer.alterClientQuotas(0, new Map([['clients/app', '{"consumer_byte_rate":1}']]), []),
+      refusedWith(ErrorCode.INVALID_UPDATE_VERSION),
+    );
+    assert.equal(
+      await writer.alterClientQuotas(1, new Map([['clients/app', '{"consumer_byte_rate":1}']]), [alice]),
+      2,
+    );
+    assert.deepEqual(await reader.readClientQuotas(), {
+      marker: 'm',
+      version: 2,
+      quotas: { 'clients/app': '{"consumer_byte_rate":1}' },
+    });
+    for (let i = 0; i < 250 && seen.length < 2; i++) await sleep(20);
+    assert.deepEqual(seen, ['quotas', 'quotas']);
+  });
 });

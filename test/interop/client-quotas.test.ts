@@ -85,11 +85,13 @@ async function sample(seconds: number, count: () => Promise<number>): Promise<[n
 
 /**
  * What Kafka's quota promises a client that sends as fast as it can: in any span of the
- * quota's window (11 samples of 1 s) it gets no more than the rate times that span (its
- * first window included: a new client may send a window's worth at once), and over the
- * whole run not much less than the rate either.
+ * quota's window (11 samples of 1 s) it gets no more than the rate times that span, within
+ * 10%, and over the whole run not much less than the rate. Kafka's Rate lets a new client
+ * send a window's worth at once and again whenever its oldest sample expires, so a greedy
+ * client moves in bursts; as it keeps one sample more than quota.window.num, a burst can
+ * follow a second of traffic within one span: 12 s worth in 11 s (+9%) is the most it gets.
  */
-function assertHeldToRate(points: [number, number][], what: string): void {
+function assertHeldToRate(points: [number, number][], what: string): string {
   let worst = 0;
   for (const [t0, b0] of points)
     for (const [t1, b1] of points) {
@@ -107,6 +109,7 @@ function assertHeldToRate(points: [number, number][], what: string): void {
     mean >= RATE * 0.9,
     `${what}: ${Math.round(mean)} B/s over the run is more than 10% below ${RATE}`,
   );
+  return `${what}: at most ${Math.round(worst)} B/s over any ${QUOTA_WINDOW_S} s, ${Math.round(mean)} B/s over ${end.toFixed(1)} s (quota ${RATE})`;
 }
 
 describe('client quotas on a broker, set with kafka-python and felt by kcat', { timeout: 300_000 }, () => {
@@ -237,7 +240,7 @@ describe('client quotas on a broker, set with kafka-python and felt by kcat', { 
     ]);
   });
 
-  test('a produce quota holds a kcat producer to its byte rate; another client id is unaffected', async () => {
+  test('a produce quota holds a kcat producer to its byte rate; another client id is unaffected', async (t) => {
     await alter(broker.bootstrap, [
       { entity: [['client-id', 'quota-slow']], ops: [['producer_byte_rate', RATE, false]] },
     ]);
@@ -272,12 +275,12 @@ describe('client quotas on a broker, set with kafka-python and felt by kcat', { 
       producer.stop();
     }
     await free;
-    assertHeldToRate(points, 'the quota’d producer');
+    t.diagnostic(assertHeldToRate(points, 'the quota’d producer'));
     // 12 MB: at the quota it would take over 12 s.
     assert.ok(freeSeconds < 6, `the unquota'd producer took ${freeSeconds} s for ${lines * VALUE} bytes`);
   });
 
-  test('a consume quota holds a kcat consumer to its byte rate; another client id is unaffected', async () => {
+  test('a consume quota holds a kcat consumer to its byte rate; another client id is unaffected', async (t) => {
     const lines = 30_000;
     const fill = await runAsync(
       'kcat',
@@ -308,6 +311,8 @@ describe('client quotas on a broker, set with kafka-python and felt by kcat', { 
         'client.id=quota-reader',
         '-X',
         'max.partition.fetch.bytes=16384',
+        // Unbuffered: each record is counted when kcat has it, not when its stdout buffer fills.
+        '-u',
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
@@ -321,7 +326,7 @@ describe('client quotas on a broker, set with kafka-python and felt by kcat', { 
     } finally {
       reader.kill('SIGKILL');
     }
-    assertHeldToRate(points, 'the quota’d consumer');
+    t.diagnostic(assertHeldToRate(points, 'the quota’d consumer'));
     const started = Date.now();
     const free = await runAsync(
       'kcat',
