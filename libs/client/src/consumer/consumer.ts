@@ -1,10 +1,13 @@
 import {
   BATCH,
+  ControlRecordType,
   decodeRecordBatches,
   ErrorCode,
   Fetch,
   KafkaProtocolError,
   ListOffsets,
+  parseControlRecord,
+  type DecodedRecordBatch,
   type KafkaRecord,
 } from '@tributary/protocol';
 import { Cluster, isStaleMetadata, sleep } from '../cluster/cluster';
@@ -98,9 +101,36 @@ interface FetchedPartition {
   readonly highWatermark: number;
   readonly records: Buffer | null;
   readonly preferredReadReplica: number;
+  /** read_committed: the transactions aborted in the fetched range (producer id, first offset). */
+  readonly abortedTransactions: readonly { producerId: number; firstOffset: number }[];
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * read_committed, as Kafka's consumer does it: batches are walked in offset order; an aborted
+ * transaction's producer counts as aborted from the transaction's first offset until its ABORT
+ * marker, and its transactional batches in between are dropped. Returns whether to skip a batch
+ * (and learns the markers as it goes, so it must see every batch in order).
+ */
+function abortedBatches(
+  aborted: readonly { producerId: number; firstOffset: number }[],
+): (batch: DecodedRecordBatch) => boolean {
+  const pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  const abortedProducers = new Set<number>();
+  return (batch) => {
+    const h = batch.header;
+    while (pending.length > 0 && pending[0].firstOffset <= h.lastOffset)
+      abortedProducers.add((pending.shift() as { producerId: number }).producerId);
+    if (h.isControl) {
+      const marker = batch.records[0];
+      if (marker !== undefined && parseControlRecord(marker).type === ControlRecordType.Abort)
+        abortedProducers.delete(h.producerId);
+      return true;
+    }
+    return h.isTransactional && abortedProducers.has(h.producerId);
+  };
+}
 
 function toList(a: TopicPartitions): TopicPartition[] {
   return [...a].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
@@ -520,6 +550,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
             highWatermark: p.highWatermark,
             records: p.records,
             preferredReadReplica: p.preferredReadReplica,
+            abortedTransactions: p.abortedTransactions ?? [],
           });
           // Prefetch: the next fetch starts after the last complete batch, before these are handled.
           if (p.errorCode === ErrorCode.NONE && p.records !== null && a.epoch === a.state.epoch) {
@@ -565,8 +596,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
       if (f.records === null || f.records.length === 0) continue;
       const messages: ConsumerMessage[] = [];
+      const skip = this.isolationLevel === 1 ? abortedBatches(f.abortedTransactions) : null;
       for (const batch of decodeRecordBatches(f.records)) {
-        if (batch.header.isControl) continue;
+        if (skip?.(batch) === true || batch.header.isControl) continue;
         for (const r of batch.records) {
           if (r.offset < f.fetchOffset) continue;
           messages.push(toMessage(s, r, batch.header.partitionLeaderEpoch));
