@@ -124,7 +124,7 @@ function abortedBatches(
       abortedProducers.add((pending.shift() as { producerId: number }).producerId);
     if (h.isControl) {
       const marker = batch.records[0];
-      if (marker !== undefined && parseControlRecord(marker).type === ControlRecordType.Abort)
+      if (marker !== undefined && parseControlRecord(marker).type === (ControlRecordType.Abort as number))
         abortedProducers.delete(h.producerId);
       return true;
     }
