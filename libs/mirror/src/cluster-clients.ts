@@ -10,7 +10,12 @@ export interface RawFetch {
   readonly logStartOffset: number;
   /** The offset after the last whole batch, or the fetch offset when there is none. */
   readonly nextOffset: number;
+  /** read_committed: the transactions aborted in the fetched range. */
+  readonly abortedTransactions: readonly { producerId: number; firstOffset: number }[];
 }
+
+/** read_uncommitted (every batch, control batches included) or read_committed (up to the last stable offset). */
+export type IsolationLevel = 0 | 1;
 
 /** The clients the replicator keeps per cluster alias: metadata, admin, and a producer. */
 export class ClusterClients {
@@ -97,6 +102,7 @@ export class ClusterClients {
       maxBytes,
       maxWaitMs,
       this.config.requestTimeoutMs ?? 30000,
+      0,
     );
   }
 
@@ -147,6 +153,7 @@ async function fetchOn(
   maxBytes: number,
   maxWaitMs: number,
   requestTimeoutMs: number,
+  isolationLevel: IsolationLevel,
 ): Promise<RawFetch> {
   const r = await conn.request(
     Fetch,
@@ -155,7 +162,7 @@ async function fetchOn(
       maxWaitMs,
       minBytes: 1,
       maxBytes,
-      isolationLevel: 0,
+      isolationLevel,
       sessionId: 0,
       sessionEpoch: -1,
       topics: [
@@ -200,6 +207,7 @@ async function fetchOn(
     highWatermark: p.highWatermark,
     logStartOffset: p.logStartOffset,
     nextOffset: next,
+    abortedTransactions: p.abortedTransactions ?? [],
   };
 }
 
@@ -218,7 +226,12 @@ export class PartitionReader {
     readonly partition: number,
   ) {}
 
-  async fetch(offset: number, maxBytes: number, maxWaitMs: number): Promise<RawFetch> {
+  async fetch(
+    offset: number,
+    maxBytes: number,
+    maxWaitMs: number,
+    isolationLevel: IsolationLevel = 0,
+  ): Promise<RawFetch> {
     const leader = await this.clients.leader(this.topic, this.partition);
     if (this.conn === null || !this.conn.isOpen || this.connLeader !== leader) {
       this.conn?.close();
@@ -230,7 +243,16 @@ export class PartitionReader {
       this.connLeader = leader;
     }
     const timeout = this.clients.config.requestTimeoutMs ?? 30000;
-    return fetchOn(this.conn, this.topic, this.partition, offset, maxBytes, maxWaitMs, timeout);
+    return fetchOn(
+      this.conn,
+      this.topic,
+      this.partition,
+      offset,
+      maxBytes,
+      maxWaitMs,
+      timeout,
+      isolationLevel,
+    );
   }
 
   close(): void {

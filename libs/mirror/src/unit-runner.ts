@@ -1,4 +1,11 @@
-import { decodeRecordBatches, ErrorCode, KafkaProtocolError, type RecordHeader } from '@tributary/protocol';
+import {
+  abortedTransactionFilter,
+  decodeRecordBatches,
+  ErrorCode,
+  KafkaProtocolError,
+  type DecodedRecordBatch,
+  type RecordHeader,
+} from '@tributary/protocol';
 import { sleep } from './sleep';
 import { cutIntoWrites, firstTimestamp, maxTimestamps, type WriteLimits } from './batches';
 import { PartitionReader, type ClusterClients, type RawFetch } from './cluster-clients';
@@ -482,8 +489,9 @@ export class UnitRunner {
       const c = await this.controls();
       if (c.topicChanged) return this.topicChangedOutcome();
       if (c.paused) return this.pausedOutcome();
+      // read_committed: an aborted transaction's records never become real ones downstream.
       const fetched = await this.fromSource(
-        this.reader.fetch(this.position, this.fetchBytes(c.limit), FETCH_WAIT_MS),
+        this.reader.fetch(this.position, this.fetchBytes(c.limit), FETCH_WAIT_MS, 1),
       );
       if (fetched === null) continue;
       if (fetched.records.length === 0) {
@@ -492,7 +500,10 @@ export class UnitRunner {
         if (await othersWaiting()) return 'handover';
         continue;
       }
-      const writes = this.translatedWrites(fetched.records);
+      const writes = this.translatedWrites(
+        fetched.records,
+        abortedTransactionFilter(fetched.abortedTransactions),
+      );
       let refused = false;
       for (const w of writes.fits) {
         this.oldestPending = w.messages[0].timestamp;
@@ -563,7 +574,10 @@ export class UnitRunner {
   }
 
   /** A fetched chunk's records as the target's producer gets them, cut to fit its limits. */
-  private translatedWrites(records: Buffer): {
+  private translatedWrites(
+    records: Buffer,
+    aborted: (batch: DecodedRecordBatch) => boolean,
+  ): {
     fits: {
       messages: {
         key: Buffer | null;
@@ -586,7 +600,7 @@ export class UnitRunner {
     const fits: ReturnType<UnitRunner['translatedWrites']>['fits'] = [];
     let current: (typeof fits)[number] | null = null;
     for (const batch of decodeRecordBatches(records)) {
-      if (batch.header.isControl) continue;
+      if (aborted(batch)) continue;
       for (const r of batch.records) {
         if (r.offset < this.position || passedThrough(r.headers).includes(flow.target)) continue;
         const headers = [

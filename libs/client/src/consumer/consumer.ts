@@ -1,13 +1,11 @@
 import {
+  abortedTransactionFilter,
   BATCH,
-  ControlRecordType,
   decodeRecordBatches,
   ErrorCode,
   Fetch,
   KafkaProtocolError,
   ListOffsets,
-  parseControlRecord,
-  type DecodedRecordBatch,
   type KafkaRecord,
 } from '@tributary/protocol';
 import { Cluster, isStaleMetadata, sleep } from '../cluster/cluster';
@@ -106,31 +104,6 @@ interface FetchedPartition {
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-
-/**
- * read_committed, as Kafka's consumer does it: batches are walked in offset order; an aborted
- * transaction's producer counts as aborted from the transaction's first offset until its ABORT
- * marker, and its transactional batches in between are dropped. Returns whether to skip a batch
- * (and learns the markers as it goes, so it must see every batch in order).
- */
-function abortedBatches(
-  aborted: readonly { producerId: number; firstOffset: number }[],
-): (batch: DecodedRecordBatch) => boolean {
-  const pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
-  const abortedProducers = new Set<number>();
-  return (batch) => {
-    const h = batch.header;
-    while (pending.length > 0 && pending[0].firstOffset <= h.lastOffset)
-      abortedProducers.add((pending.shift() as { producerId: number }).producerId);
-    if (h.isControl) {
-      const marker = batch.records[0];
-      if (marker !== undefined && parseControlRecord(marker).type === (ControlRecordType.Abort as number))
-        abortedProducers.delete(h.producerId);
-      return true;
-    }
-    return h.isTransactional && abortedProducers.has(h.producerId);
-  };
-}
 
 function toList(a: TopicPartitions): TopicPartition[] {
   return [...a].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
@@ -596,7 +569,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
       if (f.records === null || f.records.length === 0) continue;
       const messages: ConsumerMessage[] = [];
-      const skip = this.isolationLevel === 1 ? abortedBatches(f.abortedTransactions) : null;
+      const skip = this.isolationLevel === 1 ? abortedTransactionFilter(f.abortedTransactions) : null;
       for (const batch of decodeRecordBatches(f.records)) {
         if (skip?.(batch) === true || batch.header.isControl) continue;
         for (const r of batch.records) {

@@ -1,5 +1,5 @@
 import { KafkaProtocolError } from '../errors';
-import type { KafkaRecord, RecordInput } from './record-batch';
+import type { DecodedRecordBatch, KafkaRecord, RecordInput } from './record-batch';
 
 /**
  * Control records: the one record of a control batch (attributes bit 5), written by a
@@ -56,4 +56,29 @@ export function transactionMarker(
   value.writeInt16BE(MARKER_VALUE_VERSION, 0);
   value.writeInt32BE(coordinatorEpoch, 2);
   return { key, value, headers: [], timestamp };
+}
+
+/**
+ * read_committed over fetched batches, as Kafka's consumer does it: batches are walked in offset order; an aborted
+ * transaction's producer counts as aborted from the transaction's first offset until its ABORT
+ * marker, and its transactional batches in between are dropped. Returns whether to skip a batch
+ * (and learns the markers as it goes, so it must see every batch in order).
+ */
+export function abortedTransactionFilter(
+  aborted: readonly { producerId: number; firstOffset: number }[],
+): (batch: DecodedRecordBatch) => boolean {
+  const pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset);
+  const abortedProducers = new Set<number>();
+  return (batch) => {
+    const h = batch.header;
+    while (pending.length > 0 && pending[0].firstOffset <= h.lastOffset)
+      abortedProducers.add((pending.shift() as { producerId: number }).producerId);
+    if (h.isControl) {
+      const marker = batch.records[0];
+      if (marker !== undefined && parseControlRecord(marker).type === (ControlRecordType.Abort as number))
+        abortedProducers.delete(h.producerId);
+      return true;
+    }
+    return h.isTransactional && abortedProducers.has(h.producerId);
+  };
 }
