@@ -1,4 +1,13 @@
-import { KafkaProtocolError, Reader, Writer } from '@tributary/protocol';
+import {
+  decodeMessage,
+  decodeUnversioned,
+  defineMessage,
+  encodeMessage,
+  encodeUnversioned,
+  KafkaProtocolError,
+  type MessageDefinition,
+  type ValueOf,
+} from '@tributary/protocol';
 
 /**
  * MirrorMaker 2's record formats (connect/mirror-client: OffsetSync, Checkpoint, Heartbeat),
@@ -28,33 +37,80 @@ export interface Heartbeat {
   readonly timestamp: number;
 }
 
-const done = (w: Writer): Buffer => w.toBuffer();
+/**
+ * The formats as data (MM2's Struct schemas). Keys and offset syncs carry no version; the
+ * values of checkpoints and heartbeats start with an int16 version (0, the only one MM2 writes).
+ */
+const OffsetSyncKey = defineMessage({
+  name: 'OffsetSyncKey',
+  versions: '0',
+  flexibleVersions: 'none',
+  fields: { topic: 'string', partition: 'int32' },
+});
+const OffsetSyncValue = defineMessage({
+  name: 'OffsetSyncValue',
+  versions: '0',
+  flexibleVersions: 'none',
+  fields: { upstreamOffset: 'int64', offset: 'int64' },
+});
+const CheckpointKey = defineMessage({
+  name: 'CheckpointKey',
+  versions: '0',
+  flexibleVersions: 'none',
+  fields: { group: 'string', topic: 'string', partition: 'int32' },
+});
+const CheckpointValue = defineMessage({
+  name: 'CheckpointValue',
+  versions: '0',
+  flexibleVersions: 'none',
+  fields: { upstreamOffset: 'int64', offset: 'int64', metadata: 'string' },
+});
+const HeartbeatKey = defineMessage({
+  name: 'HeartbeatKey',
+  versions: '0',
+  flexibleVersions: 'none',
+  fields: { sourceClusterAlias: 'string', targetClusterAlias: 'string' },
+});
+const HeartbeatValue = defineMessage({
+  name: 'HeartbeatValue',
+  versions: '0',
+  flexibleVersions: 'none',
+  fields: { timestamp: 'int64' },
+});
 
-function reading<T>(what: string, buf: Buffer, read: (r: Reader) => T): T {
-  const r = new Reader(buf);
+/** A record that does not parse is corrupt; a value of a version MM2 never wrote is refused too. */
+function reading<T>(what: string, read: () => T): T {
   try {
-    return read(r);
+    return read();
   } catch (err) {
     throw KafkaProtocolError.corrupt(`${what} is malformed: ${(err as Error).message}`);
   }
 }
 
+function versioned<M extends MessageDefinition>(def: M, what: string, value: Buffer): ValueOf<M> {
+  const decoded = reading(what, () => decodeMessage(def, value));
+  if (decoded.version !== 0)
+    throw KafkaProtocolError.corrupt(`unknown ${what.split(' ')[0]} version ${decoded.version}`);
+  return decoded.value;
+}
+
 export function encodeOffsetSyncKey(s: { topic: string; partition: number }): Buffer {
-  return done(new Writer(64).string(s.topic).int32(s.partition));
+  return encodeUnversioned(OffsetSyncKey, s);
 }
 
 export function encodeOffsetSyncValue(s: { upstreamOffset: number; offset: number }): Buffer {
-  return done(new Writer(16).int64(s.upstreamOffset).int64(s.offset));
+  return encodeUnversioned(OffsetSyncValue, s);
 }
 
 export function decodeOffsetSync(key: Buffer, value: Buffer): OffsetSync {
-  const k = reading('offset sync key', key, (r) => ({ topic: r.string(), partition: r.int32() }));
-  const v = reading('offset sync value', value, (r) => ({ upstreamOffset: r.int64(), offset: r.int64() }));
-  return { ...k, ...v };
+  return {
+    ...reading('offset sync key', () => decodeUnversioned(OffsetSyncKey, key)),
+    ...reading('offset sync value', () => decodeUnversioned(OffsetSyncValue, value)),
+  };
 }
 
 export function encodeCheckpointKey(c: { group: string; topic: string; partition: number }): Buffer {
-  return done(new Writer(64).string(c.group).string(c.topic).int32(c.partition));
+  return encodeUnversioned(CheckpointKey, c);
 }
 
 export function encodeCheckpointValue(c: {
@@ -62,42 +118,29 @@ export function encodeCheckpointValue(c: {
   offset: number;
   metadata: string;
 }): Buffer {
-  return done(new Writer(64).int16(0).int64(c.upstreamOffset).int64(c.offset).string(c.metadata));
+  return encodeMessage(CheckpointValue, 0, c);
 }
 
 export function decodeCheckpoint(key: Buffer, value: Buffer): Checkpoint {
-  const k = reading('checkpoint key', key, (r) => ({
-    group: r.string(),
-    topic: r.string(),
-    partition: r.int32(),
-  }));
-  const v = reading('checkpoint value', value, (r) => {
-    const version = r.int16();
-    if (version !== 0) throw new Error(`unknown checkpoint version ${version}`);
-    return { upstreamOffset: r.int64(), offset: r.int64(), metadata: r.string() };
-  });
-  return { ...k, ...v };
+  return {
+    ...reading('checkpoint key', () => decodeUnversioned(CheckpointKey, key)),
+    ...versioned(CheckpointValue, 'checkpoint value', value),
+  };
 }
 
 export function encodeHeartbeatKey(h: { sourceClusterAlias: string; targetClusterAlias: string }): Buffer {
-  return done(new Writer(64).string(h.sourceClusterAlias).string(h.targetClusterAlias));
+  return encodeUnversioned(HeartbeatKey, h);
 }
 
 export function encodeHeartbeatValue(h: { timestamp: number }): Buffer {
-  return done(new Writer(16).int16(0).int64(h.timestamp));
+  return encodeMessage(HeartbeatValue, 0, h);
 }
 
 export function decodeHeartbeat(key: Buffer, value: Buffer): Heartbeat {
-  const k = reading('heartbeat key', key, (r) => ({
-    sourceClusterAlias: r.string(),
-    targetClusterAlias: r.string(),
-  }));
-  const v = reading('heartbeat value', value, (r) => {
-    const version = r.int16();
-    if (version !== 0) throw new Error(`unknown heartbeat version ${version}`);
-    return { timestamp: r.int64() };
-  });
-  return { ...k, ...v };
+  return {
+    ...reading('heartbeat key', () => decodeUnversioned(HeartbeatKey, key)),
+    ...versioned(HeartbeatValue, 'heartbeat value', value),
+  };
 }
 
 /** MM2's internal topic names. */

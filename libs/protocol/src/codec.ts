@@ -1,3 +1,4 @@
+import { ErrorCode } from './error-codes';
 import { KafkaProtocolError } from './errors';
 import { inRange, parseVersions, VersionRange } from './primitives/versions';
 import { Reader } from './primitives/reader';
@@ -303,7 +304,7 @@ export function codecFor(api: ApiDefinition, version: number): VersionedCodec {
   if (codec === undefined) {
     if (!inRange(supportedVersions(api), version)) {
       throw new KafkaProtocolError(
-        35,
+        ErrorCode.UNSUPPORTED_VERSION,
         `${api.name} v${version} is not supported (supported: ${api.versions})`,
       );
     }
@@ -343,7 +344,10 @@ export function encodeMessage<M extends MessageDefinition>(
   value: ValueInput<M>,
 ): Buffer {
   if (!inRange(parseVersions(def.versions), version)) {
-    throw new KafkaProtocolError(35, `${def.name} v${version} is not supported (supported: ${def.versions})`);
+    throw new KafkaProtocolError(
+      ErrorCode.UNSUPPORTED_VERSION,
+      `${def.name} v${version} is not supported (supported: ${def.versions})`,
+    );
   }
   const w = new Writer(64);
   w.int16(version);
@@ -369,4 +373,23 @@ export function decodeMessage<M extends MessageDefinition>(
   }
   const value = messageCodec(def, Math.min(version, range.max)).decode(r) as ValueOf<M>;
   return { version, value };
+}
+
+/**
+ * Encodes a structure's fields of `version` with no version prefix: formats whose version
+ * lives elsewhere or nowhere (MirrorMaker 2's keys and offset syncs).
+ */
+export function encodeUnversioned<M extends MessageDefinition>(
+  def: M,
+  value: ValueInput<M>,
+  version = 0,
+): Buffer {
+  const w = new Writer(64);
+  messageCodec(def, version).encode(w, value);
+  return w.toBuffer();
+}
+
+/** Decodes a structure written by encodeUnversioned; a truncated one is INVALID_REQUEST. */
+export function decodeUnversioned<M extends MessageDefinition>(def: M, buf: Buffer, version = 0): ValueOf<M> {
+  return messageCodec(def, version).decode(new Reader(buf)) as ValueOf<M>;
 }
