@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, test } from 'node:test';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import { memoryLogger, offsetsOf, simpleBatch } from './batch-fixtures';
-import { AlterConfigOp, LogManager, type LogManagerOptions } from './log-manager';
-import { ConfigSource } from './topic-config';
+import { AlterConfigOp, applyConfigAlterations, LogManager, type LogManagerOptions } from './log-manager';
+import { ConfigSource, TopicConfig } from './topic-config';
 
 const dirs: string[] = [];
 const managers: LogManager[] = [];
@@ -319,4 +319,21 @@ test('a broker of a replicated cluster holds some partitions of a topic; replica
   assert.ok(!fs.existsSync(path.join(dir, 'spread-3')));
   for (const p of [0, 1, 5]) m.removePartition('spread', p);
   assert.equal(m.topic('spread'), undefined, 'a topic with no replica left here is gone');
+});
+
+test('a repeated config key: the legacy AlterConfigs keeps its last value, the incremental one refuses it', () => {
+  const resolved = TopicConfig.resolve({});
+  const repeated = [
+    { name: 'message.format.version', value: '2.8' },
+    { name: 'retention.ms', value: '1000' },
+    { name: 'message.format.version', value: '0.10.0.0' },
+  ];
+  assert.deepEqual(applyConfigAlterations({}, resolved, repeated, false), {
+    'message.format.version': '0.10.0.0',
+    'retention.ms': '1000',
+  });
+  assert.throws(
+    () => applyConfigAlterations({}, resolved, repeated, true),
+    (err: unknown) => err instanceof KafkaProtocolError && err.code === ErrorCode.INVALID_REQUEST,
+  );
 });

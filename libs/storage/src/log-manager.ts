@@ -118,7 +118,8 @@ export function validateTopicName(name: string): void {
  * A topic's overrides after AlterConfigs (legacy: the alterations with a value become the
  * whole set) or IncrementalAlterConfigs (each alteration SETs, DELETEs, or for list configs
  * APPENDs / SUBTRACTs items of the current value). INVALID_CONFIG for an unknown key or
- * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice. Values are checked
+ * APPEND/SUBTRACT on a non-list; INVALID_REQUEST for a key given twice in an incremental
+ * alteration (the legacy one keeps the last value, as Kafka). Values are checked
  * when the result is resolved.
  */
 export function applyConfigAlterations(
@@ -129,7 +130,10 @@ export function applyConfigAlterations(
 ): Record<string, string> {
   const seen = new Set<string>();
   for (const a of alterations) {
-    if (seen.has(a.name)) throw KafkaProtocolError.invalidRequest(`config ${a.name} is given more than once`);
+    // Kafka's legacy AlterConfigs keeps a repeated key's last value (librdkafka 0092 sends the
+    // described set with one key changed); IncrementalAlterConfigs refuses a repeat.
+    if (incremental && seen.has(a.name))
+      throw KafkaProtocolError.invalidRequest(`config ${a.name} is given more than once`);
     seen.add(a.name);
     if (!isTopicConfig(a.name)) {
       throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${a.name}`);
