@@ -4,13 +4,15 @@ export {
   PartitionLog,
   type PartitionLogOptions,
   type AppendResult,
+  type AppendedTxnMarker,
   type ReadOptions,
   type ReadResult,
   type TimestampOffset,
   RecordValidationError,
 } from './partition-log';
 export { LogCleaner, type CleanerStats, type LogCleanerOptions } from './log-cleaner';
-export type { ProducerBatch, ProducerEntry } from './producer-state';
+export { NO_VERIFICATION_GUARD, type ProducerBatch, type ProducerEntry } from './producer-state';
+export type { AbortedTxn } from './transaction-index';
 export {
   LogManager,
   AlterConfigOp,

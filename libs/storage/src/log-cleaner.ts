@@ -10,6 +10,7 @@ import {
 import type { StorageLogger } from './logger';
 import type { LogSegment } from './log-segment';
 import type { PartitionLog } from './partition-log';
+import type { AbortedTxn } from './transaction-index';
 
 /** What one map entry costs besides its key bytes, to hold the map to log.cleaner.dedupe.buffer.size (an estimate for V8). */
 const MAP_ENTRY_OVERHEAD = 80;
@@ -37,6 +38,8 @@ export interface CleanerStats {
   readonly bytesAfter: number;
   readonly recordsRemoved: number;
   readonly tombstonesRemoved: number;
+  /** Records removed because their transaction was aborted (counted in recordsRemoved too). */
+  readonly abortedRecordsRemoved: number;
 }
 
 /** One cleaning in progress, carried from step to step. */
@@ -47,8 +50,10 @@ interface CleanJob {
   /** The time of the cleaning: delete horizons are stamped from it and compared with it. */
   readonly now: number;
   readonly firstDirty: number;
-  /** The map stops here: the active segment, the high watermark, or min.compaction.lag.ms. */
+  /** The map stops here: the active segment, the high watermark, an open transaction, or min.compaction.lag.ms. */
   readonly uncleanableOffset: number;
+  /** The aborted transactions below uncleanableOffset, by producer: their records go. */
+  readonly aborted: Map<number, AbortedTxn[]>;
   readonly map: Map<string, number>;
   mapBytes: number;
   mapNext: number;
@@ -69,6 +74,7 @@ interface CleanJob {
   bytesAfter: number;
   recordsRemoved: number;
   tombstonesRemoved: number;
+  abortedRecordsRemoved: number;
 }
 
 /** The choice of what to clean next, from segment sizes only. */
@@ -96,6 +102,13 @@ interface Candidate {
  * cleaning after it. A producer's latest batch stays as an empty batch when all its records
  * go, so its sequence survives (Kafka's RETAIN_EMPTY). Each group is swapped in atomically
  * by PartitionLog.replaceSegments.
+ *
+ * Transactions: nothing at or after the first unstable offset is cleaned (an open transaction
+ * may still abort). Records of aborted transactions (from the transaction indexes) neither
+ * enter the key map, where they would hide the committed value of their key, nor stay: their
+ * batches go (or stay empty as a producer's last batch). Transaction markers and the index
+ * entries of the cleaned segments stay, so what the index says stays true of the log (Kafka
+ * also drops markers once nothing of their transaction is left and the delete horizon passed).
  *
  * The event loop is shared with every request, so the work is cut in steps: each step()
  * reads at most log.cleaner.io.buffer.size bytes of log (one chunk of the key map or of a
@@ -206,6 +219,8 @@ export class LogCleaner {
     const inactive = segments.slice(0, -1);
     const firstDirty = log.cleanerOffset;
     let uncleanableOffset = Math.min(segments[segments.length - 1].baseOffset, log.highWatermark);
+    const firstUnstable = log.firstUnstableOffset;
+    if (firstUnstable >= 0) uncleanableOffset = Math.min(uncleanableOffset, firstUnstable);
     if (config.minCompactionLagMs > 0) {
       const young = inactive.find(
         (s) => s.nextOffset > firstDirty && s.largestTimestamp() > now - config.minCompactionLagMs,
@@ -218,7 +233,7 @@ export class LogCleaner {
     let mustClean = false;
     for (const s of inactive) {
       if (s.nextOffset <= firstDirty) cleanBytes += s.size;
-      else if (s.baseOffset < uncleanableOffset) {
+      else if (s.baseOffset < uncleanableOffset && firstDirty < uncleanableOffset) {
         if (dirtyBytes === 0 && s.firstBatchTimestamp >= 0) {
           mustClean = now - s.firstBatchTimestamp > config.maxCompactionLagMs;
         }
@@ -237,12 +252,19 @@ export class LogCleaner {
   }
 
   private start(c: Candidate, now: number): CleanJob {
+    const aborted = new Map<number, AbortedTxn[]>();
+    for (const t of c.log.collectAbortedTransactions(c.log.logStartOffset, c.uncleanableOffset)) {
+      const list = aborted.get(t.producerId);
+      if (list === undefined) aborted.set(t.producerId, [t]);
+      else list.push(t);
+    }
     return {
       log: c.log,
       version: c.log.segmentsVersion,
       now,
       firstDirty: c.firstDirty,
       uncleanableOffset: c.uncleanableOffset,
+      aborted,
       map: new Map(),
       mapBytes: 0,
       mapNext: c.firstDirty,
@@ -260,6 +282,7 @@ export class LogCleaner {
       bytesAfter: 0,
       recordsRemoved: 0,
       tombstonesRemoved: 0,
+      abortedRecordsRemoved: 0,
     };
   }
 
@@ -290,7 +313,7 @@ export class LogCleaner {
           job.mapEnd = h.baseOffset;
           return;
         }
-        if (!h.isControl) {
+        if (!h.isControl && !isAborted(job, h)) {
           for (const r of decodeRecordBatch(chunk, h.at).records) {
             if (r.key === null || r.offset < job.firstDirty) continue;
             const key = r.key.toString('latin1');
@@ -358,8 +381,13 @@ export class LogCleaner {
   /** The batch as it should be stored after cleaning, or null when nothing of it stays. */
   private cleanBatch(job: CleanJob, chunk: Buffer, h: BatchHeader): Buffer | null {
     const original = chunk.subarray(h.at, h.at + h.sizeInBytes);
-    // Transaction markers stay (this broker writes none; replicated ones are kept as they are).
+    // Transaction markers stay, and with them their transaction index entries.
     if (h.isControl) return original;
+    if (isAborted(job, h)) {
+      job.recordsRemoved += h.recordCount;
+      job.abortedRecordsRemoved += h.recordCount;
+      return job.producerLastBatches.get(h.producerId) === h.lastOffset ? emptyBatch(h) : null;
+    }
     const records = decodeRecordBatch(chunk, h.at).records;
     const kept: KafkaRecord[] = [];
     let keptTombstone = false;
@@ -424,7 +452,10 @@ export class LogCleaner {
     if (cleaned.nextOffset <= group[group.length - 1].baseOffset && job.lastHeader !== null) {
       cleaned.append(emptyBatch(new BatchHeader(job.lastHeader)), config);
     }
-    for (const s of group) job.bytesBefore += s.size;
+    for (const s of group) {
+      job.bytesBefore += s.size;
+      for (const t of s.abortedTxns()) cleaned.appendAbortedTxn(t);
+    }
     job.bytesAfter += cleaned.size;
     job.log.replaceSegments(cleaned, group);
     job.version = job.log.segmentsVersion;
@@ -450,6 +481,7 @@ export class LogCleaner {
       bytesAfter: job.bytesAfter,
       recordsRemoved: job.recordsRemoved,
       tombstonesRemoved: job.tombstonesRemoved,
+      abortedRecordsRemoved: job.abortedRecordsRemoved,
     };
     this.options.logger.log(
       `${log.name}: cleaned offsets below ${stats.endOffset} (dirty from ${stats.firstDirtyOffset}): ` +
@@ -458,6 +490,13 @@ export class LogCleaner {
     );
     return stats;
   }
+}
+
+/** Whether a data batch belongs to a transaction that was aborted (Kafka's CleanedTransactionMetadata). */
+function isAborted(job: CleanJob, h: BatchHeader): boolean {
+  if (!h.isTransactional || job.aborted.size === 0) return false;
+  const base = h.baseOffset;
+  return job.aborted.get(h.producerId)?.some((t) => t.firstOffset <= base && base <= t.lastOffset) ?? false;
 }
 
 /** The first segment that holds offsets at or after `offset`, the active one excluded; null when none. */

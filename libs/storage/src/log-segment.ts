@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BATCH, BatchHeader } from '@tributary/protocol';
 import { IndexFile, readFully, writeFully } from './index-file';
+import { readInt64, writeInt64 } from './int64';
+import { TransactionIndex, TXN_INDEX_SUFFIX, type AbortedTxn } from './transaction-index';
 import type { TopicConfig } from './topic-config';
 
 /** Offset index entry: relative offset int32, file position int32. */
@@ -27,16 +29,6 @@ export const DELETED_SUFFIX = '.deleted';
 /** Kafka's segment file name: the base offset zero-padded to 20 digits. */
 export function segmentFileName(baseOffset: number, suffix: string): string {
   return String(baseOffset).padStart(20, '0') + suffix;
-}
-
-export function readInt64(buf: Buffer, at: number): number {
-  return buf.readInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
-}
-
-export function writeInt64(buf: Buffer, at: number, v: number): void {
-  const hi = Math.floor(v / 4294967296);
-  buf.writeInt32BE(hi, at);
-  buf.writeUInt32BE(v - hi * 4294967296, at + 4);
 }
 
 /** The offset after the last whole batch of a log file (`baseOffset` when it has none). */
@@ -75,8 +67,8 @@ function locate(h: BatchHeader, position: number): BatchLocation {
 
 /**
  * Visits the batch headers in [from, end) of a log file, reading chunks into a scratch buffer.
- * `visit` gets a header over the scratch buffer (valid only during the call) and returns false
- * to stop. Returns the position it stopped at: `end` when the framing adds up exactly.
+ * `visit` gets a header over the scratch buffer (valid only during the call; a control batch's
+ * bytes are all there) and returns false to stop. Returns the position it stopped at: `end` when the framing adds up exactly.
  * Hot path for reads: header fields only, one read per chunk.
  */
 function scanHeaders(
@@ -94,9 +86,15 @@ function scanHeaders(
       chunkLen = readFully(fd, SCRATCH, 0, Math.min(SCRATCH.length, end - pos), pos);
       if (chunkLen < BATCH.HEADER_SIZE) return pos;
     }
-    const h = new BatchHeader(SCRATCH, pos - chunkPos);
+    let h = new BatchHeader(SCRATCH, pos - chunkPos);
     const size = h.sizeInBytes;
     if (size < BATCH.HEADER_SIZE || pos + size > end) return pos;
+    // A control batch (a transaction marker, a few dozen bytes) is visited whole: its record is read too.
+    if (h.isControl && pos + size > chunkPos + chunkLen && size <= SCRATCH.length) {
+      chunkPos = pos;
+      chunkLen = readFully(fd, SCRATCH, 0, Math.min(SCRATCH.length, end - pos), pos);
+      h = new BatchHeader(SCRATCH, 0);
+    }
     if (!visit(h, pos)) return pos;
     pos += size;
   }
@@ -105,9 +103,10 @@ function scanHeaders(
 
 /**
  * One segment of a partition log: `<baseOffset>.log` holding record batches exactly as
- * appended, a sparse offset index `.index` (an entry per index.interval.bytes of log) and a
+ * appended, a sparse offset index `.index` (an entry per index.interval.bytes of log), a
  * time index `.timeindex` (an entry whenever the segment's max timestamp has grown by the next
- * offset index entry, and one when the segment becomes inactive).
+ * offset index entry, and one when the segment becomes inactive) and, once a transaction is
+ * aborted in it, the aborted transactions index `.txnindex`.
  *
  * Writes are synchronous (fs.writeSync on the segment's fd): they only reach the page cache,
  * which is fast, and being synchronous keeps appends ordered with no queue in between.
@@ -131,6 +130,12 @@ export class LogSegment {
   /** Counts changes to the file, so a background fsync only clears what it covered. */
   private writes = 0;
 
+  /**
+   * False when the `.txnindex` found at open was torn or inconsistent: the partition rebuilds
+   * it from the log, as it does for a recovered segment.
+   */
+  txnIndexWellFormed = true;
+
   private bytesSinceLastIndexEntry = 0;
   private pendingIo = 0;
   private closeRequested = false;
@@ -142,6 +147,7 @@ export class LogSegment {
     private readonly fd: number,
     private readonly offsetIndex: IndexFile,
     private readonly timeIndex: IndexFile,
+    private readonly txnIndex: TransactionIndex,
     config: TopicConfig,
     /** After the usual suffixes: '' for a live segment, or CLEANED_SUFFIX, SWAP_SUFFIX, DELETED_SUFFIX. */
     private fileSuffix = '',
@@ -174,20 +180,22 @@ export class LogSegment {
       fd,
       IndexFile.open(name(INDEX_SUFFIX), OFFSET_ENTRY, true),
       IndexFile.open(name(TIME_INDEX_SUFFIX), TIME_ENTRY, true),
+      TransactionIndex.create(name(TXN_INDEX_SUFFIX)),
       config,
       fileSuffix,
     );
   }
 
   /**
-   * Renames the three files to carry `fileSuffix` instead of the current one, the indexes
-   * first and the log last: for a swap, the log's rename is the commit.
+   * Renames the files to carry `fileSuffix` instead of the current one, the indexes first and
+   * the log last: for a swap, the log's rename is the commit.
    */
   changeFileSuffix(fileSuffix: string): void {
     const target = (suffix: string) =>
       path.join(this.dir, segmentFileName(this.baseOffset, suffix) + fileSuffix);
     this.offsetIndex.renameTo(target(INDEX_SUFFIX));
     this.timeIndex.renameTo(target(TIME_INDEX_SUFFIX));
+    this.txnIndex.renameTo(target(TXN_INDEX_SUFFIX));
     fs.renameSync(this.logFile, target(LOG_SUFFIX));
     this.fileSuffix = fileSuffix;
   }
@@ -211,7 +219,9 @@ export class LogSegment {
     try {
       offsetIndex = IndexFile.open(name(INDEX_SUFFIX), OFFSET_ENTRY);
       timeIndex = IndexFile.open(name(TIME_INDEX_SUFFIX), TIME_ENTRY);
-      const segment = new LogSegment(dir, baseOffset, fd, offsetIndex, timeIndex, config);
+      const txn = TransactionIndex.open(name(TXN_INDEX_SUFFIX), baseOffset);
+      const segment = new LogSegment(dir, baseOffset, fd, offsetIndex, timeIndex, txn.index, config);
+      segment.txnIndexWellFormed = txn.wellFormed;
       if (!recover && segment.loadFromIndexes()) return { segment, truncated: null, rebuilt: false };
       return { segment, truncated: segment.recover(config, onRecoveredBatch), rebuilt: true };
     } catch (err) {
@@ -613,10 +623,39 @@ export class LogSegment {
     let keepTime = this.timeIndex.count;
     while (keepTime > 0 && this.baseOffset + this.timeEntryRel(keepTime - 1) >= first.baseOffset) keepTime--;
     this.timeIndex.truncateTo(keepTime);
+    this.txnIndex.truncateTo(first.baseOffset);
     const from = keep > 0 ? this.offsetEntryPos(keep - 1) : 0;
     this.restoreTail(from, keep > 0 ? this.baseOffset + this.offsetEntryRel(keep - 1) : -1);
     if (this.size === 0) this.created = Date.now();
     return removed;
+  }
+
+  // ---- aborted transactions ------------------------------------------------------------
+
+  /** How many aborted transactions end in this segment. */
+  get abortedTxnCount(): number {
+    return this.txnIndex.count;
+  }
+
+  /** Records a transaction aborted by a marker in this segment. */
+  appendAbortedTxn(txn: AbortedTxn): void {
+    this.txnIndex.append(txn);
+  }
+
+  /** The aborted transactions ending in this segment, in marker order. */
+  abortedTxns(): AbortedTxn[] {
+    return this.txnIndex.all();
+  }
+
+  /** See TransactionIndex.collect. */
+  collectAbortedTxns(fetchOffset: number, upperBound: number, out: AbortedTxn[]): boolean {
+    return this.txnIndex.collect(fetchOffset, upperBound, out);
+  }
+
+  /** Empties the aborted transactions index before it is rebuilt from the log. */
+  resetTxnIndex(): void {
+    this.txnIndex.reset();
+    this.txnIndexWellFormed = true;
   }
 
   /** Kafka's segment.ms clock: record time since the first batch, else wall-clock age. */
@@ -646,6 +685,7 @@ export class LogSegment {
     fs.fdatasyncSync(this.fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
+    this.txnIndex.flush();
     this.dirty = false;
   }
 
@@ -662,6 +702,7 @@ export class LogSegment {
         try {
           this.offsetIndex.flush();
           this.timeIndex.flush();
+          this.txnIndex.flush();
           // Written again meanwhile (truncation made it active again): still dirty.
           if (this.writes === writes) this.dirty = false;
         } catch (e) {
@@ -685,13 +726,14 @@ export class LogSegment {
     this.closed = true;
     this.offsetIndex.close();
     this.timeIndex.close();
+    this.txnIndex.close();
     fs.closeSync(this.fd);
   }
 
-  /** Closes and removes the segment's three files. */
+  /** Closes and removes the segment's files. */
   delete(): void {
     this.close();
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
       fs.rmSync(this.file(suffix), { force: true });
     }
   }

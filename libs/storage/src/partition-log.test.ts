@@ -66,7 +66,14 @@ test('append assigns offsets from the log end by rewriting headers, and read ret
   const two = Buffer.concat([simpleBatch(3), simpleBatch(2)]);
   const original = Buffer.from(two);
   const r1 = log.append(two, 7);
-  assert.deepEqual(r1, { baseOffset: 0, lastOffset: 4, logAppendTime: -1, recordCount: 5, duplicate: false });
+  assert.deepEqual(r1, {
+    baseOffset: 0,
+    lastOffset: 4,
+    logAppendTime: -1,
+    recordCount: 5,
+    duplicate: false,
+    txnMarkers: [],
+  });
   const r2 = log.append(simpleBatch(4), 8);
   assert.equal(r2.baseOffset, 5);
   assert.equal(r2.lastOffset, 8);
@@ -317,6 +324,7 @@ test('appendAsFollower keeps offsets, allows gaps, refuses going back, and drops
     logAppendTime: -1,
     recordCount: 5,
     duplicate: false,
+    txnMarkers: [],
   });
   assert.equal(log.logStartOffset, 100);
   log.appendAsFollower(at(110, 1)); // a gap (compacted or deleted at the source)

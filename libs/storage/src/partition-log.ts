@@ -4,11 +4,16 @@ import {
   ATTRIBUTE,
   BATCH,
   BatchHeader,
+  batchHeaders,
   decodeRecordBatch,
+  encodeTxnMarkerBatch,
   ErrorCode,
   KafkaProtocolError,
+  readTxnMarker,
+  type TxnMarkerBatch,
 } from '@tributary/protocol';
 import { fsyncDir, readFileIfExists, writeFileAtomicSync } from './atomic-file';
+import { readInt64, writeInt64 } from './int64';
 import { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache';
 import { consoleLogger, type StorageLogger } from './logger';
 import {
@@ -18,16 +23,16 @@ import {
   LOG_SUFFIX,
   LogSegment,
   nextOffsetOfLogFile,
-  readInt64,
   segmentFileName,
   SWAP_SUFFIX,
   TIME_INDEX_SUFFIX,
-  writeInt64,
 } from './log-segment';
-import { ProducerStateManager, type ProducerEntry } from './producer-state';
+import { ProducerStateManager, type CompletedTxn, type ProducerEntry } from './producer-state';
+import { TXN_INDEX_SUFFIX, type AbortedTxn } from './transaction-index';
 import type { TopicConfig } from './topic-config';
 
 const EMPTY: Buffer = Buffer.alloc(0);
+const NO_MARKERS: readonly AppendedTxnMarker[] = Object.freeze([]);
 const INT32_MAX = 2147483647;
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 
@@ -55,6 +60,14 @@ export interface PartitionLogOptions {
   readonly highWatermarkFollowsLogEnd?: boolean;
 }
 
+/** A COMMIT or ABORT marker that went into the log. */
+export interface AppendedTxnMarker {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly committed: boolean;
+  readonly offset: number;
+}
+
 export interface AppendResult {
   readonly baseOffset: number;
   readonly lastOffset: number;
@@ -66,6 +79,8 @@ export interface AppendResult {
    * appended and the offsets are the original's.
    */
   readonly duplicate: boolean;
+  /** The transaction markers among the batches (replicated or the leader's own); mostly none. */
+  readonly txnMarkers: readonly AppendedTxnMarker[];
 }
 
 export interface ReadOptions {
@@ -194,7 +209,7 @@ export class PartitionLog {
       fsyncDir(dir);
     }
 
-    this.completeInterruptedSwaps();
+    const swapped = this.completeInterruptedSwaps();
     const names = fs.readdirSync(dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -208,7 +223,7 @@ export class PartitionLog {
     bases.sort((a, b) => a - b);
     const logs = new Set(bases.map((b) => String(b).padStart(20, '0')));
     for (const name of names) {
-      const stem = name.replace(/\.(index|timeindex)$/, '');
+      const stem = name.replace(/\.(index|timeindex|txnindex)$/, '');
       if (stem !== name && /^\d{20}$/.test(stem) && !logs.has(stem)) {
         fs.rmSync(path.join(dir, name), { force: true });
       }
@@ -255,7 +270,6 @@ export class PartitionLog {
       if (this.segments.length === 0) {
         this.segments.push(LogSegment.create(dir, Math.max(0, saved?.logStartOffset ?? 0), this._config));
       }
-      for (const s of recovered) s.flush();
     } catch (err) {
       for (const s of this.segments) s.close();
       throw err;
@@ -277,7 +291,17 @@ export class PartitionLog {
     this._cleanerOffset = saved?.cleanerOffset ?? -1;
     this.producers = new ProducerStateManager(dir, this.name, this.logger);
     try {
-      this.reloadProducerState();
+      // The aborted transactions of recovered segments (and of torn or swapped-in indexes) are
+      // found again by replaying the producer state over them.
+      const rebuildTxns = this.segments.filter((s) => {
+        if (!s.txnIndexWellFormed)
+          this.logger.warn(
+            `${this.name}: rebuilding the damaged transaction index of segment ${s.baseOffset}`,
+          );
+        return recovered.includes(s) || !s.txnIndexWellFormed || swapped.has(s.baseOffset);
+      });
+      this.reloadProducerState(rebuildTxns);
+      for (const s of new Set([...recovered, ...rebuildTxns])) s.flush();
       this.producers.removeStraySnapshots(this.segmentBaseOffsets());
     } catch (err) {
       for (const s of this.segments) s.close();
@@ -290,10 +314,13 @@ export class PartitionLog {
    * Finishes what a crash interrupted in the log cleaner's swap (Kafka's LogLoader): an
    * unfinished `.cleaned` segment is dropped, the old segments being whole; a `<base>.log.swap`
    * was committed, so every old segment within its offsets (as it is or already `.deleted`)
-   * goes and the swap files take their final names. Orphan index swaps and `.deleted` files
+   * goes and the swap files take their final names. A transaction index may not exist, so
+   * which one is new cannot be told from the names: the swapped-in segment's is rebuilt from
+   * the log, and its base offset returned for that. Orphan index swaps and `.deleted` files
    * are removed by the caller.
    */
-  private completeInterruptedSwaps(): void {
+  private completeInterruptedSwaps(): Set<number> {
+    const swapped = new Set<number>();
     const dir = this.dir;
     const names = fs.readdirSync(dir);
     for (const name of names) {
@@ -307,8 +334,13 @@ export class PartitionLog {
       const base = Number(m[1]);
       const next = nextOffsetOfLogFile(path.join(dir, name), base);
       for (const old of fs.readdirSync(dir)) {
-        const o = /^(\d{20})\.(log|index|timeindex)(\.deleted)?$/.exec(old);
+        const o = /^(\d{20})\.(log|index|timeindex|txnindex)(\.deleted|\.swap)?$/.exec(old);
         if (o === null || Number(o[1]) < base || Number(o[1]) >= next) continue;
+        if (o[2] === 'txnindex') {
+          fs.rmSync(path.join(dir, old));
+          continue;
+        }
+        if (o[3] === SWAP_SUFFIX) continue;
         // The swap's own index already under its final name is the new one: the final renames
         // had begun (index swaps exist until then), so leave it.
         const ownIndex = Number(o[1]) === base && o[2] !== 'log' && o[3] === undefined;
@@ -319,22 +351,52 @@ export class PartitionLog {
         const swap = path.join(dir, segmentFileName(base, suffix) + SWAP_SUFFIX);
         if (fs.existsSync(swap)) fs.renameSync(swap, path.join(dir, segmentFileName(base, suffix)));
       }
+      swapped.add(base);
       this.logger.warn(
         `${this.name}: completed the swap of cleaned segment ${base} (offsets ${base} to ${next})`,
       );
     }
     fsyncDir(dir);
+    return swapped;
   }
 
   /**
    * Rebuilds the producer state: the latest snapshot at or below the log end, then the
-   * headers of the batches after it (Kafka's truncateAndReload).
+   * headers of the batches after it (Kafka's truncateAndReload). The transaction indexes of
+   * `rebuildTxns` (oldest first) are emptied and refilled on the way, the replay then starting
+   * from a snapshot at or below the first of them (Kafka's recoverSegment).
    */
-  private reloadProducerState(): void {
-    const from = this.producers.loadLatestSnapshot(this._logEndOffset) ?? this.segments[0].baseOffset;
+  private reloadProducerState(rebuildTxns: readonly LogSegment[] = []): void {
+    const maxOffset = Math.min(rebuildTxns[0]?.baseOffset ?? Infinity, this._logEndOffset);
+    const from =
+      this.producers.loadLatestSnapshot(maxOffset, this._logEndOffset) ?? this.segments[0].baseOffset;
+    for (const seg of rebuildTxns) seg.resetTxnIndex();
     for (const seg of this.segments) {
-      if (seg.nextOffset > from) seg.visitBatches(from, (h) => this.producers.applyBatch(h));
+      if (seg.nextOffset <= from) continue;
+      const index = rebuildTxns.includes(seg) ? seg : null;
+      seg.visitBatches(from, (h) => {
+        const txn = this.producers.applyBatch(h);
+        if (txn !== null) this.completeTxn(txn, index);
+      });
     }
+    this.producers.onHighWatermarkUpdated(this._highWatermark);
+  }
+
+  /**
+   * A marker closed `txn`: an aborted one is recorded in `index` (the segment holding the
+   * marker) with the last stable offset it leaves, then the transaction waits for the high
+   * watermark (Kafka's UnifiedLog.append of completed transactions).
+   */
+  private completeTxn(txn: CompletedTxn, index: LogSegment | null): void {
+    if (txn.aborted && index !== null) {
+      index.appendAbortedTxn({
+        producerId: txn.producerId,
+        firstOffset: txn.firstOffset,
+        lastOffset: txn.lastOffset,
+        lastStableOffset: this.producers.lastStableOffsetAfter(txn),
+      });
+    }
+    this.producers.completeTxn(txn);
   }
 
   // ---- state ---------------------------------------------------------------------------
@@ -404,7 +466,25 @@ export class PartitionLog {
   /** Sets the high watermark, kept within [logStartOffset, logEndOffset]; returns it. */
   setHighWatermark(offset: number): number {
     this._highWatermark = Math.min(Math.max(offset, this._logStartOffset), this._logEndOffset);
+    this.producers.onHighWatermarkUpdated(this._highWatermark);
     return this._highWatermark;
+  }
+
+  /**
+   * The last stable offset (KIP-98): read_committed consumers read below it. The first offset
+   * of the earliest transaction still open (or whose marker is above the high watermark), at
+   * least logStartOffset; the high watermark when there is none or it is lower.
+   */
+  get lastStableOffset(): number {
+    const first = this.producers.firstUnstableOffset();
+    if (first < 0) return this._highWatermark;
+    return Math.min(Math.max(first, this._logStartOffset), this._highWatermark);
+  }
+
+  /** The first unstable offset (see lastStableOffset) without the high watermark; -1 when none. */
+  get firstUnstableOffset(): number {
+    const first = this.producers.firstUnstableOffset();
+    return first < 0 ? -1 : Math.max(first, this._logStartOffset);
   }
 
   private ensureOnline(): void {
@@ -442,9 +522,11 @@ export class PartitionLog {
    * only then is it recomputed. All batches go to disk with one write.
    *
    * Throws MESSAGE_TOO_LARGE when a batch exceeds max.message.bytes and RECORD_LIST_TOO_LARGE
-   * when the whole set exceeds segment.bytes, appending nothing.
+   * when the whole set exceeds segment.bytes, appending nothing. `verificationGuard` is for a
+   * broker that verifies transactions (KIP-890): what maybeStartTransactionVerification gave
+   * before the coordinator confirmed the transaction (see ProducerStateManager.checkAppend).
    */
-  append(records: Buffer, leaderEpoch: number): AppendResult {
+  append(records: Buffer, leaderEpoch: number, verificationGuard?: number): AppendResult {
     this.ensureOnline();
     const config = this._config;
     const len = records.length;
@@ -485,7 +567,7 @@ export class PartitionLog {
     const now = Date.now();
     const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : -1;
     if (idempotent) {
-      const duplicate = this.producers.checkAppend(records);
+      const duplicate = this.producers.checkAppend(records, verificationGuard);
       if (duplicate !== null) {
         return {
           baseOffset: duplicate.firstOffset,
@@ -493,15 +575,54 @@ export class PartitionLog {
           logAppendTime: logAppendTime >= 0 ? duplicate.timestamp : -1,
           recordCount: 0,
           duplicate: true,
+          txnMarkers: NO_MARKERS,
         };
       }
     }
+    return this.assignOffsetsAndWrite(
+      records,
+      leaderEpoch,
+      offsetCount,
+      recordCount,
+      maxTimestamp,
+      now,
+      idempotent,
+    );
+  }
+
+  /**
+   * The leader appends the COMMIT or ABORT marker of a producer's transaction (WriteTxnMarkers):
+   * one control batch, refused with INVALID_PRODUCER_EPOCH for an epoch older than the
+   * producer's here and TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch than its
+   * last marker's. An abort of a transaction with records here goes into the active
+   * segment's transaction index.
+   */
+  appendTxnMarker(marker: TxnMarkerBatch, leaderEpoch: number): AppendResult {
+    this.ensureOnline();
+    this.producers.checkMarker(marker);
+    const records = encodeTxnMarkerBatch(marker);
+    const h = new BatchHeader(records);
+    return this.assignOffsetsAndWrite(records, leaderEpoch, 1, 1, h.maxTimestamp, Date.now(), true);
+  }
+
+  /** Assigns offsets from the log end by rewriting the batch headers, writes, and follows the producers. */
+  private assignOffsetsAndWrite(
+    records: Buffer,
+    leaderEpoch: number,
+    offsetCount: number,
+    recordCount: number,
+    maxTimestamp: number,
+    now: number,
+    withProducers: boolean,
+  ): AppendResult {
+    const len = records.length;
+    const logAppendTime = this._config.messageTimestampType === 'LogAppendTime' ? now : -1;
     const baseOffset = this._logEndOffset;
     const lastOffset = baseOffset + offsetCount - 1;
     this.maybeRoll(len, baseOffset, lastOffset, logAppendTime >= 0 ? now : maxTimestamp, now);
 
     let offset = baseOffset;
-    for (at = 0; at < len;) {
+    for (let at = 0; at < len;) {
       const h = new BatchHeader(records, at);
       h.setBaseOffset(offset);
       h.setPartitionLeaderEpoch(leaderEpoch);
@@ -516,18 +637,44 @@ export class PartitionLog {
 
     this.writeToActive(records);
     this._logEndOffset = lastOffset + 1;
-    if (this.highWatermarkFollowsLogEnd) this._highWatermark = this._logEndOffset;
     if (leaderEpoch > this.epochs.latestEpoch) this.learnEpoch(leaderEpoch, baseOffset);
-    if (idempotent) {
-      for (at = 0; at < len;) {
-        const h = new BatchHeader(records, at);
-        this.producers.applyBatch(h);
-        at += h.sizeInBytes;
-      }
-    }
+    const txnMarkers = withProducers ? this.applyProducerBatches(records, len) : NO_MARKERS;
+    if (this.highWatermarkFollowsLogEnd) this.setHighWatermark(this._logEndOffset);
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
-    return { baseOffset, lastOffset, logAppendTime, recordCount, duplicate: false };
+    return { baseOffset, lastOffset, logAppendTime, recordCount, duplicate: false, txnMarkers };
+  }
+
+  /**
+   * The producer state follows batches just written to the active segment: transactional
+   * batches open transactions, markers close them (an abort goes into the active segment's
+   * transaction index). Returns the markers. Header reads only, but for a marker's record.
+   */
+  private applyProducerBatches(data: Buffer, end: number): readonly AppendedTxnMarker[] {
+    let markers: AppendedTxnMarker[] | null = null;
+    try {
+      for (let at = 0; at < end;) {
+        const h = new BatchHeader(data, at);
+        const txn = this.producers.applyBatch(h);
+        if (txn !== null) this.completeTxn(txn, this.active);
+        if (h.isControl && h.producerId >= 0) {
+          const marker = readTxnMarker(h);
+          if (marker !== null) {
+            (markers ??= []).push({
+              producerId: h.producerId,
+              producerEpoch: h.producerEpoch,
+              committed: marker.committed,
+              offset: h.baseOffset,
+            });
+          }
+        }
+        at += h.sizeInBytes;
+      }
+    } catch (err) {
+      if (err instanceof KafkaProtocolError) throw err;
+      throw this.goOffline('transaction index', err);
+    }
+    return markers ?? NO_MARKERS;
   }
 
   /**
@@ -605,6 +752,7 @@ export class PartitionLog {
         logAppendTime: -1,
         recordCount: 0,
         duplicate: false,
+        txnMarkers: NO_MARKERS,
       };
     }
     const data = end === records.length ? records : records.subarray(0, end);
@@ -613,14 +761,14 @@ export class PartitionLog {
     this.maybeRoll(end, firstOffset, next - 1, maxTimestamp, now);
     this.writeToActive(data);
     this._logEndOffset = next;
-    if (this.highWatermarkFollowsLogEnd) this._highWatermark = next;
     for (let b = 0; b < end;) {
       const h = new BatchHeader(data, b);
       if (h.partitionLeaderEpoch > this.epochs.latestEpoch)
         this.learnEpoch(h.partitionLeaderEpoch, h.baseOffset);
-      this.producers.applyBatch(h);
       b += h.sizeInBytes;
     }
+    const txnMarkers = this.applyProducerBatches(data, end);
+    if (this.highWatermarkFollowsLogEnd) this.setHighWatermark(next);
     this.unflushedMessages += recordCount;
     this.maybeFlush(now);
     return {
@@ -629,6 +777,7 @@ export class PartitionLog {
       logAppendTime: -1,
       recordCount,
       duplicate: false,
+      txnMarkers,
     };
   }
 
@@ -762,6 +911,35 @@ export class PartitionLog {
       highWatermark: this._highWatermark,
       logEndOffset: this._logEndOffset,
     };
+  }
+
+  /**
+   * The aborted transactions a read_committed consumer needs with `records`, read from
+   * fetchOffset: those overlapping them (Kafka's addAbortedTransactions). Without a transaction
+   * index entry from fetchOffset's segment on, nothing more is looked at.
+   */
+  abortedTransactions(fetchOffset: number, records: Buffer): AbortedTxn[] {
+    if (records.length === 0) return [];
+    let any = false;
+    for (let i = this.segmentFor(fetchOffset); i < this.segments.length && !any; i++)
+      any = this.segments[i].abortedTxnCount > 0;
+    if (!any) return [];
+    let upperBound = fetchOffset;
+    for (const h of batchHeaders(records)) upperBound = h.lastOffset + 1;
+    return this.collectAbortedTransactions(fetchOffset, upperBound);
+  }
+
+  /**
+   * The aborted transactions overlapping [startOffset, upperBound) (Kafka's
+   * collectAbortedTransactions): the indexes of the segment holding startOffset and the next,
+   * until an entry's last stable offset reaches upperBound (no later abort can then overlap).
+   */
+  collectAbortedTransactions(startOffset: number, upperBound: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (let i = this.segmentFor(startOffset); i < this.segments.length; i++) {
+      if (this.segments[i].collectAbortedTxns(startOffset, upperBound, out)) break;
+    }
+    return out;
   }
 
   /** Index of the last segment whose base offset is <= offset (0 when none is). */
@@ -1064,6 +1242,24 @@ export class PartitionLog {
     return this.producers.entry(producerId);
   }
 
+  /** The open transactions, earliest first: [producerId, firstOffset]. */
+  openTransactions(): [number, number][] {
+    return this.producers.openTransactions();
+  }
+
+  /** Whether the producer's transaction is open on this partition in `epoch`. */
+  hasOngoingTransaction(producerId: number, epoch: number): boolean {
+    return this.producers.hasOngoingTransaction(producerId, epoch);
+  }
+
+  /**
+   * KIP-890: the guard a transactional append must bring once the coordinator confirmed the
+   * transaction (NO_VERIFICATION_GUARD when it is already open here). See append().
+   */
+  maybeStartTransactionVerification(producerId: number, epoch: number): number {
+    return this.producers.maybeStartTransactionVerification(producerId, epoch, Date.now());
+  }
+
   /** Every idempotent producer this partition knows, with its epoch and last batches. */
   activeProducers(): Readonly<ProducerEntry>[] {
     return [...this.producers.all()];
@@ -1152,7 +1348,7 @@ export class PartitionLog {
   }
 
   private deleteSegmentFiles(base: number): void {
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
       fs.rmSync(path.join(this.dir, String(base).padStart(20, '0') + suffix), { force: true });
     }
   }

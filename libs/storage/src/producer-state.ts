@@ -1,10 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { ATTRIBUTE, BATCH, type BatchHeader, ErrorCode, KafkaProtocolError } from '@tributary/protocol';
+import {
+  ATTRIBUTE,
+  BATCH,
+  BatchHeader,
+  ErrorCode,
+  KafkaProtocolError,
+  readTxnMarker,
+} from '@tributary/protocol';
 import { fsyncDir } from './atomic-file';
 import type { StorageLogger } from './logger';
-import { readInt64, writeInt64 } from './log-segment';
+import { readInt64, writeInt64 } from './int64';
 
 /**
  * Kafka's NUM_BATCHES_TO_RETAIN: a retry is recognised among a producer's last 5 batches,
@@ -15,11 +22,14 @@ export const SNAPSHOT_SUFFIX = '.snapshot';
 const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/;
 const INT32_MAX = 2147483647;
 const NO_PRODUCER_EPOCH = -1;
-const SNAPSHOT_VERSION = 1;
+/** Version 2 adds each producer's coordinator epoch and open transaction; version 1 is still read. */
+const SNAPSHOT_VERSION = 2;
 /** version int16, crc uint32, producer count int32. */
 const SNAPSHOT_HEADER = 10;
 /** producerId int64, epoch int16, lastTimestamp int64, batch count int8. */
-const ENTRY_HEADER = 19;
+const ENTRY_HEADER_V1 = 19;
+/** Version 1's, then coordinatorEpoch int32, currentTxnFirstOffset int64. */
+const ENTRY_HEADER = 31;
 /** firstSeq int32, lastSeq int32, firstOffset int64, lastOffset int64, timestamp int64. */
 const BATCH_ENTRY = 32;
 
@@ -32,14 +42,52 @@ export interface ProducerBatch {
   readonly timestamp: number;
 }
 
-/** What a partition knows of one producer id: its epoch and its last batches, oldest first. */
+/**
+ * What a partition knows of one producer id: its epoch, its last batches (oldest first) and,
+ * for a transactional producer, its open transaction and the coordinator epoch of its last marker.
+ */
 export interface ProducerEntry {
   readonly producerId: number;
   epoch: number;
   batches: ProducerBatch[];
   /** Max timestamp of its latest batch: producer.id.expiration.ms counts from it. */
   lastTimestamp: number;
+  /** The epoch of the transaction coordinator that wrote its last marker here, -1 when none. */
+  coordinatorEpoch: number;
+  /** The first offset of its transaction open on this partition, -1 when none. */
+  currentTxnFirstOffset: number;
 }
+
+/** A transaction a COMMIT or ABORT marker ended: from its first record to the marker. */
+export interface CompletedTxn {
+  readonly producerId: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly aborted: boolean;
+}
+
+/** What the marker path must know before appending a marker (WriteTxnMarkers). */
+export interface TxnMarkerCheck {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+}
+
+/**
+ * KIP-890's verification of a transactional producer's first batch on a partition: a token
+ * handed out when the broker starts asking the coordinator whether the partition is in the
+ * producer's transaction, and forgotten when the producer appends or a marker ends its
+ * transaction. The append must bring the same token, so a marker written while the question
+ * was out (the transaction ended) makes the late answer worthless.
+ */
+interface VerificationState {
+  readonly guard: number;
+  readonly created: number;
+}
+
+/** No verification guard: what an append brings when its producer's transaction is already open here. */
+export const NO_VERIFICATION_GUARD = 0;
+let nextGuard = 1;
 
 /** The sequence number `delta` after `sequence`, wrapping past int32 max to 0 as producers do. */
 export function incrementSequence(sequence: number, delta: number): number {
@@ -59,7 +107,14 @@ export function snapshotFileName(offset: number): string {
  * five batches, so that a retried batch is recognised and answered with its original
  * offsets instead of being appended twice, and a batch out of sequence or from a fenced
  * epoch is refused. Everything is read from batch headers (producerId, producerEpoch,
- * baseSequence, lastOffsetDelta); no record is decoded.
+ * baseSequence, lastOffsetDelta, the transactional bit); no record is decoded but a
+ * transaction marker's one record.
+ *
+ * Transactions (KIP-98): a producer's first transactional batch opens its transaction here,
+ * its COMMIT or ABORT marker closes it. The earliest transaction still open, or closed by a
+ * marker the high watermark has not passed, is the first unstable offset; the partition's last
+ * stable offset, up to which read_committed consumers read, is that bounded by the high
+ * watermark.
  *
  * Kept across restarts by snapshots `<offset>.snapshot` in the partition directory (the state
  * after every batch below that offset), taken when a segment rolls and on clean close; at
@@ -67,6 +122,15 @@ export function snapshotFileName(offset: number): string {
  */
 export class ProducerStateManager {
   private readonly entries = new Map<number, ProducerEntry>();
+  /** Open transactions by first offset, in offset order (appends come in offset order). */
+  private readonly ongoing = new Map<number, number>();
+  /**
+   * Transactions whose marker is in the log but not yet below the high watermark, by first
+   * offset (Kafka's unreplicatedTxns): they hold the last stable offset back until the marker
+   * is replicated, so a read_committed consumer never reads past a marker a failover may lose.
+   */
+  private readonly unreplicated = new Map<number, { producerId: number; lastOffset: number }>();
+  private readonly verifications = new Map<number, VerificationState>();
 
   constructor(
     private readonly dir: string,
@@ -103,12 +167,15 @@ export class ProducerStateManager {
    * producer's last five batches (which must then not be appended), or null when every batch
    * may go on. Throws INVALID_PRODUCER_EPOCH for an epoch older than the producer's,
    * OUT_OF_ORDER_SEQUENCE_NUMBER for a sequence that does not follow its last one or a new
-   * epoch that does not start at 0, INVALID_RECORD for a negative sequence. A producer id
-   * this partition does not know may start at any sequence (its state may have expired or
-   * gone with the records). Hot path: header reads only.
+   * epoch that does not start at 0, INVALID_RECORD for a negative sequence, INVALID_TXN_STATE
+   * for a non-transactional batch while the producer's transaction is open, or (with
+   * `verificationGuard`, when the broker verifies transactions) for a transactional batch that
+   * would open a transaction without the guard its verification was given. A producer id this
+   * partition does not know may start at any sequence (its state may have expired or gone with
+   * the records). Hot path: header reads only.
    */
-  checkAppend(records: Buffer): ProducerBatch | null {
-    let staged: Map<number, { epoch: number; lastSeq: number }> | null = null;
+  checkAppend(records: Buffer, verificationGuard?: number): ProducerBatch | null {
+    let staged: Map<number, { epoch: number; lastSeq: number; inTxn: boolean }> | null = null;
     for (let at = 0; at < records.length;) {
       const size = records.readInt32BE(at + BATCH.BATCH_LENGTH) + BATCH.LOG_OVERHEAD;
       const producerId = readInt64(records, at + BATCH.PRODUCER_ID);
@@ -116,6 +183,7 @@ export class ProducerStateManager {
         const epoch = records.readInt16BE(at + BATCH.PRODUCER_EPOCH);
         const firstSeq = records.readInt32BE(at + BATCH.BASE_SEQUENCE);
         const lastSeq = incrementSequence(firstSeq, records.readInt32BE(at + BATCH.LAST_OFFSET_DELTA));
+        const transactional = (records.readInt16BE(at + BATCH.ATTRIBUTES) & ATTRIBUTE.TRANSACTIONAL) !== 0;
         if (firstSeq < 0) {
           throw new KafkaProtocolError(
             ErrorCode.INVALID_RECORD,
@@ -153,7 +221,25 @@ export class ProducerStateManager {
             );
           }
         }
-        (staged ??= new Map()).set(producerId, { epoch, lastSeq });
+        const inTxn = pending?.inTxn ?? (entry !== undefined && entry.currentTxnFirstOffset >= 0);
+        if (inTxn && !transactional) {
+          throw new KafkaProtocolError(
+            ErrorCode.INVALID_TXN_STATE,
+            `Expected transactional write from producer ${producerId} in partition ${this.name}: ` +
+              `its transaction here is open since offset ${entry?.currentTxnFirstOffset ?? -1}`,
+          );
+        }
+        if (transactional && !inTxn && verificationGuard !== undefined) {
+          const verified = this.verifications.get(producerId);
+          if (verificationGuard === NO_VERIFICATION_GUARD || verified?.guard !== verificationGuard) {
+            throw new KafkaProtocolError(
+              ErrorCode.INVALID_TXN_STATE,
+              `Record was not part of an ongoing transaction: producer ${producerId} epoch ${epoch} ` +
+                `has no verified transaction on ${this.name}`,
+            );
+          }
+        }
+        (staged ??= new Map()).set(producerId, { epoch, lastSeq, inTxn: inTxn || transactional });
       }
       at += size;
     }
@@ -161,51 +247,188 @@ export class ProducerStateManager {
   }
 
   /**
+   * Checks a transaction marker before the leader appends it (Kafka's appendEndTxnMarker from
+   * the coordinator): INVALID_PRODUCER_EPOCH for an epoch older than the producer's here,
+   * TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the last marker's.
+   */
+  checkMarker(marker: TxnMarkerCheck): void {
+    const entry = this.entries.get(marker.producerId);
+    if (entry === undefined) return;
+    if (marker.producerEpoch < entry.epoch) {
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_PRODUCER_EPOCH,
+        `Epoch of producer ${marker.producerId} in ${this.name} is ${marker.producerEpoch}, ` +
+          `which is smaller than the last seen epoch ${entry.epoch}`,
+      );
+    }
+    if (entry.coordinatorEpoch > marker.coordinatorEpoch) {
+      throw new KafkaProtocolError(
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        `Invalid coordinator epoch for producerId ${marker.producerId} in partition ${this.name}: ` +
+          `${marker.coordinatorEpoch} (zombie), ${entry.coordinatorEpoch} (current)`,
+      );
+    }
+  }
+
+  /** Whether the producer's transaction is open on this partition in `epoch` (Kafka's hasOngoingTransaction). */
+  hasOngoingTransaction(producerId: number, epoch: number): boolean {
+    const entry = this.entries.get(producerId);
+    return entry !== undefined && entry.currentTxnFirstOffset >= 0 && entry.epoch === epoch;
+  }
+
+  /**
+   * KIP-890: before asking the coordinator to verify a transactional batch, the guard the append
+   * must bring; NO_VERIFICATION_GUARD when the producer's transaction is already open here (it
+   * was verified when it began). Kafka's maybeStartTransactionVerification.
+   */
+  maybeStartTransactionVerification(producerId: number, epoch: number, now: number): number {
+    if (this.hasOngoingTransaction(producerId, epoch)) return NO_VERIFICATION_GUARD;
+    let state = this.verifications.get(producerId);
+    if (state === undefined) {
+      state = { guard: nextGuard++, created: now };
+      this.verifications.set(producerId, state);
+    }
+    return state.guard;
+  }
+
+  /**
    * Records an appended batch (offsets assigned) of a producer; batches without a producer id
    * are ignored. Also how the state is rebuilt from the log and follows replication, so it
    * never refuses: an older epoch simply becomes the producer's epoch, as Kafka does for
-   * appends that were validated elsewhere.
+   * appends that were validated elsewhere. A transactional batch opens the producer's
+   * transaction; a COMMIT or ABORT marker (whose record must be in the header's buffer) closes
+   * it and returns it, for the caller to index (an abort) and then pass to completeTxn.
+   * Header reads only, but for a marker's one record.
    */
-  applyBatch(h: BatchHeader): void {
+  applyBatch(h: BatchHeader): CompletedTxn | null {
     const producerId = h.producerId;
-    if (producerId < 0) return;
+    if (producerId < 0) return null;
+    const attributes = h.attributes;
+    const control = (attributes & ATTRIBUTE.CONTROL) !== 0;
+    const marker = control ? readTxnMarker(h) : null;
+    // An emptied control batch (compaction removed the marker) changes nothing, as in Kafka.
+    if (control && marker === null) return null;
     const epoch = h.producerEpoch;
     let entry = this.entries.get(producerId);
     if (entry === undefined) {
-      entry = { producerId, epoch, batches: [], lastTimestamp: -1 };
+      entry = {
+        producerId,
+        epoch,
+        batches: [],
+        lastTimestamp: -1,
+        coordinatorEpoch: -1,
+        currentTxnFirstOffset: -1,
+      };
       this.entries.set(producerId, entry);
     } else if (entry.epoch !== epoch) {
       entry.epoch = epoch;
       entry.batches = [];
     }
     entry.lastTimestamp = h.maxTimestamp;
-    // A transaction marker moves the epoch but carries no data sequence.
-    if ((h.attributes & ATTRIBUTE.CONTROL) !== 0) return;
+    if (marker !== null) {
+      this.verifications.delete(producerId);
+      const firstOffset = entry.currentTxnFirstOffset;
+      entry.currentTxnFirstOffset = -1;
+      entry.coordinatorEpoch = marker.coordinatorEpoch;
+      // A marker for a transaction with no data here moves nothing.
+      if (firstOffset < 0) return null;
+      return {
+        producerId,
+        firstOffset,
+        lastOffset: h.baseOffset,
+        aborted: !marker.committed,
+      };
+    }
     const firstSeq = h.baseSequence;
     if (entry.batches.length === BATCHES_TO_RETAIN) entry.batches.shift();
+    const baseOffset = h.baseOffset;
     entry.batches.push({
       firstSeq,
       lastSeq: incrementSequence(firstSeq, h.lastOffsetDelta),
-      firstOffset: h.baseOffset,
+      firstOffset: baseOffset,
       lastOffset: h.lastOffset,
       timestamp: h.maxTimestamp,
     });
+    if ((attributes & ATTRIBUTE.TRANSACTIONAL) !== 0 && entry.currentTxnFirstOffset < 0) {
+      entry.currentTxnFirstOffset = baseOffset;
+      this.ongoing.set(baseOffset, producerId);
+      this.verifications.delete(producerId);
+    }
+    return null;
   }
 
-  /** Forgets producers idle for producer.id.expiration.ms (by their batches' timestamps). */
+  /**
+   * The last stable offset to record with an aborted transaction in the index, before
+   * completeTxn: the first offset of the earliest transaction of another producer still open,
+   * else the offset after the marker (Kafka's lastStableOffset(completedTxn)).
+   */
+  lastStableOffsetAfter(txn: CompletedTxn): number {
+    for (const [firstOffset, producerId] of this.ongoing) {
+      if (producerId !== txn.producerId) return firstOffset;
+    }
+    return txn.lastOffset + 1;
+  }
+
+  /** The transaction's marker is in the log: it waits for the high watermark to pass it. */
+  completeTxn(txn: CompletedTxn): void {
+    this.ongoing.delete(txn.firstOffset);
+    this.unreplicated.set(txn.firstOffset, { producerId: txn.producerId, lastOffset: txn.lastOffset });
+  }
+
+  /** Completed transactions whose marker is now below the high watermark stop holding the LSO back. */
+  onHighWatermarkUpdated(highWatermark: number): void {
+    if (this.unreplicated.size === 0) return;
+    for (const [firstOffset, t] of this.unreplicated) {
+      if (t.lastOffset < highWatermark) this.unreplicated.delete(firstOffset);
+    }
+  }
+
+  /**
+   * The first offset of the earliest transaction that is open or whose marker is not yet
+   * replicated (Kafka's firstUnstableOffset), -1 when none. The last stable offset is this,
+   * bounded by the high watermark.
+   */
+  firstUnstableOffset(): number {
+    let first = -1;
+    for (const firstOffset of this.ongoing.keys()) {
+      first = firstOffset;
+      break;
+    }
+    for (const firstOffset of this.unreplicated.keys()) {
+      if (first < 0 || firstOffset < first) first = firstOffset;
+    }
+    return first;
+  }
+
+  /** Open transactions by producer: [producerId, firstOffset], earliest first. */
+  openTransactions(): [number, number][] {
+    return [...this.ongoing].map(([firstOffset, producerId]) => [producerId, firstOffset]);
+  }
+
+  /**
+   * Forgets producers idle for producer.id.expiration.ms (by their batches' timestamps), but
+   * never one with an open transaction (as Kafka); verifications never answered are forgotten
+   * after the same time.
+   */
   removeExpired(now: number, expirationMs: number): number {
     let removed = 0;
     for (const [id, e] of this.entries) {
-      if (now - e.lastTimestamp >= expirationMs) {
+      if (e.currentTxnFirstOffset < 0 && now - e.lastTimestamp >= expirationMs) {
         this.entries.delete(id);
         removed++;
       }
+    }
+    for (const [id, v] of this.verifications) {
+      if (now - v.created >= expirationMs) this.verifications.delete(id);
     }
     return removed;
   }
 
   clear(): void {
     this.entries.clear();
+    this.ongoing.clear();
+    this.unreplicated.clear();
+    this.verifications.clear();
   }
 
   // ---- snapshots -----------------------------------------------------------------------
@@ -213,10 +436,12 @@ export class ProducerStateManager {
   /**
    *   version int16 | crc uint32 (CRC-32C of what follows) | producerCount int32 |
    *   [producerId int64 | epoch int16 | lastTimestamp int64 | batchCount int8 |
+   *    coordinatorEpoch int32 | currentTxnFirstOffset int64 |
    *    [firstSeq int32 | lastSeq int32 | firstOffset int64 | lastOffset int64 | timestamp int64]...]...
    *
    * Kafka's snapshot keeps only each producer's last batch; this one keeps all five, so a
-   * retry is still recognised as such after a restart.
+   * retry is still recognised as such after a restart. Like Kafka's it keeps each producer's
+   * open transaction and coordinator epoch (version 1, read still, had neither).
    */
   private encodeSnapshot(): Buffer {
     let size = SNAPSHOT_HEADER;
@@ -230,6 +455,8 @@ export class ProducerStateManager {
       buf.writeInt16BE(e.epoch, at + 8);
       writeInt64(buf, at + 10, e.lastTimestamp);
       buf.writeInt8(e.batches.length, at + 18);
+      buf.writeInt32BE(e.coordinatorEpoch, at + 19);
+      writeInt64(buf, at + 23, e.currentTxnFirstOffset);
       at += ENTRY_HEADER;
       for (const b of e.batches) {
         buf.writeInt32BE(b.firstSeq, at);
@@ -247,23 +474,27 @@ export class ProducerStateManager {
   /** Parses a snapshot, or returns why it cannot be used. */
   private static decodeSnapshot(buf: Buffer): ProducerEntry[] | string {
     if (buf.length < SNAPSHOT_HEADER) return `${buf.length} bytes are too few`;
-    if (buf.readInt16BE(0) !== SNAPSHOT_VERSION) return `unknown version ${buf.readInt16BE(0)}`;
+    const version = buf.readInt16BE(0);
+    if (version !== SNAPSHOT_VERSION && version !== 1) return `unknown version ${version}`;
     if (buf.readUInt32BE(2) !== crc32c(buf.subarray(6)) >>> 0) return 'CRC-32C mismatch';
+    const headerSize = version === 1 ? ENTRY_HEADER_V1 : ENTRY_HEADER;
     const count = buf.readInt32BE(6);
     const entries: ProducerEntry[] = [];
     let at = SNAPSHOT_HEADER;
     for (let i = 0; i < count; i++) {
-      if (buf.length - at < ENTRY_HEADER) return 'truncated';
+      if (buf.length - at < headerSize) return 'truncated';
       const n = buf.readInt8(at + 18);
-      if (n < 0 || n > BATCHES_TO_RETAIN || buf.length - at - ENTRY_HEADER < n * BATCH_ENTRY)
+      if (n < 0 || n > BATCHES_TO_RETAIN || buf.length - at - headerSize < n * BATCH_ENTRY)
         return 'truncated';
       const entry: ProducerEntry = {
         producerId: readInt64(buf, at),
         epoch: buf.readInt16BE(at + 8),
         lastTimestamp: readInt64(buf, at + 10),
         batches: [],
+        coordinatorEpoch: version === 1 ? -1 : buf.readInt32BE(at + 19),
+        currentTxnFirstOffset: version === 1 ? -1 : readInt64(buf, at + 23),
       };
-      at += ENTRY_HEADER;
+      at += headerSize;
       for (let b = 0; b < n; b++, at += BATCH_ENTRY) {
         entry.batches.push({
           firstSeq: buf.readInt32BE(at),
@@ -320,17 +551,18 @@ export class ProducerStateManager {
   }
 
   /**
-   * Loads the latest usable snapshot at or below `maxOffset`, deleting those above it (the
-   * log was cut back) and any that fail to parse. Returns its offset, or null (state empty).
+   * Loads the latest usable snapshot at or below `maxOffset`, deleting those above
+   * `deleteAbove` (the log was cut back there; an earlier state may be wanted to rebuild
+   * indexes from) and any that fail to parse. Returns its offset, or null (state empty).
    */
-  loadLatestSnapshot(maxOffset: number): number | null {
-    this.entries.clear();
+  loadLatestSnapshot(maxOffset: number, deleteAbove = maxOffset): number | null {
+    this.clear();
     const offsets = this.snapshotOffsets();
     for (let i = offsets.length - 1; i >= 0; i--) {
       const offset = offsets[i];
       const file = path.join(this.dir, snapshotFileName(offset));
       if (offset > maxOffset) {
-        fs.rmSync(file, { force: true });
+        if (offset > deleteAbove) fs.rmSync(file, { force: true });
         continue;
       }
       const decoded = ProducerStateManager.decodeSnapshot(fs.readFileSync(file));
@@ -340,6 +572,9 @@ export class ProducerStateManager {
         continue;
       }
       for (const e of decoded) this.entries.set(e.producerId, e);
+      const open = decoded.filter((e) => e.currentTxnFirstOffset >= 0);
+      open.sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset);
+      for (const e of open) this.ongoing.set(e.currentTxnFirstOffset, e.producerId);
       return offset;
     }
     return null;

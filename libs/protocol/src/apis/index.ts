@@ -42,9 +42,10 @@ import { AlterUserScramCredentials } from './alter-user-scram-credentials';
 import { DescribeClientQuotas } from './describe-client-quotas';
 import { AlterClientQuotas } from './alter-client-quotas';
 import { MirrorProduce } from './mirror-produce';
+import { WriteTxnMarkers } from './write-txn-markers';
 
 export { ApiVersions, Produce, MirrorProduce };
-// group coordination, transactions bootstrap, reassignment, log dirs, producers, features, ACLs, SCRAM and client quotas
+// group coordination, transactions, reassignment, log dirs, producers, features, ACLs, SCRAM and client quotas
 export {
   FindCoordinator,
   JoinGroup,
@@ -73,6 +74,7 @@ export {
   AlterUserScramCredentials,
   DescribeClientQuotas,
   AlterClientQuotas,
+  WriteTxnMarkers,
 };
 export {
   Metadata,
@@ -134,6 +136,7 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   AlterUserScramCredentials,
   DescribeClientQuotas,
   AlterClientQuotas,
+  WriteTxnMarkers,
   MirrorProduce,
 ];
 

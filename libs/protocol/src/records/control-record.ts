@@ -1,5 +1,12 @@
 import { KafkaProtocolError } from '../errors';
-import type { DecodedRecordBatch, KafkaRecord, RecordInput } from './record-batch';
+import { BATCH, type BatchHeader, CompressionType } from './batch-header';
+import {
+  decodeRecordBatch,
+  encodeRecordBatch,
+  type DecodedRecordBatch,
+  type KafkaRecord,
+  type RecordInput,
+} from './record-batch';
 
 /**
  * Control records: the one record of a control batch (attributes bit 5), written by a
@@ -81,4 +88,95 @@ export function abortedTransactionFilter(
     }
     return h.isTransactional && abortedProducers.has(h.producerId);
   };
+}
+
+/** What the leader of a partition appends when a transaction ends (WriteTxnMarkers). */
+export interface TxnMarkerBatch {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly committed: boolean;
+  /** The marker's timestamp; now when left out. */
+  readonly timestamp?: number;
+}
+
+/**
+ * The control batch of a transaction marker, as Kafka's MemoryRecords.withEndTransactionMarker
+ * builds it: transactional, control, no sequence, one uncompressed record.
+ */
+export function encodeTxnMarkerBatch(marker: TxnMarkerBatch): Buffer {
+  return encodeRecordBatch({
+    records: [
+      transactionMarker(
+        marker.committed ? ControlRecordType.Commit : ControlRecordType.Abort,
+        marker.coordinatorEpoch,
+        marker.timestamp,
+      ),
+    ],
+    producerId: marker.producerId,
+    producerEpoch: marker.producerEpoch,
+    baseSequence: -1,
+    isTransactional: true,
+    isControl: true,
+  });
+}
+
+/** What a COMMIT or ABORT marker says. */
+export interface TxnMarker {
+  readonly committed: boolean;
+  readonly coordinatorEpoch: number;
+}
+
+/**
+ * The transaction marker a control batch carries, read from its first record without decoding
+ * the batch (control batches are written uncompressed, one record each); null for a control
+ * batch without records (compaction emptied it) or of another type. The whole batch must be in
+ * the header's buffer. Throws CORRUPT_MESSAGE for a record that does not parse.
+ */
+export function readTxnMarker(h: BatchHeader): TxnMarker | null {
+  if (h.recordCount === 0) return null;
+  let type: ControlRecordType;
+  let coordinatorEpoch: number;
+  if (h.compression !== CompressionType.None) {
+    const parsed = parseControlRecord(decodeRecordBatch(h.buf, h.at).records[0]);
+    type = parsed.type;
+    coordinatorEpoch = parsed.coordinatorEpoch;
+  } else {
+    const end = h.at + h.sizeInBytes;
+    const c = { buf: h.buf, pos: h.at + BATCH.RECORDS, end };
+    varint(c); // record length
+    c.pos += 1; // record attributes
+    varint(c); // timestamp delta (a varlong, read the same way)
+    varint(c); // offset delta
+    const keyLength = varint(c);
+    if (keyLength < 4 || c.pos + keyLength > end) {
+      throw KafkaProtocolError.corrupt(`control record key of ${keyLength} bytes`);
+    }
+    type = h.buf.readInt16BE(c.pos + 2);
+    c.pos += keyLength;
+    if (type !== ControlRecordType.Abort && type !== ControlRecordType.Commit) return null;
+    const valueLength = varint(c);
+    if (valueLength < 6 || c.pos + valueLength > end) {
+      throw KafkaProtocolError.corrupt(
+        `transaction marker value of ${valueLength} bytes, at least 6 expected`,
+      );
+    }
+    coordinatorEpoch = h.buf.readInt32BE(c.pos + 2);
+  }
+  if (type !== ControlRecordType.Abort && type !== ControlRecordType.Commit) return null;
+  return { committed: type === ControlRecordType.Commit, coordinatorEpoch };
+}
+
+/** A zig-zag varint of up to 10 bytes (a varlong's bytes too; only small values are used). */
+function varint(c: { buf: Buffer; pos: number; end: number }): number {
+  let u = 0;
+  let shift = 0;
+  for (let i = 0; i < 10; i++) {
+    if (c.pos >= c.end) throw KafkaProtocolError.corrupt('control record cut short');
+    const b = c.buf[c.pos++];
+    u += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    shift += 7;
+  }
+  throw KafkaProtocolError.corrupt('control record varint longer than 10 bytes');
 }
