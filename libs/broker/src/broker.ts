@@ -30,6 +30,7 @@ import { securityHandlers } from './handlers/security-handlers';
 import { logDirHandlers } from './handlers/log-dir-handlers';
 import { describeProducersHandler } from './handlers/describe-producers.handler';
 import { updateFeaturesHandler } from './handlers/update-features.handler';
+import { writeTxnMarkersHandler } from './handlers/write-txn-markers.handler';
 import type { LoggerLevels } from './logger-levels';
 import { SecurityManager } from './security/security-manager';
 import { ClientQuotas } from './quota/client-quotas';
@@ -184,7 +185,10 @@ export class Broker {
     for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
     for (const handler of securityHandlers(ctx)) router.register(handler);
     for (const handler of logDirHandlers(ctx)) router.register(handler);
-    router.register(describeProducersHandler(ctx)).register(updateFeaturesHandler(ctx));
+    router
+      .register(describeProducersHandler(ctx))
+      .register(updateFeaturesHandler(ctx))
+      .register(writeTxnMarkersHandler(ctx));
     for (const handler of clientQuotaHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes, {

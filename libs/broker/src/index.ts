@@ -27,7 +27,17 @@ export { checkAssignments, mayAutoCreate, resolveTopicShape } from './topic-serv
 export { GroupStore, OFFSETS_TOPIC } from './group/group-store';
 export { FetchWaiters } from './replica/fetch-waiters';
 export { Partition, type IsrProposal, type PartitionState, type FollowerState } from './replica/partition';
-export { ReplicaManager, type PartitionStateChannel } from './replica/replica-manager';
+export {
+  ReplicaManager,
+  type PartitionStateChannel,
+  type TopicPartition,
+  type TransactionMarkerEvent,
+  type TransactionMarkerListener,
+  type TransactionVerification,
+  type TransactionVerifier,
+  type TxnMarkerEntry,
+  type TxnMarkerResult,
+} from './replica/replica-manager';
 export type { Connection as BrokerConnection } from './network/connection';
 export * from './config/security-config';
 export { SecurityManager } from './security/security-manager';

@@ -5,9 +5,10 @@ import type { ApiHandler } from './handler';
 import { unknownPartitionCode } from './produce.handler';
 
 /**
- * DescribeProducers (KIP-664): the idempotent producers a partition's leader knows, with
- * their epoch, last sequence and last timestamp. There are no transactions, so no producer
- * has a coordinator epoch or an open transaction.
+ * DescribeProducers (KIP-664): the idempotent and transactional producers a partition's
+ * leader knows, with their epoch, last sequence, last timestamp, the coordinator epoch of
+ * their last transaction marker and where their open transaction started (-1: none), as
+ * kafka-transactions.sh describe-producers shows them.
  */
 export function describeProducersHandler(ctx: BrokerContext): ApiHandler<typeof DescribeProducers> {
   return {
@@ -45,8 +46,8 @@ export function describeProducersHandler(ctx: BrokerContext): ApiHandler<typeof 
                     producerEpoch: p.epoch,
                     lastSequence: last?.lastSeq ?? -1,
                     lastTimestamp: p.lastTimestamp,
-                    coordinatorEpoch: -1,
-                    currentTxnStartOffset: -1,
+                    coordinatorEpoch: p.coordinatorEpoch,
+                    currentTxnStartOffset: p.currentTxnFirstOffset,
                   };
                 }),
               };

@@ -1,4 +1,5 @@
 import { AclOperation, ErrorCode, errorCodeOf, Fetch, KafkaProtocolError } from '@tributary/protocol';
+import type { PartitionLog } from '@tributary/storage';
 import type { BrokerContext } from '../broker-context';
 import { authorizeCluster, authorizeTopic } from '../security/authorize';
 import { FetchWaiters } from '../replica/fetch-waiters';
@@ -33,6 +34,11 @@ export function leaderEpochError(partition: Partition, currentLeaderEpoch: numbe
  * rackId matches a caught-up follower's broker.rack with no records and that follower as
  * preferredReadReplica. Incremental fetch sessions are not offered: sessionId 0 tells
  * clients to send full fetches.
+ *
+ * isolation_level 1 (read_committed, KIP-98) reads only below the last stable offset and
+ * answers with the aborted transactions that overlap the records returned, which the
+ * consumer drops; the LSO is reported to every fetcher. Looking for aborted transactions
+ * costs nothing on a partition that never had one.
  *
  * With an authorizer a consumer needs READ on each topic, a follower CLUSTER_ACTION on the
  * cluster; a partition refused is TOPIC_AUTHORIZATION_FAILED and returns no records.
@@ -107,7 +113,7 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
             const log = partition.log;
             const offsets = {
               highWatermark: log.highWatermark,
-              lastStableOffset: log.highWatermark,
+              lastStableOffset: log.lastStableOffset,
               logStartOffset: log.logStartOffset,
             };
             try {
@@ -146,8 +152,9 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
                   return { ...base, ...offsets, errorCode: ErrorCode.NONE, preferredReadReplica: preferred };
                 }
               }
+              const lastStableOffset = offsets.lastStableOffset;
               const read = log.read(p.fetchOffset, Math.min(p.partitionMaxBytes, remaining), {
-                maxOffset: isFollower ? undefined : log.highWatermark,
+                maxOffset: isFollower ? undefined : readCommitted ? lastStableOffset : log.highWatermark,
                 // KIP-74: the first batch is returned whole even above the limits, so a
                 // consumer never stalls on a batch larger than its fetch size.
                 minOneBatch: total === 0,
@@ -158,8 +165,11 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
                 ...base,
                 errorCode: ErrorCode.NONE,
                 highWatermark: read.highWatermark,
-                lastStableOffset: read.highWatermark,
+                lastStableOffset,
                 logStartOffset: read.logStartOffset,
+                abortedTransactions: readCommitted
+                  ? abortedTransactions(log, p.fetchOffset, read.records)
+                  : null,
                 records: read.records,
               };
             } catch (err) {
@@ -205,6 +215,17 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: result.responses };
     },
   };
+}
+
+/** The aborted transactions a read_committed consumer needs with `records`, in Fetch's shape. */
+function abortedTransactions(
+  log: PartitionLog,
+  fetchOffset: number,
+  records: Buffer,
+): { producerId: number; firstOffset: number }[] {
+  return log
+    .abortedTransactions(fetchOffset, records)
+    .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
 }
 
 /**

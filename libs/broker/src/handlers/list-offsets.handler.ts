@@ -10,15 +10,19 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 
 /**
- * ListOffsets: earliest, latest (the high watermark for consumers, the log end for
- * followers), by timestamp, max timestamp (v7). Answered by the leader only, with the
- * currentLeaderEpoch check of v4+. With an authorizer each topic needs DESCRIBE.
+ * ListOffsets: earliest, latest, by timestamp, max timestamp (v7). What a client may read
+ * bounds the answers (Kafka's lastFetchableOffset): the high watermark, the last stable
+ * offset with isolation_level 1 (read_committed, v2+), the log end for followers; latest is
+ * that offset, and a timestamp look-up finding a record at or past it answers none. Answered
+ * by the leader only, with the currentLeaderEpoch check of v4+. With an authorizer each topic
+ * needs DESCRIBE.
  */
 export function listOffsetsHandler(ctx: BrokerContext): ApiHandler<typeof ListOffsets> {
   return {
     api: ListOffsets,
     handle(request, { apiVersion, connection }) {
       const isFollower = request.replicaId >= 0;
+      const readCommitted = request.isolationLevel === 1;
       return {
         throttleTimeMs: 0,
         topics: request.topics.map((t) => {
@@ -48,9 +52,14 @@ export function listOffsetsHandler(ctx: BrokerContext): ApiHandler<typeof ListOf
                   );
                 }
                 const leaderEpoch = partition.leaderEpoch;
+                const lastFetchable = isFollower
+                  ? log.logEndOffset
+                  : readCommitted
+                    ? log.lastStableOffset
+                    : log.highWatermark;
                 let found: { offset: number; timestamp: number } | null;
                 if (p.timestamp === LATEST) {
-                  found = { offset: isFollower ? log.logEndOffset : log.highWatermark, timestamp: -1 };
+                  found = { offset: lastFetchable, timestamp: -1 };
                 } else if (p.timestamp === EARLIEST) {
                   found = { offset: log.logStartOffset, timestamp: -1 };
                 } else if (p.timestamp === MAX_TIMESTAMP) {
@@ -61,8 +70,14 @@ export function listOffsetsHandler(ctx: BrokerContext): ApiHandler<typeof ListOf
                   );
                 } else {
                   found = log.offsetForTimestamp(p.timestamp);
-                  if (found !== null && !isFollower && found.offset >= log.highWatermark) found = null;
                 }
+                if (
+                  p.timestamp !== LATEST &&
+                  p.timestamp !== EARLIEST &&
+                  found !== null &&
+                  found.offset >= lastFetchable
+                )
+                  found = null;
                 const offset = found?.offset ?? -1;
                 return {
                   ...base,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { encodeRecordBatch, ErrorCode, KafkaProtocolError } from '@tributary/protocol';
-import { LogManager } from '@tributary/storage';
+import { LogManager, type AppendedTxnMarker } from '@tributary/storage';
 import { Partition, type IsrProposal, type PartitionHost, type PartitionState } from './partition';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -24,15 +24,17 @@ function harness(minIsr = 1, lagMs = 1000) {
   managers.push(logs);
   logs.createTopic('t', 1, { 'min.insync.replicas': String(minIsr) });
   const proposals: IsrProposal[] = [];
+  const markers: AppendedTxnMarker[] = [];
   let wakes = 0;
   const host: PartitionHost = {
     localId: 1,
     replicaLagTimeMaxMs: lagMs,
     wake: () => void wakes++,
     proposeIsr: (_p, proposal) => void proposals.push(proposal),
+    markersAppended: (_p, appended) => void markers.push(...appended),
   };
   const partition = new Partition('t', 0, logs.partition('t', 0)!, host);
-  return { partition, proposals, wakes: () => wakes };
+  return { partition, proposals, markers, wakes: () => wakes };
 }
 
 const state = (s: Partial<PartitionState> = {}): PartitionState => ({
@@ -154,4 +156,36 @@ test("a follower stores the leader's batches as they are and takes the leader's 
   assert.equal(follower.partition.log.latestEpoch, 3, 'the epoch comes with the batches');
   assert.deepEqual(follower.partition.log.read(0, 1 << 20, { minOneBatch: true }).records, records);
   assert.ok(follower.wakes() > 0, 'consumers reading from the follower are woken');
+});
+
+test('a transaction marker as leader: refused below min.insync.replicas, told at once, stable once the ISR has it', async () => {
+  const { partition, markers } = harness(2);
+  const now = Date.now();
+  partition.makeLeader(state({ isr: [1, 2] }), now);
+  const txnBatch = encodeRecordBatch({
+    records: [{ key: null, value: Buffer.from('t') }],
+    producerId: 9,
+    producerEpoch: 0,
+    baseSequence: 0,
+    isTransactional: true,
+  });
+  partition.appendAsLeader(txnBatch, -1, now);
+  partition.updateFollowerFetch(2, 1, 0, now);
+  assert.equal(partition.highWatermark, 1);
+  assert.equal(partition.log.lastStableOffset, 0, 'the open transaction holds it');
+  const marker = { producerId: 9, producerEpoch: 0, coordinatorEpoch: 1, committed: true };
+  const appended = partition.appendTxnMarkerAsLeader(marker, now);
+  assert.deepEqual(markers, [{ producerId: 9, producerEpoch: 0, committed: true, offset: 1 }]);
+  const done = partition.waitForReplication(appended.lastOffset + 1, 5000);
+  assert.equal(partition.log.lastStableOffset, 0, 'not before the follower has the marker');
+  partition.updateFollowerFetch(2, 2, 0, now);
+  assert.equal(await done, ErrorCode.NONE);
+  assert.equal(partition.log.lastStableOffset, 2);
+
+  partition.makeLeader(state({ isr: [1], partitionEpoch: 8 }), now);
+  assert.throws(
+    () => partition.appendTxnMarkerAsLeader(marker, now),
+    (err: unknown) => err instanceof KafkaProtocolError && err.code === ErrorCode.NOT_ENOUGH_REPLICAS,
+  );
+  assert.equal(partition.log.logEndOffset, 2);
 });

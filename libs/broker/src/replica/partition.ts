@@ -1,5 +1,5 @@
-import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
-import type { AppendResult, PartitionLog } from '@tributary/storage';
+import { ErrorCode, KafkaProtocolError, type TxnMarkerBatch } from '@tributary/protocol';
+import type { AppendedTxnMarker, AppendResult, PartitionLog } from '@tributary/storage';
 
 /** A partition's replication state as the cluster decided it (Kafka's LeaderAndIsr plus the assignment). */
 export interface PartitionState {
@@ -29,6 +29,8 @@ export interface PartitionHost {
   /** Fetches waiting on this partition are woken (new data or a new high watermark). */
   wake(partition: Partition): void;
   proposeIsr(partition: Partition, proposal: IsrProposal): void;
+  /** Transaction markers went into the log (written here as leader, or copied as follower). */
+  markersAppended(partition: Partition, markers: readonly AppendedTxnMarker[]): void;
 }
 
 /** The leader's view of one follower (Kafka's Replica state). */
@@ -175,9 +177,35 @@ export class Partition {
   /**
    * A producer's batches onto the leader's log (Kafka's appendRecordsToLeader). acks=-1 needs
    * min.insync.replicas in the ISR before anything is appended (NOT_ENOUGH_REPLICAS).
-   * Hot path: checks on the state, then the log's header-only append.
+   * `verificationGuard`: see PartitionLog.append. Hot path: checks on the state, then the
+   * log's header-only append.
    */
-  appendAsLeader(records: Buffer, acks: number, now: number): AppendResult {
+  appendAsLeader(records: Buffer, acks: number, now: number, verificationGuard?: number): AppendResult {
+    this.checkLeaderFor(acks);
+    const appended = this.log.append(records, this._state.leaderEpoch, verificationGuard);
+    if (!appended.duplicate) {
+      // Followers (and, if the high watermark moved, consumers) waiting on this partition wake once.
+      this.advanceHighWatermark(now);
+      this.host.wake(this);
+    }
+    return appended;
+  }
+
+  /**
+   * The COMMIT or ABORT marker of a transaction onto the leader's log (WriteTxnMarkers), as an
+   * acks=-1 append: NOT_ENOUGH_REPLICAS below min.insync.replicas; the caller waits for
+   * replication. The log refuses a stale producer or coordinator epoch.
+   */
+  appendTxnMarkerAsLeader(marker: TxnMarkerBatch, now: number): AppendResult {
+    this.checkLeaderFor(-1);
+    const appended = this.log.appendTxnMarker(marker, this._state.leaderEpoch);
+    this.advanceHighWatermark(now);
+    this.host.wake(this);
+    this.host.markersAppended(this, appended.txnMarkers);
+    return appended;
+  }
+
+  private checkLeaderFor(acks: number): void {
     if (!this.isLeader) {
       throw new KafkaProtocolError(
         ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -191,13 +219,6 @@ export class Partition {
         `${this.topic}-${this.index} has ${this._state.isr.length} in-sync replica(s), fewer than min.insync.replicas ${minIsr}`,
       );
     }
-    const appended = this.log.append(records, this._state.leaderEpoch);
-    if (!appended.duplicate) {
-      // Followers (and, if the high watermark moved, consumers) waiting on this partition wake once.
-      this.advanceHighWatermark(now);
-      this.host.wake(this);
-    }
-    return appended;
   }
 
   /**
@@ -206,22 +227,11 @@ export class Partition {
    * min.insync.replicas in the ISR, as acks=-1 does; the answer waits for replication.
    */
   appendMirrorAsLeader(records: Buffer, now: number): AppendResult {
-    if (!this.isLeader) {
-      throw new KafkaProtocolError(
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        `this broker does not lead ${this.topic}-${this.index}`,
-      );
-    }
-    const minIsr = this.log.config.minInsyncReplicas;
-    if (this._state.isr.length < minIsr) {
-      throw new KafkaProtocolError(
-        ErrorCode.NOT_ENOUGH_REPLICAS,
-        `${this.topic}-${this.index} has ${this._state.isr.length} in-sync replica(s), fewer than min.insync.replicas ${minIsr}`,
-      );
-    }
+    this.checkLeaderFor(-1);
     const appended = this.log.appendAsFollower(records);
     this.advanceHighWatermark(now);
     this.host.wake(this);
+    if (appended.txnMarkers.length > 0) this.host.markersAppended(this, appended.txnMarkers);
     return appended;
   }
 
@@ -410,6 +420,7 @@ export class Partition {
   appendFromLeader(records: Buffer, leaderHighWatermark: number, leaderLogStartOffset: number): AppendResult {
     const appended = this.log.appendAsFollower(records);
     this.followLeaderOffsets(leaderHighWatermark, leaderLogStartOffset);
+    if (appended.txnMarkers.length > 0) this.host.markersAppended(this, appended.txnMarkers);
     return appended;
   }
 

@@ -1,5 +1,5 @@
 import { errorCodeOf, ErrorCode } from '@tributary/protocol';
-import type { LogManager, PartitionLog } from '@tributary/storage';
+import type { AppendedTxnMarker, LogManager, PartitionLog } from '@tributary/storage';
 import type { BrokerLogger } from '../broker-context';
 import { FetchWaiters } from './fetch-waiters';
 import { Partition, type IsrProposal, type PartitionHost, type PartitionState } from './partition';
@@ -11,6 +11,58 @@ export interface PartitionStateChannel {
 }
 
 export type LeadershipListener = (topic: string, partition: number, isLeader: boolean) => void;
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** One WriteTxnMarkers marker: the end of a producer's transaction on some partitions. */
+export interface TxnMarkerEntry {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly committed: boolean;
+  readonly partitions: readonly TopicPartition[];
+}
+
+/** What became of one marker, per partition (ErrorCode.NONE once the ISR has it). */
+export interface TxnMarkerResult {
+  readonly producerId: number;
+  readonly partitions: readonly (TopicPartition & { readonly errorCode: number })[];
+}
+
+/** A marker appended to a partition here, as leader or follower (what the group coordinator needs). */
+export interface TransactionMarkerEvent {
+  readonly topic: string;
+  readonly partition: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly committed: boolean;
+  readonly offset: number;
+}
+
+export type TransactionMarkerListener = (event: TransactionMarkerEvent) => void;
+
+/** A transactional producer's batches to partitions where its transaction is not yet open (KIP-890). */
+export interface TransactionVerification {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly partitions: readonly TopicPartition[];
+}
+
+/**
+ * Asks the transaction coordinator whether the partitions are in the producer's ongoing
+ * transaction (Kafka's AddPartitionsToTxn with verifyOnly); resolves with an error code per
+ * partition, NONE when it is (INVALID_TXN_STATE when not; the coordinator's own errors pass).
+ */
+export type TransactionVerifier = (
+  request: TransactionVerification,
+) => Promise<readonly (TopicPartition & { readonly errorCode: number })[]>;
+
+/** Kafka's request.timeout.ms default: how long a marker may wait for the ISR. */
+const MARKER_TIMEOUT_MS = 30000;
 
 export interface ReplicaManagerOptions {
   readonly localId: number;
@@ -35,6 +87,8 @@ export class ReplicaManager implements PartitionHost {
   readonly replicaLagTimeMaxMs: number;
   private readonly partitions = new Map<string, Partition>();
   private readonly listeners: LeadershipListener[] = [];
+  private readonly markerListeners: TransactionMarkerListener[] = [];
+  private verifier: TransactionVerifier | null = null;
   private channel: PartitionStateChannel | null = null;
   private shrinkTimer: NodeJS.Timeout | null = null;
 
@@ -56,6 +110,93 @@ export class ReplicaManager implements PartitionHost {
 
   onLeadershipChange(listener: LeadershipListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Told of every transaction marker appended to a partition here, as leader (WriteTxnMarkers)
+   * or follower (copied from the leader), once it is in the log (the ISR may not have it yet).
+   */
+  onTransactionMarker(listener: TransactionMarkerListener): void {
+    this.markerListeners.push(listener);
+  }
+
+  /**
+   * Turns on KIP-890's verification of transactional produce: a transactional producer's
+   * first batch on a partition is appended only once `verifier` confirmed the partition is in
+   * its transaction (Kafka's transaction.partition.verification.enable). Off until set.
+   */
+  useTransactionVerifier(verifier: TransactionVerifier | null): void {
+    this.verifier = verifier;
+  }
+
+  get transactionVerifier(): TransactionVerifier | null {
+    return this.verifier;
+  }
+
+  /**
+   * Appends each marker's control batch to each of its partitions that this broker leads
+   * (Kafka's WriteTxnMarkers on the partition leaders) and resolves once the ISR has every
+   * one, with an error code per partition: NONE, or UNKNOWN_TOPIC_OR_PARTITION (not hosted
+   * here), NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), INVALID_PRODUCER_EPOCH
+   * (the producer moved on), TRANSACTION_COORDINATOR_FENCED (a newer coordinator wrote a
+   * marker), REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR. Never rejects.
+   */
+  async writeTxnMarkers(
+    markers: readonly TxnMarkerEntry[],
+    timeoutMs = MARKER_TIMEOUT_MS,
+  ): Promise<TxnMarkerResult[]> {
+    const now = Date.now();
+    const results = markers.map((m) => ({
+      producerId: m.producerId,
+      partitions: m.partitions.map((tp) => {
+        const result = { topic: tp.topic, partition: tp.partition, errorCode: ErrorCode.NONE as number };
+        const p = this.get(tp.topic, tp.partition);
+        if (p === undefined) {
+          result.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          return { result, wait: Promise.resolve() };
+        }
+        try {
+          const appended = p.appendTxnMarkerAsLeader(
+            {
+              producerId: m.producerId,
+              producerEpoch: m.producerEpoch,
+              coordinatorEpoch: m.coordinatorEpoch,
+              committed: m.committed,
+            },
+            now,
+          );
+          const wait = p.waitForReplication(appended.lastOffset + 1, timeoutMs).then((code) => {
+            result.errorCode = code;
+          });
+          return { result, wait };
+        } catch (err) {
+          result.errorCode = errorCodeOf(err);
+          if (result.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
+            this.options.logger.error(
+              `transaction marker for ${tp.topic}-${tp.partition}: ${(err as Error).stack ?? err}`,
+            );
+          }
+          return { result, wait: Promise.resolve() };
+        }
+      }),
+    }));
+    await Promise.all(results.flatMap((m) => m.partitions.map((p) => p.wait)));
+    return results.map((m) => ({ producerId: m.producerId, partitions: m.partitions.map((p) => p.result) }));
+  }
+
+  markersAppended(partition: Partition, markers: readonly AppendedTxnMarker[]): void {
+    for (const m of markers) {
+      const event: TransactionMarkerEvent = { topic: partition.topic, partition: partition.index, ...m };
+      for (const l of this.markerListeners) {
+        try {
+          l(event);
+        } catch (err) {
+          this.options.logger.error(
+            `transaction marker listener for ${partition.topic}-${partition.index}: ${(err as Error).stack ?? err}`,
+          );
+        }
+      }
+    }
   }
 
   /**
