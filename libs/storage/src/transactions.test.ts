@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
+import { crc32c } from '@node-rs/crc32';
 import {
   ATTRIBUTE,
   BatchHeader,
@@ -306,6 +307,47 @@ test('open transactions and coordinator epochs survive a clean restart and a cra
     log.appendTxnMarker(marker(A, true), 0);
     assert.equal(log.lastStableOffset, 6, `${how}: B still open`);
   }
+});
+
+test('a version 1 producer snapshot (before transactions) is still read', () => {
+  const dir = tempDir();
+  let { log } = open(dir);
+  sequences.clear();
+  log.append(batch(A, ['x', 'y'], { transactional: false }), 0);
+  log.close();
+  // version 1: one producer, epoch 0, one batch (seq 0-1, offsets 0-1), no transaction fields
+  const v1 = Buffer.alloc(10 + 19 + 32);
+  v1.writeInt16BE(1, 0);
+  v1.writeInt32BE(1, 6);
+  v1.writeBigInt64BE(BigInt(A), 10);
+  v1.writeInt16BE(0, 18);
+  v1.writeBigInt64BE(BigInt(Date.now()), 20);
+  v1.writeInt8(1, 28);
+  v1.writeInt32BE(0, 29);
+  v1.writeInt32BE(1, 33);
+  v1.writeBigInt64BE(0n, 37);
+  v1.writeBigInt64BE(1n, 45);
+  v1.writeBigInt64BE(BigInt(Date.now()), 53);
+  v1.writeUInt32BE(crc32c(v1.subarray(6)) >>> 0, 2);
+  fs.writeFileSync(path.join(dir, '00000000000000000002.snapshot'), v1);
+  ({ log } = open(dir));
+  assert.deepEqual(log.producerState(A), {
+    producerId: A,
+    epoch: 0,
+    lastTimestamp: log.producerState(A)!.lastTimestamp,
+    batches: [
+      {
+        firstSeq: 0,
+        lastSeq: 1,
+        firstOffset: 0,
+        lastOffset: 1,
+        timestamp: log.producerState(A)!.batches[0].timestamp,
+      },
+    ],
+    coordinatorEpoch: -1,
+    currentTxnFirstOffset: -1,
+  });
+  assert.equal(log.append(batch(A, ['x', 'y'], { transactional: false }), 0).baseOffset, 2);
 });
 
 test('a crash mid-transaction: the damaged aborted index is rebuilt, the open transaction stays open, a torn marker reopens its transaction', () => {
