@@ -293,13 +293,15 @@ export class PartitionLog {
     try {
       // The aborted transactions of recovered segments (and of torn or swapped-in indexes) are
       // found again by replaying the producer state over them.
-      const rebuildTxns = this.segments.filter((s) => {
+      for (const s of this.segments) {
         if (!s.txnIndexWellFormed)
           this.logger.warn(
             `${this.name}: rebuilding the damaged transaction index of segment ${s.baseOffset}`,
           );
-        return recovered.includes(s) || !s.txnIndexWellFormed || swapped.has(s.baseOffset);
-      });
+      }
+      const rebuildTxns = this.segments.filter(
+        (s) => recovered.includes(s) || !s.txnIndexWellFormed || swapped.has(s.baseOffset),
+      );
       this.reloadProducerState(rebuildTxns);
       for (const s of new Set([...recovered, ...rebuildTxns])) s.flush();
       this.producers.removeStraySnapshots(this.segmentBaseOffsets());

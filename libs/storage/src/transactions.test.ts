@@ -455,6 +455,46 @@ test('compaction: aborted records neither hide committed values nor survive; mar
   assert.deepEqual(markers, [4, 5]);
 });
 
+test('a cleaning swap interrupted by a crash: the swapped-in segment gets its transaction index back', () => {
+  sequences.clear();
+  const config = {
+    'cleanup.policy': 'compact',
+    'segment.bytes': '400',
+    'min.cleanable.dirty.ratio': '0.01',
+  };
+  const before = tempDir();
+  let { log } = open(before, config);
+  log.append(plain(['k1']), 0);
+  log.append(batch(A, ['k1']), 0);
+  log.appendTxnMarker(marker(A, false), 0);
+  for (let i = 0; i < 10; i++) log.append(plain([`f${i}`]), 0);
+  const aborted = log.collectAbortedTransactions(0, log.logEndOffset);
+  log.close();
+  // The cleaned segment, made in a copy with one group for every inactive segment.
+  const after = tempDir();
+  fs.cpSync(before, after, { recursive: true });
+  ({ log } = open(after, config));
+  log.updateConfig(TopicConfig.resolve({ ...config, 'segment.bytes': '1000000' }));
+  assert.ok(new LogCleaner({ logs: () => [log], logger: memoryLogger() }).cleanUntilIdle().length > 0);
+  log.close();
+  // A crash right after the swap's commit: the cleaned files are .swap, the old segments untouched.
+  const crashed = tempDir();
+  fs.cpSync(before, crashed, { recursive: true });
+  fs.rmSync(path.join(crashed, '.clean-shutdown'));
+  for (const suffix of ['.log', '.index', '.timeindex', '.txnindex']) {
+    const file = path.join(after, `${SEGMENT_0}${suffix}`);
+    if (fs.existsSync(file)) fs.copyFileSync(file, path.join(crashed, `${SEGMENT_0}${suffix}.swap`));
+  }
+  const reopened = open(crashed, config);
+  assert.ok(
+    reopened.logger.lines.some((l) => /completed the swap/.test(l)),
+    reopened.logger.lines.join('\n'),
+  );
+  assert.deepEqual(reopened.log.collectAbortedTransactions(0, reopened.log.logEndOffset), aborted);
+  assert.deepEqual(txnIndexFile(crashed), txnIndexFile(after));
+  assert.deepEqual(values(reopened.log, 0).slice(0, 1), ['k1'], 'the cleaned log is the one in place');
+});
+
 test('compaction stops at the first unstable offset: an open transaction is never cleaned', () => {
   const { log } = open(tempDir(), {
     'cleanup.policy': 'compact',
