@@ -4,9 +4,15 @@ import { describe, test } from 'node:test';
 import { crc32c } from '@node-rs/crc32';
 import { ErrorCode } from '../error-codes';
 import { KafkaProtocolError } from '../errors';
-import { BATCH, CompressionType, TimestampType } from './batch-header';
+import { BATCH, BatchHeader, CompressionType, TimestampType } from './batch-header';
 import { compress } from './compression';
-import { ControlRecordType, parseControlRecord, transactionMarker } from './control-record';
+import {
+  ControlRecordType,
+  encodeTxnMarkerBatch,
+  parseControlRecord,
+  readTxnMarker,
+  transactionMarker,
+} from './control-record';
 import {
   decodeRecordBatch,
   decodeRecordBatches,
@@ -348,6 +354,35 @@ describe('round trips', () => {
       coordinatorEpoch: 12,
     });
     assertCorrupt(() => parseControlRecord({ ...decoded.records[0], key: Buffer.from([0]) }), 'short key');
+  });
+
+  test('a marker is read from its batch without decoding it, compressed or not; other control batches are none', () => {
+    const marker = encodeTxnMarkerBatch({
+      producerId: 5,
+      producerEpoch: 3,
+      coordinatorEpoch: 77,
+      committed: true,
+    });
+    assert.deepEqual(readTxnMarker(new BatchHeader(marker)), { committed: true, coordinatorEpoch: 77 });
+    const compressed = encodeRecordBatch({
+      records: [transactionMarker(ControlRecordType.Abort, 8)],
+      compression: CompressionType.Gzip,
+      isTransactional: true,
+      isControl: true,
+    });
+    assert.deepEqual(readTxnMarker(new BatchHeader(compressed)), { committed: false, coordinatorEpoch: 8 });
+    const emptied = encodeRecordBatch({ records: [], isTransactional: true, isControl: true });
+    assert.equal(readTxnMarker(new BatchHeader(emptied)), null, 'compaction emptied it');
+    const kraft = encodeRecordBatch({
+      records: [{ key: Buffer.from([0, 0, 0, 3]), value: Buffer.alloc(8) }],
+      isControl: true,
+    });
+    assert.equal(readTxnMarker(new BatchHeader(kraft)), null, 'a KRaft control record');
+    const shortValue = encodeRecordBatch({
+      records: [{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0]) }],
+      isControl: true,
+    });
+    assertCorrupt(() => readTxnMarker(new BatchHeader(shortValue)), 'a marker value of 2 bytes');
   });
 });
 
