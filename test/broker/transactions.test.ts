@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Connection } from '@tributary/client';
+import { Connection, Consumer } from '@tributary/client';
 import {
   CreateTopics,
   decodeRecordBatches,
@@ -325,6 +325,50 @@ describe('transactions on a broker: markers, last stable offset, read_committed'
       'aborted-2',
       'committed-3',
     ]);
+  });
+});
+
+describe("our client's read_committed consumer against the broker", () => {
+  let broker: BrokerProcess;
+  let client: Client;
+
+  before(async () => {
+    broker = await startBroker({ dataDir: tempDir('txn-client') });
+    client = await Client.connect(broker.port);
+  });
+
+  after(async () => {
+    client?.close();
+    assert.equal(await broker.stop(), 0);
+  });
+
+  test('aborted records never arrive, even from a transaction still open when the consumer reached it', async () => {
+    await client.createTopic('ours');
+    sequences.clear();
+    await client.produce('ours', txnBatch(A, ['a1']));
+    await client.produce('ours', txnBatch(B, ['b1']));
+    await client.produce('ours', plainBatch(['p1']), null);
+    await client.markers('ours', B, false);
+    await client.markers('ours', A, true);
+    await client.produce('ours', txnBatch(C, ['c1'])); // open while the consumer reads, then aborted
+    await client.produce('ours', plainBatch(['p2']), null);
+    const consumer = new Consumer({
+      bootstrapServers: broker.bootstrap,
+      autoOffsetReset: 'earliest',
+      fetchMaxWaitMs: 200,
+      isolationLevel: 'read_committed',
+    });
+    consumer.assign([{ topic: 'ours', partition: 0 }]);
+    const got: string[] = [];
+    // C is decided only once the consumer has everything before it: had the broker let c1 out
+    // before its marker, the consumer could not have known to drop it.
+    for await (const m of consumer) {
+      got.push(m.value!.toString());
+      if (got.length === 2) assert.deepEqual(await client.markers('ours', C, false), [ErrorCode.NONE]);
+      if (got.length === 3) break;
+    }
+    assert.deepEqual(got, ['a1', 'p1', 'p2']);
+    await consumer.close();
   });
 });
 
