@@ -6,9 +6,19 @@ import { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
 import type { TlsServerSettings } from './config/security-config';
 import { DynamicBrokerConfig, type ConfigChange } from './config/dynamic-broker-config';
+import { alterClientQuotasHandler } from './handlers/alter-client-quotas.handler';
+import { alterConfigsHandler } from './handlers/alter-configs.handler';
+import { alterPartitionReassignmentsHandler } from './handlers/alter-partition-reassignments.handler';
+import { createPartitionsHandler } from './handlers/create-partitions.handler';
+import { createTopicsHandler } from './handlers/create-topics.handler';
+import { deleteRecordsHandler } from './handlers/delete-records.handler';
+import { deleteTopicsHandler } from './handlers/delete-topics.handler';
+import { describeClientQuotasHandler } from './handlers/describe-client-quotas.handler';
+import { describeConfigsHandler } from './handlers/describe-configs.handler';
+import { electLeadersHandler } from './handlers/elect-leaders.handler';
+import { incrementalAlterConfigsHandler } from './handlers/incremental-alter-configs.handler';
+import { listPartitionReassignmentsHandler } from './handlers/list-partition-reassignments.handler';
 import { apiVersionsHandler } from './handlers/api-versions.handler';
-import { adminHandlers } from './handlers/admin-handlers';
-import { clusterAdminHandlers } from './handlers/cluster-admin-handlers';
 import { describeClusterHandler } from './handlers/describe-cluster.handler';
 import { fetchHandler } from './handlers/fetch.handler';
 import { initProducerIdHandler } from './handlers/init-producer-id.handler';
@@ -26,7 +36,7 @@ import { KafkaServer, type ListenAddress } from './network/kafka-server';
 import { RequestRouter } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
 import { ReplicaManager } from './replica/replica-manager';
-import { securityHandlers } from './handlers/security-handlers';
+import { securityHandlers } from './security/security-handlers';
 import { logDirHandlers } from './handlers/log-dir-handlers';
 import { describeProducersHandler } from './handlers/describe-producers.handler';
 import { updateFeaturesHandler } from './handlers/update-features.handler';
@@ -34,7 +44,6 @@ import { writeTxnMarkersHandler } from './handlers/write-txn-markers.handler';
 import type { LoggerLevels } from './logger-levels';
 import { SecurityManager } from './security/security-manager';
 import { ClientQuotas } from './quota/client-quotas';
-import { clientQuotaHandlers } from './handlers/client-quota-handlers';
 
 export interface BrokerOptions {
   /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
@@ -170,6 +179,8 @@ export class Broker {
     });
     this.coordinator = coordinator;
     const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined, quotas.request);
+    // One handler per API (handlers/<api>.handler.ts); the group, transaction and security
+    // subsystems register their APIs together.
     router
       .register(apiVersionsHandler(() => router.advertisedApis()))
       .register(metadataHandler(ctx))
@@ -179,17 +190,25 @@ export class Broker {
       .register(offsetForLeaderEpochHandler(ctx))
       .register(describeClusterHandler(ctx))
       .register(mirrorProduceHandler(ctx))
-      .register(initProducerIdHandler(ctx, membership.producerIds));
-    for (const handler of adminHandlers(ctx)) router.register(handler);
-    for (const handler of clusterAdminHandlers(ctx)) router.register(handler);
-    for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
-    for (const handler of securityHandlers(ctx)) router.register(handler);
-    for (const handler of logDirHandlers(ctx)) router.register(handler);
-    router
+      .register(initProducerIdHandler(ctx, membership.producerIds))
+      .register(createTopicsHandler(ctx))
+      .register(deleteTopicsHandler(ctx))
+      .register(createPartitionsHandler(ctx))
+      .register(describeConfigsHandler(ctx))
+      .register(alterConfigsHandler(ctx))
+      .register(incrementalAlterConfigsHandler(ctx))
+      .register(deleteRecordsHandler(ctx))
+      .register(electLeadersHandler(ctx))
+      .register(alterPartitionReassignmentsHandler(ctx))
+      .register(listPartitionReassignmentsHandler(ctx))
       .register(describeProducersHandler(ctx))
       .register(updateFeaturesHandler(ctx))
-      .register(writeTxnMarkersHandler(ctx));
-    for (const handler of clientQuotaHandlers(ctx)) router.register(handler);
+      .register(writeTxnMarkersHandler(ctx))
+      .register(describeClientQuotasHandler(ctx))
+      .register(alterClientQuotasHandler(ctx));
+    for (const handler of logDirHandlers(ctx)) router.register(handler);
+    for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
+    for (const handler of securityHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes, {
         security: dynamicConfig.current.security.listeners.get(listener.name)!,

@@ -3,6 +3,7 @@ import type { BrokerContext } from '../broker-context';
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from '../security/authorize';
 import type { ApiHandler } from './handler';
 
+/** DescribeCluster: the brokers, the controller and the cluster id, as Metadata has them. */
 export function describeClusterHandler(ctx: BrokerContext): ApiHandler<typeof DescribeCluster> {
   return {
     api: DescribeCluster,

@@ -46,6 +46,8 @@ export class RequestRouter implements FrameSink {
   ) {}
 
   register(handler: ApiHandler): this {
+    if (this.handlers.has(handler.api.apiKey))
+      throw new Error(`${handler.api.name} (key ${handler.api.apiKey}) has two handlers`);
     this.handlers.set(handler.api.apiKey, handler);
     return this;
   }

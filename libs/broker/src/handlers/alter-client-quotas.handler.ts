@@ -1,16 +1,8 @@
-import {
-  AclOperation,
-  AlterClientQuotas,
-  DescribeClientQuotas,
-  ErrorCode,
-  errorCodeOf,
-} from '@tributary/protocol';
+import { AclOperation, AlterClientQuotas, ErrorCode, errorCodeOf } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import {
-  entityComponents,
   entityPath,
   isQuotaKey,
-  quotaFilter,
   validateEntity,
   validateQuotaValue,
   type QuotaAlteration,
@@ -19,50 +11,12 @@ import {
 import { authorizeCluster } from '../security/authorize';
 import type { ApiHandler } from './handler';
 
-/** DescribeClientQuotas (DESCRIBE_CONFIGS on the cluster): the entities the filter matches, with their quotas. */
-function describeClientQuotasHandler(ctx: BrokerContext): ApiHandler<typeof DescribeClientQuotas> {
-  return {
-    api: DescribeClientQuotas,
-    handle(request, { connection }) {
-      const fail = (errorCode: number, errorMessage: string) => ({
-        throttleTimeMs: 0,
-        errorCode,
-        errorMessage,
-        entries: null,
-      });
-      if (!authorizeCluster(ctx, connection, AclOperation.DESCRIBE_CONFIGS))
-        return fail(
-          ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
-          'DESCRIBE_CONFIGS on the cluster is needed to describe client quotas',
-        );
-      const matches = quotaFilter(request.components, request.strict);
-      if (typeof matches !== 'function')
-        return fail(
-          matches.unsupported ? ErrorCode.UNSUPPORTED_VERSION : ErrorCode.INVALID_REQUEST,
-          matches.message,
-        );
-      return {
-        throttleTimeMs: 0,
-        errorCode: ErrorCode.NONE,
-        errorMessage: null,
-        entries: ctx.quotas
-          .entities()
-          .filter((e) => matches(e.entity))
-          .map((e) => ({
-            entity: entityComponents(e.entity),
-            values: Object.entries(e.values).map(([key, value]) => ({ key, value })),
-          })),
-      };
-    },
-  };
-}
-
 /**
  * AlterClientQuotas (ALTER_CONFIGS on the cluster). Each entry is checked as Kafka checks it
  * (entity types and names, keys, values above 0, whole byte rates, a key or an entity once);
  * the valid ones are stored together, then every broker enforces them. validateOnly stores nothing.
  */
-function alterClientQuotasHandler(ctx: BrokerContext): ApiHandler<typeof AlterClientQuotas> {
+export function alterClientQuotasHandler(ctx: BrokerContext): ApiHandler<typeof AlterClientQuotas> {
   return {
     api: AlterClientQuotas,
     async handle(request, { connection }) {
@@ -146,9 +100,4 @@ function alterClientQuotasHandler(ctx: BrokerContext): ApiHandler<typeof AlterCl
 /** Kafka's ClientQuotaEntity.toString: ClientQuotaEntity(entries={user=alice, client-id=null}). */
 function describe(entity: readonly { entityType: string; entityName: string | null }[]): string {
   return `ClientQuotaEntity(entries={${entity.map((c) => `${c.entityType}=${c.entityName}`).join(', ')}})`;
-}
-
-/** Client quotas: describe and alter. */
-export function clientQuotaHandlers(ctx: BrokerContext): ApiHandler[] {
-  return [describeClientQuotasHandler(ctx), alterClientQuotasHandler(ctx)] as ApiHandler[];
 }

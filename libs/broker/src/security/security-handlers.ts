@@ -24,10 +24,10 @@ import {
   type ScramMechanism,
 } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
-import { BINDABLE_RESOURCE_TYPES } from '../security/acl-authorizer';
-import { authorizeCluster } from '../security/authorize';
-import type { StoredCredential } from '../security/security-store';
-import type { ApiHandler } from './handler';
+import { BINDABLE_RESOURCE_TYPES } from './acl-authorizer';
+import { authorizeCluster } from './authorize';
+import type { StoredCredential } from './security-store';
+import type { ApiHandler } from '../handlers/handler';
 
 const NO_AUTHORIZER = 'No Authorizer is configured on the broker (authorizer.class.name)';
 
