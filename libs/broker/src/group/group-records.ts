@@ -1,30 +1,80 @@
-import { KafkaProtocolError, Reader, Writer } from '@tributary/protocol';
+import {
+  decodeMessage,
+  defineMessage,
+  encodeMessage,
+  KafkaProtocolError,
+  parseVersions,
+  Reader,
+  type MessageDefinition,
+} from '@tributary/protocol';
 
 /**
  * The records of `__consumer_offsets`, in Kafka's own formats so that Kafka's tools can read
  * them (group-coordinator/src/main/resources/common/message/*.json). Each key and value
- * starts with an int16 version:
- *
- *   OffsetCommitKey v0/v1:  group string | topic string | partition int32
- *   GroupMetadataKey v2:    group string
- *   OffsetCommitValue v0:   offset int64 | metadata string | commitTimestamp int64
- *                     v1:   v0 + expireTimestamp int64
- *                     v2:   as v0
- *                     v3:   offset int64 | leaderEpoch int32 | metadata string | commitTimestamp int64
- *                     v4:   v3 in compact (flexible) encoding with tagged fields
- *   GroupMetadataValue:     protocolType string | generation int32 | protocol string? | leader string? |
- *                           currentStateTimestamp int64 (v2+) | members array of
- *                           [memberId string | groupInstanceId string? (v3+) | clientId string |
- *                            clientHost string | rebalanceTimeout int32 (v1+) | sessionTimeout int32 |
- *                            subscription bytes | assignment bytes]; v4 is flexible.
+ * starts with an int16 version; a key's version says which record it is (0-1 an offset
+ * commit, 2 a group's metadata).
  *
  * We write OffsetCommitKey v1, OffsetCommitValue v3 (v1 when the commit carries its own
  * expiry, as Kafka does), GroupMetadataKey v2 and GroupMetadataValue v3; reading accepts
- * every version. A null value is a tombstone.
+ * every version up to Kafka 3.9's and refuses a newer one. A null
+ * value is a tombstone. The formats are data, as the APIs are: one `defineMessage` each.
  */
 
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const GROUP_METADATA_KEY_VERSION = 2;
+
+const OffsetCommitKey = defineMessage({
+  name: 'OffsetCommitKey',
+  versions: '0-1',
+  flexibleVersions: 'none',
+  fields: { group: 'string', topic: 'string', partition: 'int32' },
+});
+
+const GroupMetadataKey = defineMessage({
+  name: 'GroupMetadataKey',
+  versions: '2',
+  flexibleVersions: 'none',
+  fields: { group: 'string' },
+});
+
+const OffsetCommitValueFormat = defineMessage({
+  name: 'OffsetCommitValue',
+  versions: '0-4',
+  flexibleVersions: '4+',
+  fields: {
+    offset: 'int64',
+    leaderEpoch: { type: 'int32', versions: '3+', default: -1 },
+    metadata: 'string',
+    commitTimestamp: 'int64',
+    expireTimestamp: { type: 'int64', versions: '1', default: -1 },
+  },
+});
+
+const GroupMetadataValueFormat = defineMessage({
+  name: 'GroupMetadataValue',
+  versions: '0-4',
+  flexibleVersions: '4+',
+  fields: {
+    protocolType: 'string',
+    generation: 'int32',
+    protocol: { type: 'string', nullable: '0+' },
+    leader: { type: 'string', nullable: '0+' },
+    currentStateTimestamp: { type: 'int64', versions: '2+', default: -1 },
+    members: {
+      type: 'struct[]',
+      fields: {
+        memberId: 'string',
+        groupInstanceId: { type: 'string', versions: '3+', nullable: '3+', default: null },
+        clientId: 'string',
+        clientHost: 'string',
+        rebalanceTimeout: { type: 'int32', versions: '1+', default: -1 },
+        sessionTimeout: 'int32',
+        subscription: 'bytes',
+        assignment: 'bytes',
+      },
+    },
+  },
+});
 
 export type GroupRecordKey =
   | { readonly kind: 'offset'; readonly group: string; readonly topic: string; readonly partition: number }
@@ -64,149 +114,81 @@ export interface GroupMetadataValue {
 }
 
 export function encodeOffsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  return new Writer(64)
-    .int16(OFFSET_COMMIT_KEY_VERSION)
-    .string(group)
-    .string(topic)
-    .int32(partition)
-    .toBuffer();
+  return encodeMessage(OffsetCommitKey, OFFSET_COMMIT_KEY_VERSION, { group, topic, partition });
 }
 
 export function encodeGroupMetadataKey(group: string): Buffer {
-  return new Writer(32).int16(GROUP_METADATA_KEY_VERSION).string(group).toBuffer();
+  return encodeMessage(GroupMetadataKey, GROUP_METADATA_KEY_VERSION, { group });
 }
 
 export function encodeOffsetCommitValue(v: OffsetCommitValue): Buffer {
-  const w = new Writer(64);
-  if (v.expireTimestamp !== null) {
-    return w
-      .int16(1)
-      .int64(v.offset)
-      .string(v.metadata)
-      .int64(v.commitTimestamp)
-      .int64(v.expireTimestamp)
-      .toBuffer();
-  }
-  return w
-    .int16(3)
-    .int64(v.offset)
-    .int32(v.leaderEpoch)
-    .string(v.metadata)
-    .int64(v.commitTimestamp)
-    .toBuffer();
+  return encodeMessage(OffsetCommitValueFormat, v.expireTimestamp !== null ? 1 : 3, {
+    ...v,
+    expireTimestamp: v.expireTimestamp ?? -1,
+  });
 }
 
 export function encodeGroupMetadataValue(v: GroupMetadataValue): Buffer {
-  const w = new Writer(256)
-    .int16(3)
-    .string(v.protocolType)
-    .int32(v.generation)
-    .nullableString(v.protocol)
-    .nullableString(v.leader)
-    .int64(v.currentStateTimestamp)
-    .int32(v.members.length);
-  for (const m of v.members) {
-    w.string(m.memberId)
-      .nullableString(m.groupInstanceId)
-      .string(m.clientId)
-      .string(m.clientHost)
-      .int32(m.rebalanceTimeoutMs)
-      .int32(m.sessionTimeoutMs)
-      .bytes(m.subscription)
-      .bytes(m.assignment);
-  }
-  return w.toBuffer();
-}
-
-function unknownVersion(what: string, version: number): KafkaProtocolError {
-  return KafkaProtocolError.corrupt(`unknown ${what} version ${version}`);
+  return encodeMessage(GroupMetadataValueFormat, 3, {
+    ...v,
+    members: v.members.map((m) => ({
+      ...m,
+      rebalanceTimeout: m.rebalanceTimeoutMs,
+      sessionTimeout: m.sessionTimeoutMs,
+    })),
+  });
 }
 
 /** The key of a record in __consumer_offsets; null for record types this coordinator does not use. */
 export function decodeGroupRecordKey(key: Buffer): GroupRecordKey | null {
-  const r = new Reader(key);
-  const version = r.int16();
-  if (version === 0 || version === 1) {
-    return { kind: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
-  }
-  if (version === 2) return { kind: 'group', group: r.string() };
+  const version = new Reader(key).int16();
+  if (version === 0 || version === 1) return { kind: 'offset', ...decodeMessage(OffsetCommitKey, key).value };
+  if (version === 2) return { kind: 'group', ...decodeMessage(GroupMetadataKey, key).value };
   // Versions 3+ are KIP-848 consumer-group and share-group records, not the classic protocol.
   return null;
 }
 
-/** Reader helpers that follow a value's flexibility (compact encodings from v4). */
-function fieldReader(r: Reader, flexible: boolean) {
-  return {
-    str: () => (flexible ? r.compactString() : r.string()),
-    nullableStr: () => (flexible ? r.compactNullableString() : r.nullableString()),
-    bytes: () => Buffer.from(flexible ? r.compactBytes() : r.bytes()),
-    arrayLength: () => r.arrayLength(flexible),
-    skipTaggedFields: () => {
-      if (!flexible) return;
-      for (let n = r.uvarint(); n > 0; n--) {
-        r.uvarint();
-        r.skip(r.uvarint());
-      }
-    },
-  };
+/** Unlike a client's messages, a stored record of a version we do not know is refused, as Kafka does. */
+function decodeKnown<M extends MessageDefinition>(def: M, buf: Buffer) {
+  const version = new Reader(buf).int16();
+  const { min, max } = parseVersions(def.versions);
+  if (version < min || version > max)
+    throw KafkaProtocolError.corrupt(`unknown ${def.name} version ${version}`);
+  return decodeMessage(def, buf).value;
 }
 
 export function decodeOffsetCommitValue(value: Buffer): OffsetCommitValue {
-  const r = new Reader(value);
-  const version = r.int16();
-  if (version < 0 || version > 4) throw unknownVersion('OffsetCommitValue', version);
-  const f = fieldReader(r, version >= 4);
-  const offset = r.int64();
-  const leaderEpoch = version >= 3 ? r.int32() : -1;
-  const metadata = f.str();
-  const commitTimestamp = r.int64();
-  const expire = version === 1 ? r.int64() : -1;
-  f.skipTaggedFields();
+  const v = decodeKnown(OffsetCommitValueFormat, value);
   return {
-    offset,
-    leaderEpoch,
-    metadata,
-    commitTimestamp,
-    expireTimestamp: expire === -1 ? null : expire,
+    offset: v.offset,
+    leaderEpoch: v.leaderEpoch,
+    metadata: v.metadata,
+    commitTimestamp: v.commitTimestamp,
+    expireTimestamp: v.expireTimestamp === -1 ? null : v.expireTimestamp,
   };
 }
 
 export function decodeGroupMetadataValue(value: Buffer): GroupMetadataValue {
-  const r = new Reader(value);
-  const version = r.int16();
-  if (version < 0 || version > 4) throw unknownVersion('GroupMetadataValue', version);
-  const f = fieldReader(r, version >= 4);
-  const protocolType = f.str();
-  const generation = r.int32();
-  const protocol = f.nullableStr();
-  const leader = f.nullableStr();
-  const currentStateTimestamp = version >= 2 ? r.int64() : -1;
-  const count = f.arrayLength();
-  const members: StoredMember[] = [];
-  for (let i = 0; i < count; i++) {
-    const memberId = f.str();
-    const groupInstanceId = version >= 3 ? f.nullableStr() : null;
-    const clientId = f.str();
-    const clientHost = f.str();
-    const rebalanceTimeout = version >= 1 ? r.int32() : -1;
-    const sessionTimeoutMs = r.int32();
-    const subscription = f.bytes();
-    const assignment = f.bytes();
-    f.skipTaggedFields();
-    members.push({
-      memberId,
-      groupInstanceId,
-      clientId,
-      clientHost,
+  const v = decodeKnown(GroupMetadataValueFormat, value);
+  return {
+    protocolType: v.protocolType,
+    generation: v.generation,
+    protocol: v.protocol,
+    leader: v.leader,
+    currentStateTimestamp: v.currentStateTimestamp,
+    members: v.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
       // Before v1 the rebalance timeout was the session timeout.
-      rebalanceTimeoutMs: rebalanceTimeout === -1 ? sessionTimeoutMs : rebalanceTimeout,
-      sessionTimeoutMs,
-      subscription,
-      assignment,
-    });
-  }
-  f.skipTaggedFields();
-  return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
+      rebalanceTimeoutMs: m.rebalanceTimeout === -1 ? m.sessionTimeout : m.rebalanceTimeout,
+      sessionTimeoutMs: m.sessionTimeout,
+      // Copies: the record buffer they would otherwise pin is a whole read of the log.
+      subscription: Buffer.from(m.subscription),
+      assignment: Buffer.from(m.assignment),
+    })),
+  };
 }
 
 /** Java's String.hashCode: over UTF-16 code units, wrapping at 32 bits. */
