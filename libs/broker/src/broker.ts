@@ -44,6 +44,11 @@ import { writeTxnMarkersHandler } from './handlers/write-txn-markers.handler';
 import type { LoggerLevels } from './logger-levels';
 import { SecurityManager } from './security/security-manager';
 import { ClientQuotas } from './quota/client-quotas';
+import { TRANSACTION_STATE_TOPIC } from './txn/transaction-log';
+import { TransactionStateManager } from './txn/transaction-state-manager';
+import { TransactionMarkerChannelManager } from './txn/transaction-marker-channel-manager';
+import { TransactionCoordinator } from './txn/transaction-coordinator';
+import { txnHandlers } from './txn/txn-handlers';
 
 export interface BrokerOptions {
   /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
@@ -62,6 +67,7 @@ export class Broker {
   private boundAddresses: ListenAddress[] = [];
   private context: BrokerContext | null = null;
   private coordinator: GroupCoordinator | null = null;
+  private txnCoordinator: TransactionCoordinator | null = null;
   private replicas: ReplicaManager | null = null;
   private membership: ClusterMembership | null = null;
   private brokerMetrics: BrokerMetrics | null = null;
@@ -178,6 +184,51 @@ export class Broker {
       else coordinator.onResignation(partition);
     });
     this.coordinator = coordinator;
+    replicas.onTransactionMarker((m) =>
+      coordinator.onTransactionMarker(m.topic, m.partition, m.producerId, m.committed),
+    );
+    const txnConfig = config.transaction;
+    const txnState = new TransactionStateManager({
+      config: txnConfig,
+      logs,
+      replicas,
+      logger: this.logger,
+      numPartitions: () => ctx.cluster.topic(TRANSACTION_STATE_TOPIC)?.numPartitions,
+      ensureTopic: () => {
+        // min.insync.replicas cannot exceed the replicas the topic gets (at most one per broker).
+        const replicationFactor = Math.min(
+          txnConfig.stateLogReplicationFactor,
+          Math.max(1, ctx.cluster.brokers(null).length),
+        );
+        return ctx.topics.ensureInternalTopic(
+          TRANSACTION_STATE_TOPIC,
+          txnConfig.stateLogNumPartitions,
+          replicationFactor,
+          TransactionStateManager.topicConfigs(txnConfig, replicationFactor),
+        );
+      },
+    });
+    const txnCoordinator = new TransactionCoordinator({
+      config: txnConfig,
+      stateManager: txnState,
+      markers: new TransactionMarkerChannelManager({
+        localId: config.nodeId,
+        cluster: ctx.cluster,
+        stateManager: txnState,
+        writeLocal: (markers) => replicas.writeTxnMarkers(markers),
+        sender: membership.txnMarkerSender ?? null,
+        logger: this.logger,
+      }),
+      producerIds: membership.producerIds,
+      logger: this.logger,
+    });
+    txnCoordinator.startup(!membership.replicated);
+    replicas.onLeadershipChange((topic, partition, isLeader) => {
+      if (topic !== TRANSACTION_STATE_TOPIC) return;
+      if (isLeader) txnCoordinator.onElection(partition);
+      else txnCoordinator.onResignation(partition);
+    });
+    this.txnCoordinator = txnCoordinator;
     const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined, quotas.request);
     // One handler per API (handlers/<api>.handler.ts); the group, transaction and security
     // subsystems register their APIs together.
@@ -190,7 +241,7 @@ export class Broker {
       .register(offsetForLeaderEpochHandler(ctx))
       .register(describeClusterHandler(ctx))
       .register(mirrorProduceHandler(ctx))
-      .register(initProducerIdHandler(ctx, membership.producerIds))
+      .register(initProducerIdHandler(ctx, membership.producerIds, txnCoordinator))
       .register(createTopicsHandler(ctx))
       .register(deleteTopicsHandler(ctx))
       .register(createPartitionsHandler(ctx))
@@ -207,7 +258,8 @@ export class Broker {
       .register(describeClientQuotasHandler(ctx))
       .register(alterClientQuotasHandler(ctx));
     for (const handler of logDirHandlers(ctx)) router.register(handler);
-    for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
+    for (const handler of groupHandlers(ctx, coordinator, store, txnCoordinator)) router.register(handler);
+    for (const handler of txnHandlers(ctx, txnCoordinator, store)) router.register(handler);
     for (const handler of securityHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes, {
@@ -262,6 +314,8 @@ export class Broker {
     }
     this.waiters.close();
     this.coordinator?.shutdown();
+    this.txnCoordinator?.shutdown();
+    this.txnCoordinator = null;
     this.quotas?.close();
     this.quotas = null;
     this.coordinator = null;

@@ -26,6 +26,7 @@ import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
 import { RedisQuotaStore } from './redis-quota-store';
 import { RedisSecurityStore } from './redis-security-store';
 import { RedisBrokerConfigStore } from './redis-broker-config-store';
+import { InterBrokerTxnMarkerSender } from './txn-marker-sender';
 
 /** How long a broker waits for Redis at start before giving up. */
 const REDIS_START_TIMEOUT_MS = 30_000;
@@ -90,6 +91,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   readonly securityStore: RedisSecurityStore;
   readonly brokerConfigStore: RedisBrokerConfigStore;
   readonly quotaStore: RedisQuotaStore;
+  readonly txnMarkerSender: InterBrokerTxnMarkerSender;
   private readonly store: ClusterStore;
   private readonly throttle: ReplicationThrottle;
   private readonly fetchers: FetcherManager;
@@ -156,6 +158,12 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       metadata: this.view,
       throttle: this.throttle,
       logger,
+    });
+    this.txnMarkerSender = new InterBrokerTxnMarkerSender({
+      localId: this.localId,
+      security: interBrokerSecurity(config.security.interBroker),
+      metadata: this.view,
+      requestTimeoutMs: config.replication.replicaSocketTimeoutMs,
     });
     replicas.useStateChannel(this);
   }
