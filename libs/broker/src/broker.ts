@@ -216,7 +216,7 @@ export class Broker {
         cluster: ctx.cluster,
         stateManager: txnState,
         writeLocal: (markers) => replicas.writeTxnMarkers(markers),
-        sender: membership.txnMarkerSender ?? null,
+        sender: membership.txnChannel ?? null,
         logger: this.logger,
       }),
       producerIds: membership.producerIds,

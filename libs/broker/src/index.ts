@@ -85,6 +85,7 @@ export {
 } from './txn/transaction-log';
 export type {
   MarkerPartitionResult,
+  TxnBrokerChannel,
   TxnMarkerEntry,
-  TxnMarkerSender,
+  TxnVerification,
 } from './txn/transaction-marker-channel-manager';

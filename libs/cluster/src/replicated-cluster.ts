@@ -26,7 +26,7 @@ import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
 import { RedisQuotaStore } from './redis-quota-store';
 import { RedisSecurityStore } from './redis-security-store';
 import { RedisBrokerConfigStore } from './redis-broker-config-store';
-import { InterBrokerTxnMarkerSender } from './txn-marker-sender';
+import { InterBrokerTxnChannel } from './txn-broker-channel';
 
 /** How long a broker waits for Redis at start before giving up. */
 const REDIS_START_TIMEOUT_MS = 30_000;
@@ -91,7 +91,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   readonly securityStore: RedisSecurityStore;
   readonly brokerConfigStore: RedisBrokerConfigStore;
   readonly quotaStore: RedisQuotaStore;
-  readonly txnMarkerSender: InterBrokerTxnMarkerSender;
+  readonly txnChannel: InterBrokerTxnChannel;
   private readonly store: ClusterStore;
   private readonly throttle: ReplicationThrottle;
   private readonly fetchers: FetcherManager;
@@ -159,7 +159,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       throttle: this.throttle,
       logger,
     });
-    this.txnMarkerSender = new InterBrokerTxnMarkerSender({
+    this.txnChannel = new InterBrokerTxnChannel({
       localId: this.localId,
       security: interBrokerSecurity(config.security.interBroker),
       metadata: this.view,
@@ -624,6 +624,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.fetchers.close();
+    this.txnChannel.close();
     if (this.controller.isController()) await this.controller.resign();
     else this.controller.stop();
     if (this.registered) {

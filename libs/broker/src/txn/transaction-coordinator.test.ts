@@ -25,6 +25,7 @@ import {
   type TxnMarkerEntry,
 } from './transaction-marker-channel-manager';
 import { TransactionStateManager } from './transaction-state-manager';
+import { transactionVerifier } from './transaction-verifier';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const dirs: string[] = [];
@@ -83,6 +84,7 @@ class Harness {
   readonly replicas: ReplicaManager;
   readonly coordinator: TransactionCoordinator;
   readonly writer: RecordingWriter;
+  readonly cluster: ClusterView;
   private nextProducerId: number;
   private readonly keepAlive = setInterval(() => undefined, 1000);
 
@@ -104,14 +106,14 @@ class Harness {
       replicaLagTimeMaxMs: 30_000,
     });
     const logs = this.logs;
-    const cluster: ClusterView = {
+    const cluster: ClusterView = (this.cluster = {
       clusterId: 'test',
       controllerId: 1,
       brokers: () => [{ nodeId: 1, host: '127.0.0.1', port: 9092, rack: null }],
       topics: () => logs.topics(),
       topic: (name) => logs.topic(name),
       leadership: () => ({ leaderId: 1, leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [] }),
-    };
+    });
     const stateManager = new TransactionStateManager({
       config,
       logs,
@@ -488,6 +490,34 @@ describe('transaction coordinator', () => {
       await sleep(20);
       assert.deepEqual(ids(h.coordinator.listTransactions([], ['Ongoing'], 10)), ['o:Ongoing']);
       assert.deepEqual(ids(h.coordinator.listTransactions([], ['Ongoing'], 60_000)), []);
+    } finally {
+      h.close();
+    }
+  });
+
+  test("KIP-890's verifier asks the local coordinator, and answers COORDINATOR_NOT_AVAILABLE without one", async () => {
+    const h = Harness.create();
+    try {
+      const p = await h.coordinator.initProducerId('w', 10_000, null);
+      await h.coordinator.addPartitions('w', p.producerId, p.producerEpoch, [t(1)]);
+      const deps = {
+        localId: 1,
+        cluster: h.cluster,
+        coordinator: h.coordinator,
+        channel: null,
+        logger: quiet,
+      };
+      const request = { transactionalId: 'w', ...p, partitions: [t(1), t(2)] };
+      assert.deepEqual(await transactionVerifier(deps)(request), [
+        { ...t(1), errorCode: ErrorCode.NONE },
+        { ...t(2), errorCode: ErrorCode.INVALID_TXN_STATE },
+      ]);
+      // The coordinator is another broker, and there is no channel to it.
+      const elsewhere = { ...deps, localId: 2 };
+      assert.deepEqual(
+        (await transactionVerifier(elsewhere)(request)).map((r) => r.errorCode),
+        [ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_NOT_AVAILABLE],
+      );
     } finally {
       h.close();
     }

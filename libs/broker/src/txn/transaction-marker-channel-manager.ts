@@ -25,9 +25,21 @@ export interface MarkerPartitionResult {
  */
 export type MarkerWriter = (markers: readonly TxnMarkerEntry[]) => Promise<MarkerPartitionResult[][]>;
 
-/** Sends WriteTxnMarkers to other brokers of a cluster over the inter-broker listener. */
-export interface TxnMarkerSender {
+/** KIP-890's question to a transaction coordinator: are these partitions in the producer's transaction? */
+export interface TxnVerification {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly partitions: readonly TopicPartition[];
+}
+
+/**
+ * Transactions' requests to other brokers of a cluster, over the inter-broker listener:
+ * WriteTxnMarkers to partition leaders, and AddPartitionsToTxn verifyOnly to coordinators.
+ */
+export interface TxnBrokerChannel {
   writeTxnMarkers(brokerId: number, markers: readonly TxnMarkerEntry[]): Promise<MarkerPartitionResult[][]>;
+  verifyPartitions(brokerId: number, request: TxnVerification): Promise<MarkerPartitionResult[]>;
   close(): void;
 }
 
@@ -103,7 +115,7 @@ export interface MarkerChannelOptions {
   /** Markers for partitions this broker leads. */
   readonly writeLocal: MarkerWriter;
   /** Markers for partitions other brokers lead; null on a lone broker, which leads every partition. */
-  readonly sender: TxnMarkerSender | null;
+  readonly sender: TxnBrokerChannel | null;
   readonly logger: BrokerLogger;
 }
 
@@ -160,7 +172,6 @@ export class TransactionMarkerChannelManager {
   shutdown(): void {
     this.active = false;
     for (const wake of [...this.sleepers]) wake();
-    this.options.sender?.close();
   }
 
   private sleep(ms: number): Promise<void> {
