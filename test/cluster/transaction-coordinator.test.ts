@@ -18,6 +18,13 @@ import {
   TxnOffsetCommit,
 } from '@tributary/protocol';
 import { outputs, startCluster, type TestCluster } from '../support/cluster-process';
+import {
+  exactlyOnce,
+  produceInput,
+  readIsolated,
+  TransformProcess,
+  TransformRunner,
+} from '../support/transform-process';
 
 const TOPIC = 'txn-cluster';
 const PARTITIONS = [0, 1, 2];
@@ -43,16 +50,12 @@ describe('transactions in a replicated cluster', { timeout: 240_000 }, () => {
     });
     const admin = new Admin({ bootstrapServers: cluster.bootstrap });
     try {
-      await admin.createTopics([
-        {
-          name: TOPIC,
-          assignments: [
-            [1, 2, 3],
-            [2, 3, 1],
-            [3, 1, 2],
-          ],
-        },
-      ]);
+      const spread = [
+        [1, 2, 3],
+        [2, 3, 1],
+        [3, 1, 2],
+      ];
+      await admin.createTopics([TOPIC, 'eos-in', 'eos-out'].map((name) => ({ name, assignments: spread })));
     } finally {
       await admin.close();
     }
@@ -237,5 +240,41 @@ describe('transactions in a replicated cluster', { timeout: 240_000 }, () => {
       return found.every((m) => m.length > 0 && m.every((x) => x === commit)) ? true : undefined;
     });
     await cluster.restart(first);
+  });
+
+  test('consume-transform-produce stays exactly-once across kill -9 of the coordinator and of a leader', async () => {
+    const count = 4000;
+    await produceInput(cluster.bootstrap, 'eos-in', count);
+    const id = 'eos-cluster';
+    const runner = new TransformRunner(
+      () => new TransformProcess(cluster.bootstrap, 'eos-in', 'eos-out', 'eos-cluster-group', id, 20),
+    );
+    let finishedAll = false;
+    void runner.run().then(() => (finishedAll = true));
+    // The processes' own story when a wait fails.
+    const until = (what: string, check: () => boolean, timeoutMs: number) =>
+      cluster
+        .waitFor(what, async () => (check() ? true : undefined), timeoutMs)
+        .catch((err: Error) => assert.fail(`${err.message}\n${runner.diagnostics()}`));
+    const progress = (n: number) => until(`${n} records transformed`, () => runner.committed >= n, 120_000);
+    try {
+      await progress(800);
+      const coordinator = await coordinatorOf(id, 1);
+      await cluster.kill9(coordinator);
+      await progress(1600);
+      await cluster.restart(coordinator);
+      await progress(2400);
+      const md = await cluster.metadata(['eos-out']);
+      const leader = md.topics[0].partitions.find((p) => p.partitionIndex === 0)!.leaderId;
+      await cluster.kill9(leader);
+      await progress(3200);
+      await cluster.restart(leader);
+      await until('the transform to finish', () => finishedAll, 180_000);
+    } finally {
+      await runner.stop();
+    }
+    const output = await readIsolated(cluster.bootstrap, 'eos-out', 'read_committed');
+    assert.deepEqual(exactlyOnce(count, output), { missing: [], duplicated: [] }, runner.diagnostics());
+    assert.equal(output.length, count);
   });
 });
