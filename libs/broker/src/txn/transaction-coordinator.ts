@@ -246,9 +246,15 @@ export class TransactionCoordinator {
         };
       }
     } catch (err) {
-      if (!(err instanceof KafkaProtocolError)) throw err;
+      if (!(err instanceof KafkaProtocolError)) this.unexpected(`InitProducerId of ${transactionalId}`, err);
       return initError(errorCodeOf(err));
     }
+  }
+
+  /** A state the coordinator should never reach (Kafka's IllegalStateException): logged, UNKNOWN_SERVER_ERROR. */
+  private unexpected(what: string, err: unknown): number {
+    this.logger.error(`transaction coordinator: ${what} failed: ${(err as Error).stack ?? String(err)}`);
+    return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
 
   private prepareInitProducerIdTransit(
@@ -316,6 +322,19 @@ export class TransactionCoordinator {
     producerEpoch: number,
     partitions: readonly TopicPartition[],
   ): Promise<number> {
+    try {
+      return await this.doAddPartitions(transactionalId, producerId, producerEpoch, partitions);
+    } catch (err) {
+      return this.unexpected(`AddPartitionsToTxn of ${transactionalId}`, err);
+    }
+  }
+
+  private async doAddPartitions(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: readonly TopicPartition[],
+  ): Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const found = this.state.getTransactionState(transactionalId);
     if (found.errorCode !== ErrorCode.NONE) return found.errorCode;
@@ -362,13 +381,17 @@ export class TransactionCoordinator {
   // ---- EndTxn -----------------------------------------------------------------------------
 
   /** EndTxn from a producer: commit or abort its transaction. */
-  endTxn(
+  async endTxn(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     committed: boolean,
   ): Promise<number> {
-    return this.endTransaction(transactionalId, producerId, producerEpoch, committed, true);
+    try {
+      return await this.endTransaction(transactionalId, producerId, producerEpoch, committed, true);
+    } catch (err) {
+      return this.unexpected(`EndTxn of ${transactionalId}`, err);
+    }
   }
 
   /**
