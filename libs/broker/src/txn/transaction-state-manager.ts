@@ -202,7 +202,10 @@ export class TransactionStateManager {
       ],
     });
     let errorCode: number;
-    const partition = this.options.replicas.get(TRANSACTION_STATE_TOPIC, partitionIndex);
+    // A lone broker asked before any FindCoordinator creates the topic now.
+    const partition = this.ensureTopic()
+      ? this.options.replicas.get(TRANSACTION_STATE_TOPIC, partitionIndex)
+      : undefined;
     if (partition === undefined) errorCode = ErrorCode.NOT_COORDINATOR;
     else {
       try {
