@@ -49,6 +49,8 @@ import { TransactionStateManager } from './txn/transaction-state-manager';
 import { TransactionMarkerChannelManager } from './txn/transaction-marker-channel-manager';
 import { TransactionCoordinator } from './txn/transaction-coordinator';
 import { txnHandlers } from './txn/txn-handlers';
+import { transactionVerifier } from './txn/transaction-verifier';
+import type { TransactionVerifier } from './replica/replica-manager';
 
 export interface BrokerOptions {
   /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
@@ -68,6 +70,8 @@ export class Broker {
   private context: BrokerContext | null = null;
   private coordinator: GroupCoordinator | null = null;
   private txnCoordinator: TransactionCoordinator | null = null;
+  /** KIP-890's check of transactional produce, on while transaction.partition.verification.enable is. */
+  private verifier: TransactionVerifier | null = null;
   private replicas: ReplicaManager | null = null;
   private membership: ClusterMembership | null = null;
   private brokerMetrics: BrokerMetrics | null = null;
@@ -215,7 +219,8 @@ export class Broker {
         localId: config.nodeId,
         cluster: ctx.cluster,
         stateManager: txnState,
-        writeLocal: (markers) => replicas.writeTxnMarkers(markers),
+        writeLocal: async (markers) =>
+          (await replicas.writeTxnMarkers(markers)).map((m) => [...m.partitions]),
         sender: membership.txnChannel ?? null,
         logger: this.logger,
       }),
@@ -229,6 +234,16 @@ export class Broker {
       else txnCoordinator.onResignation(partition);
     });
     this.txnCoordinator = txnCoordinator;
+    this.verifier = transactionVerifier({
+      localId: config.nodeId,
+      cluster: ctx.cluster,
+      coordinator: txnCoordinator,
+      channel: membership.txnChannel ?? null,
+      logger: this.logger,
+    });
+    replicas.useTransactionVerifier(
+      dynamicConfig.current.transaction.partitionVerificationEnable ? this.verifier : null,
+    );
     const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined, quotas.request);
     // One handler per API (handlers/<api>.handler.ts); the group, transaction and security
     // subsystems register their APIs together.
@@ -296,6 +311,9 @@ export class Broker {
       }
     }
     this.membership?.reconfigure?.(next);
+    this.replicas?.useTransactionVerifier(
+      next.transaction.partitionVerificationEnable ? this.verifier : null,
+    );
   }
 
   /**

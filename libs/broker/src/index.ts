@@ -83,9 +83,4 @@ export {
   encodeTransactionLogValue,
   type TransactionLogValue,
 } from './txn/transaction-log';
-export type {
-  MarkerPartitionResult,
-  TxnBrokerChannel,
-  TxnMarkerEntry,
-  TxnVerification,
-} from './txn/transaction-marker-channel-manager';
+export type { MarkerPartitionResult, TxnBrokerChannel } from './txn/transaction-marker-channel-manager';

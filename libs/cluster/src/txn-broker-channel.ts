@@ -1,9 +1,9 @@
 import { Connection, type SecurityOptions } from '@tributary/client';
 import type {
   MarkerPartitionResult,
+  TransactionVerification,
   TxnBrokerChannel,
   TxnMarkerEntry,
-  TxnVerification,
 } from '@tributary/broker';
 import { AddPartitionsToTxn, ErrorCode, KafkaProtocolError, WriteTxnMarkers } from '@tributary/protocol';
 import type { ClusterMetadata } from './cluster-metadata';
@@ -94,7 +94,10 @@ export class InterBrokerTxnChannel implements TxnBrokerChannel {
     });
   }
 
-  async verifyPartitions(brokerId: number, request: TxnVerification): Promise<MarkerPartitionResult[]> {
+  async verifyPartitions(
+    brokerId: number,
+    request: TransactionVerification,
+  ): Promise<MarkerPartitionResult[]> {
     const conn = await this.connection(brokerId);
     const response = await conn.request(
       AddPartitionsToTxn,

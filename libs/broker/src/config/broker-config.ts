@@ -65,7 +65,6 @@ export const COMPATIBILITY_KEYS: readonly ConfigKeyDef[] = [
   key('max.connection.creation.rate', 'int', INT_MAX, `${NO_EFFECT}.`),
   key('max.connections.per.ip', 'int', INT_MAX, `${NO_EFFECT}.`),
   key('max.connections.per.ip.overrides', 'string', '', `${NO_EFFECT}.`),
-  key('transaction.partition.verification.enable', 'boolean', 'true', `${NO_EFFECT} (no transactions).`),
   key(
     'leader.replication.throttled.rate',
     'long',

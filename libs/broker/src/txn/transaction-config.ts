@@ -12,6 +12,8 @@ export interface TransactionConfig {
   readonly transactionalIdExpirationMs: number;
   readonly abortTimedOutTransactionCleanupIntervalMs: number;
   readonly removeExpiredTransactionalIdCleanupIntervalMs: number;
+  /** KIP-890: a transactional producer's first batch on a partition waits for its coordinator's word. */
+  readonly partitionVerificationEnable: boolean;
 }
 
 const key = (name: string, type: ConfigKeyDef['type'], def: string, doc: string): ConfigKeyDef => ({
@@ -71,6 +73,12 @@ export const TRANSACTION_CONFIG_KEYS: readonly ConfigKeyDef[] = [
     '3600000',
     'How often expired transactional ids are removed.',
   ),
+  key(
+    'transaction.partition.verification.enable',
+    'boolean',
+    'true',
+    "Whether a partition leader asks a transactional producer's coordinator that the partition is in its transaction before its first batch there is appended (KIP-890).",
+  ),
 ];
 
 /** Reads and checks the transaction keys; `get` gives a key's value (set or default), `origin` where it was set. */
@@ -99,5 +107,6 @@ export function parseTransactionConfig(
       'transaction.remove.expired.transaction.cleanup.interval.ms',
       1,
     ),
+    partitionVerificationEnable: get('transaction.partition.verification.enable') === 'true',
   };
 }

@@ -19,10 +19,10 @@ import {
   TRANSACTION_STATE_TOPIC,
   transactionPartitionFor,
 } from './transaction-log';
+import type { TxnMarkerEntry } from '../replica/replica-manager';
 import {
   TransactionMarkerChannelManager,
   type MarkerPartitionResult,
-  type TxnMarkerEntry,
 } from './transaction-marker-channel-manager';
 import { TransactionStateManager } from './transaction-state-manager';
 import { transactionVerifier } from './transaction-verifier';
@@ -45,6 +45,7 @@ const CONFIG: TransactionConfig = {
   // The tests run the timers' work themselves.
   abortTimedOutTransactionCleanupIntervalMs: 3_600_000,
   removeExpiredTransactionalIdCleanupIntervalMs: 3_600_000,
+  partitionVerificationEnable: true,
 };
 
 /**

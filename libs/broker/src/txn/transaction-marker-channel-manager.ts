@@ -1,16 +1,8 @@
 import { ErrorCode } from '@tributary/protocol';
 import type { BrokerLogger, ClusterView } from '../broker-context';
+import type { TransactionVerification, TxnMarkerEntry } from '../replica/replica-manager';
 import type { TransactionStateManager } from './transaction-state-manager';
 import type { TopicPartition, TransactionMetadata, TxnTransitMetadata } from './transaction-metadata';
-
-/** One producer's COMMIT or ABORT markers for some partitions (an entry of WriteTxnMarkers). */
-export interface TxnMarkerEntry {
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly coordinatorEpoch: number;
-  readonly committed: boolean;
-  readonly partitions: readonly TopicPartition[];
-}
 
 export interface MarkerPartitionResult {
   readonly topic: string;
@@ -25,21 +17,13 @@ export interface MarkerPartitionResult {
  */
 export type MarkerWriter = (markers: readonly TxnMarkerEntry[]) => Promise<MarkerPartitionResult[][]>;
 
-/** KIP-890's question to a transaction coordinator: are these partitions in the producer's transaction? */
-export interface TxnVerification {
-  readonly transactionalId: string;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly partitions: readonly TopicPartition[];
-}
-
 /**
  * Transactions' requests to other brokers of a cluster, over the inter-broker listener:
  * WriteTxnMarkers to partition leaders, and AddPartitionsToTxn verifyOnly to coordinators.
  */
 export interface TxnBrokerChannel {
   writeTxnMarkers(brokerId: number, markers: readonly TxnMarkerEntry[]): Promise<MarkerPartitionResult[][]>;
-  verifyPartitions(brokerId: number, request: TxnVerification): Promise<MarkerPartitionResult[]>;
+  verifyPartitions(brokerId: number, request: TransactionVerification): Promise<MarkerPartitionResult[]>;
   close(): void;
 }
 

@@ -2,11 +2,8 @@ import { ErrorCode } from '@tributary/protocol';
 import type { BrokerLogger, ClusterView } from '../broker-context';
 import type { TransactionCoordinator } from './transaction-coordinator';
 import { TRANSACTION_STATE_TOPIC } from './transaction-log';
-import type {
-  MarkerPartitionResult,
-  TxnBrokerChannel,
-  TxnVerification,
-} from './transaction-marker-channel-manager';
+import type { TransactionVerification, TransactionVerifier } from '../replica/replica-manager';
+import type { TxnBrokerChannel } from './transaction-marker-channel-manager';
 import { tpKey } from './transaction-metadata';
 
 export interface TransactionVerifierDeps {
@@ -25,10 +22,8 @@ export interface TransactionVerifierDeps {
  * Per partition: NONE when it is in the transaction, INVALID_TXN_STATE when not, or the
  * coordinator's error (COORDINATOR_NOT_AVAILABLE when it cannot be reached).
  */
-export function transactionVerifier(
-  deps: TransactionVerifierDeps,
-): (request: TxnVerification) => Promise<MarkerPartitionResult[]> {
-  return async (request) => {
+export function transactionVerifier(deps: TransactionVerifierDeps): TransactionVerifier {
+  return async (request: TransactionVerification) => {
     const all = (errorCode: number) => request.partitions.map((tp) => ({ ...tp, errorCode }));
     const { cluster, coordinator, channel, localId } = deps;
     const leader =
