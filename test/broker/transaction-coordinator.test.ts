@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection } from '@tributary/client';
+import { ConfigResourceType, Connection } from '@tributary/client';
 import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,
@@ -10,16 +10,19 @@ import {
   ControlRecordType,
   CreateTopics,
   decodeRecordBatch,
+  encodeRecordBatch,
   DescribeTransactions,
   EndTxn,
   ErrorCode,
   Fetch,
   FindCoordinator,
+  IncrementalAlterConfigs,
   InitProducerId,
   JoinGroup,
   ListTransactions,
   OffsetFetch,
   parseControlRecord,
+  Produce,
   SyncGroup,
   TxnOffsetCommit,
 } from '@tributary/protocol';
@@ -299,6 +302,60 @@ describe('transaction coordinator on the wire', () => {
       (await markers(TOPIC, 1)).filter(([pid]) => pid === p.producerId),
       [[p.producerId, p.producerEpoch + 1, 'ABORT']],
     );
+  });
+
+  test('KIP-890: a transactional batch is appended only to a partition its coordinator has in the transaction', async () => {
+    const id = 'verified';
+    const p = await init(id);
+    const produce = async (partition: number, baseSequence: number) => {
+      const records = encodeRecordBatch({
+        records: [{ key: null, value: Buffer.from(`${id}-${partition}-${baseSequence}`) }],
+        ...p,
+        baseSequence,
+        isTransactional: true,
+      });
+      const r = await conn.request(Produce, {
+        transactionalId: id,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: TOPIC, partitionData: [{ index: partition, records }] }],
+      });
+      return r.responses[0].partitionResponses[0].errorCode;
+    };
+    const verification = async (enable: boolean) => {
+      const r = await conn.request(IncrementalAlterConfigs, {
+        resources: [
+          {
+            resourceType: ConfigResourceType.BROKER,
+            resourceName: '',
+            configs: [
+              { name: 'transaction.partition.verification.enable', configOperation: 0, value: `${enable}` },
+            ],
+          },
+        ],
+        validateOnly: false,
+      });
+      assert.equal(r.responses[0].errorCode, ErrorCode.NONE);
+    };
+    assert.deepEqual(await addPartitions(id, p, [0]), [ErrorCode.NONE]);
+    assert.equal(await produce(0, 0), ErrorCode.NONE);
+    assert.equal(await produce(1, 0), ErrorCode.INVALID_TXN_STATE, 'partition 1 was not added');
+    // Off (a cluster-wide dynamic setting), the leader takes the producer's word for it.
+    await verification(false);
+    try {
+      assert.equal(await produce(1, 0), ErrorCode.NONE);
+    } finally {
+      await verification(true);
+    }
+    // Added late, so the abort's marker closes the transaction there too.
+    assert.deepEqual(await addPartitions(id, p, [1]), [ErrorCode.NONE]);
+    assert.equal(await endTxn(id, p, false), ErrorCode.NONE);
+    await waitForState(id, 'CompleteAbort');
+    for (const partition of [0, 1])
+      assert.deepEqual(
+        (await markers(TOPIC, partition)).filter(([pid]) => pid === p.producerId),
+        [[p.producerId, p.producerEpoch, 'ABORT']],
+      );
   });
 
   test('bad requests: a timeout above transaction.max.timeout.ms, unknown partitions', async () => {

@@ -8,6 +8,7 @@ import {
   ControlRecordType,
   decodeRecordBatch,
   DescribeTransactions,
+  encodeRecordBatch,
   EndTxn,
   ErrorCode,
   Fetch,
@@ -15,6 +16,7 @@ import {
   InitProducerId,
   OffsetFetch,
   parseControlRecord,
+  Produce,
   TxnOffsetCommit,
 } from '@tributary/protocol';
 import { outputs, startCluster, type TestCluster } from '../support/cluster-process';
@@ -188,6 +190,56 @@ describe('transactions in a replicated cluster', { timeout: 240_000 }, () => {
       [fetched.topics[0].partitions[0].errorCode, fetched.topics[0].partitions[0].committedOffset],
       [ErrorCode.NONE, 7],
     );
+  });
+
+  test("KIP-890: partition leaders ask the coordinator on another broker before a transaction's first batch", async () => {
+    const id = 'cluster-verified';
+    const coordinator = await coordinatorOf(id, 1);
+    const conn = await connTo(coordinator);
+    const init = await cluster.waitFor(`InitProducerId of ${id}`, async () => {
+      const r = await conn.send(InitProducerId, 4, { transactionalId: id, transactionTimeoutMs: 60_000 });
+      return r.errorCode === ErrorCode.NONE ? r : undefined;
+    });
+    const p = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+    const md = await cluster.metadata([TOPIC]);
+    const [added, notAdded] = md.topics[0].partitions
+      .filter((x) => x.leaderId !== coordinator)
+      .map((x) => ({ partition: x.partitionIndex, leader: x.leaderId }));
+    assert.ok(notAdded !== undefined, 'two partitions led by other brokers');
+    const add = async (partition: number) => {
+      const r = await conn.send(AddPartitionsToTxn, 3, {
+        v3AndBelowTransactionalId: id,
+        v3AndBelowProducerId: p.producerId,
+        v3AndBelowProducerEpoch: p.producerEpoch,
+        v3AndBelowTopics: [{ name: TOPIC, partitions: [partition] }],
+      });
+      assert.equal(r.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, ErrorCode.NONE);
+    };
+    const produce = async (to: { partition: number; leader: number }) => {
+      const records = encodeRecordBatch({
+        records: [{ key: null, value: Buffer.from(`${id}-${to.partition}`) }],
+        ...p,
+        baseSequence: 0,
+        isTransactional: true,
+      });
+      const r = await (
+        await connTo(to.leader)
+      ).request(Produce, {
+        transactionalId: id,
+        acks: -1,
+        timeoutMs: 10_000,
+        topicData: [{ name: TOPIC, partitionData: [{ index: to.partition, records }] }],
+      });
+      return r.responses[0].partitionResponses[0].errorCode;
+    };
+    await add(added.partition);
+    assert.equal(await produce(added), ErrorCode.NONE);
+    assert.equal(await produce(notAdded), ErrorCode.INVALID_TXN_STATE);
+    assert.equal((await conn.send(EndTxn, 3, { transactionalId: id, ...p, committed: false })).errorCode, 0);
+    await waitForState(id, 'CompleteAbort');
+    const found = await markers(p.producerId);
+    assert.deepEqual(found[added.partition], [`ABORT@${p.producerEpoch}`]);
+    assert.deepEqual(found[notAdded.partition], [], 'nothing was appended there to abort');
   });
 
   test('kill -9 of the coordinator: the next one has the open transaction, fences the zombie, commits the next', async () => {
