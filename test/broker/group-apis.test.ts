@@ -46,6 +46,8 @@ describe('group APIs on the wire', () => {
     'offsets.topic.num.partitions=4',
     '--set',
     'offsets.retention.check.interval.ms=200',
+    '--set',
+    'transaction.state.log.num.partitions=3',
   ];
 
   before(async () => {
@@ -82,15 +84,15 @@ describe('group APIs on the wire', () => {
     for (const [key, range] of expected) assert.equal(ranges.get(key), range, `API key ${key}`);
   });
 
-  test('FindCoordinator v0-v4 names this broker for groups; transactions have no coordinator', async () => {
+  test('FindCoordinator v0-v4 names this broker for groups and transactions', async () => {
     for (let v = 0; v <= 3; v++) {
       const r = await conn.send(FindCoordinator, v, { key: 'some-group', keyType: 0 });
       assert.equal(r.errorCode, ErrorCode.NONE, `v${v}`);
       assert.deepEqual([r.nodeId, r.host, r.port], [1, '127.0.0.1', broker.port], `v${v}`);
       if (v >= 1) {
         const txn = await conn.send(FindCoordinator, v, { key: 'txn', keyType: 1 });
-        assert.equal(txn.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-        assert.equal(txn.nodeId, -1);
+        assert.equal(txn.errorCode, ErrorCode.NONE, `v${v}`);
+        assert.deepEqual([txn.nodeId, txn.port], [1, broker.port], `v${v}`);
       }
     }
     const batched = await conn.send(FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['a', 'b', 'c'] });
@@ -105,6 +107,10 @@ describe('group APIs on the wire', () => {
     assert.equal(md.topics[0].errorCode, ErrorCode.NONE);
     assert.equal(md.topics[0].partitions.length, 4);
     assert.equal(md.topics[0].isInternal, true);
+    // And the first one for a transactional id created the transaction log.
+    const txnLog = await conn.request(Metadata, { topics: [{ name: '__transaction_state' }] });
+    assert.equal(txnLog.topics[0].partitions.length, 3);
+    assert.equal(txnLog.topics[0].isInternal, true);
   });
 
   // One group per JoinGroup version; the other APIs are used in the version closest to it, so

@@ -28,6 +28,9 @@ const B = 900_002;
 const C = 900_003;
 const D = 900_004;
 
+/** Hand-built transactions have no coordinator to confirm them: KIP-890's verification is off. */
+const NO_COORDINATOR = ['--set', 'transaction.partition.verification.enable=false'];
+
 type PartitionFetch = ResponseOf<typeof Fetch>['responses'][number]['partitions'][number];
 
 /** Sequence numbers per producer and epoch, so each batch follows on. */
@@ -158,7 +161,7 @@ describe('transactions on a broker: markers, last stable offset, read_committed'
   let client: Client;
 
   before(async () => {
-    broker = await startBroker({ dataDir });
+    broker = await startBroker({ dataDir, extraArgs: NO_COORDINATOR });
     client = await Client.connect(broker.port);
   });
 
@@ -271,7 +274,7 @@ describe('transactions on a broker: markers, last stable offset, read_committed'
     assert.equal(before.lastStableOffset, 1);
     client.close();
     await broker.kill9();
-    broker = await startBroker({ dataDir });
+    broker = await startBroker({ dataDir, extraArgs: NO_COORDINATOR });
     client = await Client.connect(broker.port);
     const after = await client.fetch('crash', 0, 1);
     assert.equal(after.lastStableOffset, 1);
@@ -333,7 +336,7 @@ describe("our client's read_committed consumer against the broker", () => {
   let client: Client;
 
   before(async () => {
-    broker = await startBroker({ dataDir: tempDir('txn-client') });
+    broker = await startBroker({ dataDir: tempDir('txn-client'), extraArgs: NO_COORDINATOR });
     client = await Client.connect(broker.port);
   });
 

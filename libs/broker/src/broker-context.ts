@@ -13,6 +13,7 @@ import type { FetchWaiters } from './replica/fetch-waiters';
 import type { ReplicaManager } from './replica/replica-manager';
 import type { SecurityManager } from './security/security-manager';
 import type { SecurityStore } from './security/security-store';
+import type { TxnBrokerChannel } from './txn/transaction-marker-channel-manager';
 
 export interface BrokerNode {
   readonly nodeId: number;
@@ -207,6 +208,8 @@ export interface ClusterMembership {
   reconfigure?(config: BrokerConfig): void;
   /** Where client quotas are kept: the data dir of a lone broker, the cluster's shared store. */
   readonly quotaStore: QuotaStore;
+  /** Transactions' requests to other brokers (WriteTxnMarkers, verification); a lone broker leads every partition. */
+  readonly txnChannel?: TxnBrokerChannel;
   /** After the listeners are bound: join the cluster and take up the partitions' roles. */
   start(addresses: readonly ListenAddress[]): Promise<void>;
   /** Before the listeners close: controlled shutdown (leadership moves away), then leave the cluster. */

@@ -44,6 +44,13 @@ import { writeTxnMarkersHandler } from './handlers/write-txn-markers.handler';
 import type { LoggerLevels } from './logger-levels';
 import { SecurityManager } from './security/security-manager';
 import { ClientQuotas } from './quota/client-quotas';
+import { TRANSACTION_STATE_TOPIC } from './txn/transaction-log';
+import { TransactionStateManager } from './txn/transaction-state-manager';
+import { TransactionMarkerChannelManager } from './txn/transaction-marker-channel-manager';
+import { TransactionCoordinator } from './txn/transaction-coordinator';
+import { txnHandlers } from './txn/txn-handlers';
+import { transactionVerifier } from './txn/transaction-verifier';
+import type { TransactionVerifier } from './replica/replica-manager';
 
 export interface BrokerOptions {
   /** Where the broker registers its metrics (labelled by cluster id and node id); none when left out. */
@@ -62,6 +69,9 @@ export class Broker {
   private boundAddresses: ListenAddress[] = [];
   private context: BrokerContext | null = null;
   private coordinator: GroupCoordinator | null = null;
+  private txnCoordinator: TransactionCoordinator | null = null;
+  /** KIP-890's check of transactional produce, on while transaction.partition.verification.enable is. */
+  private verifier: TransactionVerifier | null = null;
   private replicas: ReplicaManager | null = null;
   private membership: ClusterMembership | null = null;
   private brokerMetrics: BrokerMetrics | null = null;
@@ -178,6 +188,62 @@ export class Broker {
       else coordinator.onResignation(partition);
     });
     this.coordinator = coordinator;
+    replicas.onTransactionMarker((m) =>
+      coordinator.onTransactionMarker(m.topic, m.partition, m.producerId, m.committed),
+    );
+    const txnConfig = config.transaction;
+    const txnState = new TransactionStateManager({
+      config: txnConfig,
+      logs,
+      replicas,
+      logger: this.logger,
+      numPartitions: () => ctx.cluster.topic(TRANSACTION_STATE_TOPIC)?.numPartitions,
+      ensureTopic: () => {
+        // min.insync.replicas cannot exceed the replicas the topic gets (at most one per broker).
+        const replicationFactor = Math.min(
+          txnConfig.stateLogReplicationFactor,
+          Math.max(1, ctx.cluster.brokers(null).length),
+        );
+        return ctx.topics.ensureInternalTopic(
+          TRANSACTION_STATE_TOPIC,
+          txnConfig.stateLogNumPartitions,
+          replicationFactor,
+          TransactionStateManager.topicConfigs(txnConfig, replicationFactor),
+        );
+      },
+    });
+    const txnCoordinator = new TransactionCoordinator({
+      config: txnConfig,
+      stateManager: txnState,
+      markers: new TransactionMarkerChannelManager({
+        localId: config.nodeId,
+        cluster: ctx.cluster,
+        stateManager: txnState,
+        writeLocal: async (markers) =>
+          (await replicas.writeTxnMarkers(markers)).map((m) => [...m.partitions]),
+        sender: membership.txnChannel ?? null,
+        logger: this.logger,
+      }),
+      producerIds: membership.producerIds,
+      logger: this.logger,
+    });
+    txnCoordinator.startup(!membership.replicated);
+    replicas.onLeadershipChange((topic, partition, isLeader) => {
+      if (topic !== TRANSACTION_STATE_TOPIC) return;
+      if (isLeader) txnCoordinator.onElection(partition);
+      else txnCoordinator.onResignation(partition);
+    });
+    this.txnCoordinator = txnCoordinator;
+    this.verifier = transactionVerifier({
+      localId: config.nodeId,
+      cluster: ctx.cluster,
+      coordinator: txnCoordinator,
+      channel: membership.txnChannel ?? null,
+      logger: this.logger,
+    });
+    replicas.useTransactionVerifier(
+      dynamicConfig.current.transaction.partitionVerificationEnable ? this.verifier : null,
+    );
     const router = new RequestRouter(this.logger, this.brokerMetrics ?? undefined, quotas.request);
     // One handler per API (handlers/<api>.handler.ts); the group, transaction and security
     // subsystems register their APIs together.
@@ -190,7 +256,7 @@ export class Broker {
       .register(offsetForLeaderEpochHandler(ctx))
       .register(describeClusterHandler(ctx))
       .register(mirrorProduceHandler(ctx))
-      .register(initProducerIdHandler(ctx, membership.producerIds))
+      .register(initProducerIdHandler(ctx, membership.producerIds, txnCoordinator))
       .register(createTopicsHandler(ctx))
       .register(deleteTopicsHandler(ctx))
       .register(createPartitionsHandler(ctx))
@@ -207,7 +273,8 @@ export class Broker {
       .register(describeClientQuotasHandler(ctx))
       .register(alterClientQuotasHandler(ctx));
     for (const handler of logDirHandlers(ctx)) router.register(handler);
-    for (const handler of groupHandlers(ctx, coordinator, store)) router.register(handler);
+    for (const handler of groupHandlers(ctx, coordinator, store, txnCoordinator)) router.register(handler);
+    for (const handler of txnHandlers(ctx, txnCoordinator, store)) router.register(handler);
     for (const handler of securityHandlers(ctx)) router.register(handler);
     for (const listener of config.listeners) {
       const server = new KafkaServer(router, config.socketRequestMaxBytes, {
@@ -244,6 +311,9 @@ export class Broker {
       }
     }
     this.membership?.reconfigure?.(next);
+    this.replicas?.useTransactionVerifier(
+      next.transaction.partitionVerificationEnable ? this.verifier : null,
+    );
   }
 
   /**
@@ -262,6 +332,8 @@ export class Broker {
     }
     this.waiters.close();
     this.coordinator?.shutdown();
+    this.txnCoordinator?.shutdown();
+    this.txnCoordinator = null;
     this.quotas?.close();
     this.quotas = null;
     this.coordinator = null;

@@ -75,3 +75,12 @@ export {
   type QuotaState,
   type QuotaStore,
 } from './quota/quota-store';
+export {
+  TRANSACTION_STATE_TOPIC,
+  decodeTransactionLogKey,
+  decodeTransactionLogValue,
+  encodeTransactionLogKey,
+  encodeTransactionLogValue,
+  type TransactionLogValue,
+} from './txn/transaction-log';
+export type { MarkerPartitionResult, TxnBrokerChannel } from './txn/transaction-marker-channel-manager';

@@ -26,6 +26,7 @@ import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
 import { RedisQuotaStore } from './redis-quota-store';
 import { RedisSecurityStore } from './redis-security-store';
 import { RedisBrokerConfigStore } from './redis-broker-config-store';
+import { InterBrokerTxnChannel } from './txn-broker-channel';
 
 /** How long a broker waits for Redis at start before giving up. */
 const REDIS_START_TIMEOUT_MS = 30_000;
@@ -90,6 +91,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   readonly securityStore: RedisSecurityStore;
   readonly brokerConfigStore: RedisBrokerConfigStore;
   readonly quotaStore: RedisQuotaStore;
+  readonly txnChannel: InterBrokerTxnChannel;
   private readonly store: ClusterStore;
   private readonly throttle: ReplicationThrottle;
   private readonly fetchers: FetcherManager;
@@ -156,6 +158,12 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       metadata: this.view,
       throttle: this.throttle,
       logger,
+    });
+    this.txnChannel = new InterBrokerTxnChannel({
+      localId: this.localId,
+      security: interBrokerSecurity(config.security.interBroker),
+      metadata: this.view,
+      requestTimeoutMs: config.replication.replicaSocketTimeoutMs,
     });
     replicas.useStateChannel(this);
   }
@@ -616,6 +624,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.fetchers.close();
+    this.txnChannel.close();
     if (this.controller.isController()) await this.controller.resign();
     else this.controller.stop();
     if (this.registered) {

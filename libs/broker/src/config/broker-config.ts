@@ -1,4 +1,9 @@
 import { GROUP_CONFIG_KEYS, parseGroupConfig, type GroupConfig } from '../group/group-config';
+import {
+  parseTransactionConfig,
+  TRANSACTION_CONFIG_KEYS,
+  type TransactionConfig,
+} from '../txn/transaction-config';
 import { ConfigError } from './config-error';
 import { parseQuotaConfig, QUOTA_CONFIG_KEYS } from './quota-config';
 import type { QuotaWindow } from '../quota/rate';
@@ -60,7 +65,6 @@ export const COMPATIBILITY_KEYS: readonly ConfigKeyDef[] = [
   key('max.connection.creation.rate', 'int', INT_MAX, `${NO_EFFECT}.`),
   key('max.connections.per.ip', 'int', INT_MAX, `${NO_EFFECT}.`),
   key('max.connections.per.ip.overrides', 'string', '', `${NO_EFFECT}.`),
-  key('transaction.partition.verification.enable', 'boolean', 'true', `${NO_EFFECT} (no transactions).`),
   key(
     'leader.replication.throttled.rate',
     'long',
@@ -118,6 +122,7 @@ export const BROKER_CONFIG_KEYS: readonly ConfigKeyDef[] = [
   ),
   key('log.retention.check.interval.ms', 'long', '300000', 'How often retention runs.'),
   ...GROUP_CONFIG_KEYS,
+  ...TRANSACTION_CONFIG_KEYS,
   ...REPLICATION_CONFIG_KEYS,
   ...SECURITY_CONFIG_KEYS,
   ...COMPATIBILITY_KEYS,
@@ -146,6 +151,8 @@ export interface BrokerConfig {
   readonly retentionCheckIntervalMs: number;
   /** The group coordinator's group.* and offsets.* settings. */
   readonly group: GroupConfig;
+  /** The transaction coordinator's transaction.* and transactional.id.* settings. */
+  readonly transaction: TransactionConfig;
   /** A replicated cluster's settings (redis.url, replica.*, controller). */
   readonly replication: ReplicationConfig;
   /** Listeners' security protocols, TLS and SASL, the authorizer. */
@@ -280,6 +287,10 @@ export function parseBrokerConfig(
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     retentionCheckIntervalMs: int('log.retention.check.interval.ms'),
     group: parseGroupConfig(
+      (name) => get(name) as string,
+      (name) => origin[name] ?? 'default',
+    ),
+    transaction: parseTransactionConfig(
       (name) => get(name) as string,
       (name) => origin[name] ?? 'default',
     ),

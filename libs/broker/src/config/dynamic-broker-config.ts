@@ -109,6 +109,12 @@ const READ_ONLY_HERE: ReadonlySet<string> = new Set([
   'ssl.endpoint.identification.algorithm',
 ]);
 
+/** Broker settings (not topic defaults) that every broker of a cluster applies at runtime. */
+const CLUSTER_WIDE_HERE: ReadonlySet<string> = new Set([
+  'follower.replication.throttled.rate',
+  'transaction.partition.verification.enable',
+]);
+
 interface KeyInfo {
   readonly type: ConfigType;
   readonly default: string | null;
@@ -150,7 +156,7 @@ function buildCatalogue(): Map<string, KeyInfo> {
   const modeOf = (name: string): UpdateMode => {
     if (READ_ONLY_HERE.has(name)) return 'read-only';
     if (perBroker.has(name) || PREFIX_ONLY.has(name)) return 'per-broker';
-    if (compatibility.has(name) || name === 'follower.replication.throttled.rate') return 'cluster-wide';
+    if (compatibility.has(name) || CLUSTER_WIDE_HERE.has(name)) return 'cluster-wide';
     return logKeys.get(name)?.dynamic === true ? 'cluster-wide' : 'read-only';
   };
   const logCheck = (name: string) => (value: string) => {

@@ -16,7 +16,7 @@ import {
 } from './group';
 import type { GroupConfig } from './group-config';
 import type { GroupMetadataValue } from './group-records';
-import type { GroupStore, StoredOffset } from './group-store';
+import { OFFSETS_TOPIC, type GroupStore, type StoredOffset } from './group-store';
 
 /** A JoinGroup waiting for a rebalance that never completes is answered after this long (Kafka's value). */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
@@ -71,6 +71,17 @@ export interface CommitParams {
   readonly generationId: number;
   /** -1: the broker's offsets.retention.minutes (OffsetCommit v2-v4 may set their own). */
   readonly retentionTimeMs: number;
+  readonly offsets: readonly OffsetToCommit[];
+}
+
+/** TxnOffsetCommit: a transactional producer commits for a group (KIP-447: the member's generation, when given). */
+export interface TxnCommitParams {
+  readonly groupId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly generationId: number;
   readonly offsets: readonly OffsetToCommit[];
 }
 
@@ -149,6 +160,8 @@ export class GroupCoordinator {
   /** The partitions of __consumer_offsets whose groups this broker coordinates; null: all (a lone broker). */
   private owned: Set<number> | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  /** Groups with offsets pending in each producer's transaction (Kafka's openGroupsForProducer). */
+  private readonly openGroupsForProducer = new Map<number, Set<string>>();
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = options.config;
@@ -195,6 +208,10 @@ export class GroupCoordinator {
       if (previous !== undefined) this.unloadGroup(previous);
       const group = this.groupFromStored(groupId, stored.metadata, now);
       for (const [k, o] of stored.offsets) group.offsets.set(k, o);
+      for (const [producerId, offsets] of stored.pendingTransactionalOffsets) {
+        group.addPendingTransactionalOffsets(producerId, [...offsets.values()]);
+        this.openGroupFor(producerId, groupId);
+      }
       this.groups.set(groupId, group);
       for (const member of group.members.values()) this.scheduleHeartbeat(group, member);
     }
@@ -344,7 +361,7 @@ export class GroupCoordinator {
       group.generationId === 0 &&
       group.size === 0 &&
       group.pendingMembers.size === 0 &&
-      group.offsets.size === 0 &&
+      !group.hasOffsets &&
       this.groups.get(group.groupId) === group
     ) {
       this.groups.delete(group.groupId);
@@ -1053,14 +1070,110 @@ export class GroupCoordinator {
         expireTimestamp: p.retentionTimeMs === -1 ? null : now + p.retentionTimeMs,
       },
     }));
+    let appendedAt: number[];
     try {
-      this.store.storeOffsets(group.groupId, stored, now);
+      appendedAt = this.store.storeOffsets(group.groupId, stored, now);
     } catch (err) {
       this.logger.warn(`committing offsets of group ${group.groupId} failed: ${(err as Error).message}`);
       return storeErrorCode(err, true);
     }
-    for (const o of stored) group.offsets.set(topicPartitionKey(o.topic, o.partition), o);
+    stored.forEach((o, i) =>
+      group.offsets.set(topicPartitionKey(o.topic, o.partition), { ...o, appendedAt: appendedAt[i] }),
+    );
     return ErrorCode.NONE;
+  }
+
+  /**
+   * TxnOffsetCommit (Kafka's handleTxnCommitOffsets): the offsets are written to the group's
+   * partition as a transactional batch of the producer and stay pending until its
+   * transaction's marker reaches that partition (onTransactionMarker). With a generation,
+   * member id or instance id (v3+, KIP-447) the producer's consumer must be a current member,
+   * so a zombie of an old generation is fenced; without them anyone may commit, even into a
+   * group with members. One error for every partition given.
+   */
+  commitTransactionalOffsets(p: TxnCommitParams): number {
+    const error = this.validateGroupStatus(p.groupId, false);
+    if (error !== ErrorCode.NONE) return error;
+    let group = this.groups.get(p.groupId);
+    if (group === undefined) {
+      group = new ConsumerGroup(p.groupId, 'Empty', Date.now());
+      this.groups.set(p.groupId, group);
+    }
+    const code = this.doCommitTransactionalOffsets(group, p);
+    this.dropIfUnused(group);
+    return code;
+  }
+
+  private doCommitTransactionalOffsets(group: ConsumerGroup, p: TxnCommitParams): number {
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null) {
+      if (group.isStaticMemberFenced(p.memberId, p.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+      if (!group.has(p.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (p.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    }
+    const now = Date.now();
+    const stored: StoredOffset[] = p.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      value: {
+        offset: o.offset,
+        leaderEpoch: o.leaderEpoch,
+        metadata: o.metadata,
+        commitTimestamp: now,
+        expireTimestamp: null,
+      },
+    }));
+    let appendedAt: number[];
+    try {
+      appendedAt = this.store.storeTransactionalOffsets(
+        group.groupId,
+        p.producerId,
+        p.producerEpoch,
+        stored,
+        now,
+      );
+    } catch (err) {
+      this.logger.warn(
+        `committing offsets of group ${group.groupId} in the transaction of producer ${p.producerId} failed: ${(err as Error).message}`,
+      );
+      return storeErrorCode(err, true);
+    }
+    group.addPendingTransactionalOffsets(
+      p.producerId,
+      stored.map((o, i) => ({ ...o, appendedAt: appendedAt[i] })),
+    );
+    this.openGroupFor(p.producerId, group.groupId);
+    return ErrorCode.NONE;
+  }
+
+  private openGroupFor(producerId: number, groupId: string): void {
+    let groups = this.openGroupsForProducer.get(producerId);
+    if (groups === undefined) {
+      groups = new Set();
+      this.openGroupsForProducer.set(producerId, groups);
+    }
+    groups.add(groupId);
+  }
+
+  /**
+   * A transaction marker was written to a partition of __consumer_offsets: the producer's
+   * pending offsets for the groups of that partition become committed, or go (Kafka's
+   * handleTxnCompletion). Markers of other topics and of partitions coordinated elsewhere are ignored.
+   */
+  onTransactionMarker(topic: string, partition: number, producerId: number, committed: boolean): void {
+    if (topic !== OFFSETS_TOPIC || !this.active) return;
+    if (this.owned !== null && !this.owned.has(partition)) return;
+    const groupIds = this.openGroupsForProducer.get(producerId);
+    if (groupIds === undefined) return;
+    for (const groupId of [...groupIds]) {
+      if (this.store.partitionFor(groupId) !== partition) continue;
+      groupIds.delete(groupId);
+      const group = this.groups.get(groupId);
+      if (group === undefined) continue;
+      group.completePendingTransactionalOffsets(producerId, committed);
+      this.dropIfUnused(group);
+    }
+    if (groupIds.size === 0) this.openGroupsForProducer.delete(producerId);
   }
 
   /**
@@ -1071,6 +1184,7 @@ export class GroupCoordinator {
   fetchOffsets(
     groupId: string,
     partitions: readonly { topic: string; partition: number }[] | null,
+    requireStable = false,
   ): { errorCode: number; offsets: FetchedOffset[] } {
     const error = this.validateGroupStatus(groupId, true);
     if (error !== ErrorCode.NONE) return { errorCode: error, offsets: [] };
@@ -1080,6 +1194,16 @@ export class GroupCoordinator {
     return {
       errorCode: ErrorCode.NONE,
       offsets: wanted.map(({ topic, partition }) => {
+        // OffsetFetch v7+ (KIP-447): an offset its transaction may still change is not given out.
+        if (requireStable && known?.hasPendingOffsetCommit(topic, partition) === true)
+          return {
+            topic,
+            partition,
+            offset: -1,
+            leaderEpoch: -1,
+            metadata: '',
+            errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+          };
         const o: CommittedOffset | undefined = known?.offset(topic, partition);
         return {
           topic,
@@ -1150,7 +1274,7 @@ export class GroupCoordinator {
       const removed = select(group);
       removedCount += removed.length;
       // A member holding an id from MEMBER_ID_REQUIRED is about to join: the group stays for it.
-      if (group.is('Empty') && group.offsets.size === 0 && group.pendingMembers.size === 0) {
+      if (group.is('Empty') && !group.hasOffsets && group.pendingMembers.size === 0) {
         group.transitionTo('Dead', now);
         this.clearTimers(group);
       }

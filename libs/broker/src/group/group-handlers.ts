@@ -13,6 +13,7 @@ import {
   OffsetDelete,
   OffsetFetch,
   SyncGroup,
+  TxnOffsetCommit,
 } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import type { ApiHandler } from '../handlers/handler';
@@ -23,10 +24,13 @@ import {
   authorizedOperations,
   authorizeGroup,
   authorizeTopic,
+  authorizeTransactionalId,
 } from '../security/authorize';
+import type { TransactionCoordinator } from '../txn/transaction-coordinator';
 import { joinError, syncError, type Protocol } from './group';
 import type { FetchedOffset, GroupCoordinator, OffsetToCommit } from './group-coordinator';
 import { OFFSETS_TOPIC, type GroupStore } from './group-store';
+import { TRANSACTION_STATE_TOPIC } from '../txn/transaction-log';
 
 /** Kafka's offsets.commit.timeout.ms: how long a commit waits for the ISR. */
 const OFFSET_COMMIT_TIMEOUT_MS = 5000;
@@ -40,25 +44,29 @@ interface TopicPartition {
 }
 
 /**
- * Every group API, served by the coordinator. With an authorizer, as Kafka maps them:
- * FindCoordinator and DescribeGroups need DESCRIBE on the group, JoinGroup, SyncGroup,
- * Heartbeat, LeaveGroup and OffsetCommit READ, OffsetFetch DESCRIBE, DeleteGroups and
- * OffsetDelete DELETE (else GROUP_AUTHORIZATION_FAILED); committing needs READ on each topic
- * and fetching DESCRIBE (else TOPIC_AUTHORIZATION_FAILED); ListGroups lists every group for
- * DESCRIBE on the cluster, else those the principal may DESCRIBE.
+ * Every group API, served by the coordinator, and FindCoordinator for transactions too. With
+ * an authorizer, as Kafka maps them: FindCoordinator and DescribeGroups need DESCRIBE on the
+ * group (on the transactional id for a transaction coordinator), JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup, OffsetCommit and TxnOffsetCommit READ, OffsetFetch DESCRIBE,
+ * DeleteGroups and OffsetDelete DELETE (else GROUP_AUTHORIZATION_FAILED); committing needs
+ * READ on each topic and fetching DESCRIBE (else TOPIC_AUTHORIZATION_FAILED), and
+ * TxnOffsetCommit WRITE on its transactional id; ListGroups lists every group for DESCRIBE
+ * on the cluster, else those the principal may DESCRIBE.
  */
 export function groupHandlers(
   ctx: BrokerContext,
   coordinator: GroupCoordinator,
   store: GroupStore,
+  txn: TransactionCoordinator,
 ): ApiHandler[] {
   return [
-    findCoordinatorHandler(ctx, coordinator, store),
+    findCoordinatorHandler(ctx, coordinator, store, txn),
     joinGroupHandler(ctx, coordinator),
     syncGroupHandler(ctx, coordinator),
     heartbeatHandler(ctx, coordinator),
     leaveGroupHandler(ctx, coordinator),
     offsetCommitHandler(ctx, coordinator, store),
+    txnOffsetCommitHandler(ctx, coordinator, store),
     offsetFetchHandler(ctx, coordinator),
     listGroupsHandler(ctx, coordinator),
     describeGroupsHandler(ctx, coordinator),
@@ -68,15 +76,16 @@ export function groupHandlers(
 }
 
 /**
- * A group's coordinator is the leader of its partition of __consumer_offsets (a lone broker
- * leads them all). The topic is created on first use, with
- * min(offsets.topic.replication.factor, brokers) replicas in a cluster; until it has leaders
- * the answer is COORDINATOR_NOT_AVAILABLE, which clients retry. Transactions have no coordinator here.
+ * A group's coordinator is the leader of its partition of __consumer_offsets, a transactional
+ * id's the leader of its partition of __transaction_state (a lone broker leads them all).
+ * The topic is created on first use, with min(replication factor, brokers) replicas in a
+ * cluster; until it has leaders the answer is COORDINATOR_NOT_AVAILABLE, which clients retry.
  */
 export function findCoordinatorHandler(
   ctx: BrokerContext,
   coordinator: GroupCoordinator,
   store: GroupStore,
+  txn: TransactionCoordinator,
 ): ApiHandler<typeof FindCoordinator> {
   return {
     api: FindCoordinator,
@@ -85,24 +94,39 @@ export function findCoordinatorHandler(
       const find = (key: string) => {
         const none = { key, nodeId: -1, host: '', port: -1 };
         const fail = (errorCode: number, errorMessage: string) => ({ ...none, errorCode, errorMessage });
-        if (request.keyType === CoordinatorType.TRANSACTION) {
-          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported by this broker');
-        }
-        if (request.keyType !== CoordinatorType.GROUP) {
+        let topic: string;
+        let partition: () => number;
+        let ensureTopic: () => boolean;
+        if (request.keyType === CoordinatorType.GROUP) {
+          if (!authorizeGroup(ctx, connection, AclOperation.DESCRIBE, key))
+            return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `not authorized: DESCRIBE on group ${key}`);
+          if (!coordinator.isActive)
+            return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
+          topic = OFFSETS_TOPIC;
+          partition = () => store.partitionFor(key);
+          ensureTopic = () => store.ensureTopic();
+        } else if (request.keyType === CoordinatorType.TRANSACTION) {
+          if (!authorizeTransactionalId(ctx, connection, AclOperation.DESCRIBE, key))
+            return fail(
+              ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+              `not authorized: DESCRIBE on transactional id ${key}`,
+            );
+          if (!txn.isActive)
+            return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the transaction coordinator is not available');
+          topic = TRANSACTION_STATE_TOPIC;
+          partition = () => txn.partitionFor(key);
+          ensureTopic = () => txn.stateManager.ensureTopic();
+        } else {
           return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${request.keyType}`);
         }
-        if (!authorizeGroup(ctx, connection, AclOperation.DESCRIBE, key))
-          return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `not authorized: DESCRIBE on group ${key}`);
-        const unavailable = () =>
-          fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'the group coordinator is not available');
-        if (!coordinator.isActive) return unavailable();
+        const unavailable = () => fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topic} is not available yet`);
         try {
-          if (!store.ensureTopic()) return unavailable();
+          if (!ensureTopic()) return unavailable();
         } catch (err) {
-          ctx.logger.error(`creating __consumer_offsets failed: ${(err as Error).message}`);
+          ctx.logger.error(`creating ${topic} failed: ${(err as Error).message}`);
           return unavailable();
         }
-        const leader = ctx.cluster.leadership(OFFSETS_TOPIC, store.partitionFor(key)).leaderId;
+        const leader = ctx.cluster.leadership(topic, partition()).leaderId;
         const node = brokers.find((b) => b.nodeId === leader);
         if (node === undefined) return unavailable();
         return {
@@ -349,6 +373,81 @@ export function offsetCommitHandler(
   };
 }
 
+/**
+ * TxnOffsetCommit (Kafka's handleTxnOffsetCommitRequest): WRITE on the transactional id
+ * (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group and each topic; the
+ * offsets are written into the producer's transaction and answered once the ISR of the
+ * group's partition has them, as OffsetCommit is.
+ */
+export function txnOffsetCommitHandler(
+  ctx: BrokerContext,
+  coordinator: GroupCoordinator,
+  store: GroupStore,
+): ApiHandler<typeof TxnOffsetCommit> {
+  const maxMetadata = coordinator.config.offsetMetadataMaxBytes;
+  return {
+    api: TxnOffsetCommit,
+    async handle(request, { connection }) {
+      const errors = new Map<string, number>();
+      const valid: OffsetToCommit[] = [];
+      const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+      const txnAllowed = authorizeTransactionalId(
+        ctx,
+        connection,
+        AclOperation.WRITE,
+        request.transactionalId,
+      );
+      const groupAllowed = txnAllowed && authorizeGroup(ctx, connection, AclOperation.READ, request.groupId);
+      for (const t of request.topics) {
+        const topicAllowed = groupAllowed && authorizeTopic(ctx, connection, AclOperation.READ, t.name);
+        for (const p of t.partitions) {
+          const k = key(t.name, p.partitionIndex);
+          const metadata = p.committedMetadata ?? '';
+          if (!txnAllowed) errors.set(k, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+          else if (!groupAllowed) errors.set(k, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+          else if (!topicAllowed) errors.set(k, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          else if (!partitionExists(ctx, t.name, p.partitionIndex))
+            errors.set(k, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          else if (metadata.length > maxMetadata) errors.set(k, ErrorCode.OFFSET_METADATA_TOO_LARGE);
+          else
+            valid.push({
+              topic: t.name,
+              partition: p.partitionIndex,
+              offset: p.committedOffset,
+              leaderEpoch: p.committedLeaderEpoch,
+              metadata,
+              commitTimestamp: -1,
+            });
+        }
+      }
+      if (valid.length > 0) {
+        const code = coordinator.commitTransactionalOffsets({
+          groupId: request.groupId,
+          producerId: request.producerId,
+          producerEpoch: request.producerEpoch,
+          memberId: request.memberId,
+          groupInstanceId: request.groupInstanceId,
+          generationId: request.generationId,
+          offsets: valid,
+        });
+        const replicated =
+          code === ErrorCode.NONE ? await waitForReplication(ctx, store, request.groupId) : code;
+        for (const o of valid) errors.set(key(o.topic, o.partition), replicated);
+      }
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: errors.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+          })),
+        })),
+      };
+    },
+  };
+}
+
 export function offsetFetchHandler(
   ctx: BrokerContext,
   coordinator: GroupCoordinator,
@@ -357,6 +456,7 @@ export function offsetFetchHandler(
     connection: Connection,
     groupId: string,
     topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+    requireStable: boolean,
   ): { errorCode: number; topics: { name: string; partitions: FetchedOffset[] }[] } => {
     const wanted: TopicPartition[] | null =
       topics === null
@@ -375,7 +475,7 @@ export function offsetFetchHandler(
     }
     const described = (topic: string) => authorizeTopic(ctx, connection, AclOperation.DESCRIBE, topic);
     const asked = wanted?.filter((tp) => described(tp.topic)) ?? null;
-    const result = coordinator.fetchOffsets(groupId, asked);
+    const result = coordinator.fetchOffsets(groupId, asked, requireStable);
     const errorCode = result.errorCode;
     // Topics it may not describe: refused by name when asked for, left out of "every topic".
     const offsets =
@@ -418,7 +518,7 @@ export function offsetFetchHandler(
         return {
           throttleTimeMs: 0,
           groups: request.groups.map((g) => {
-            const r = fetchGroup(connection, g.groupId, g.topics);
+            const r = fetchGroup(connection, g.groupId, g.topics, request.requireStable);
             return {
               groupId: g.groupId,
               errorCode: r.errorCode,
@@ -428,7 +528,12 @@ export function offsetFetchHandler(
         };
       }
       // v0 and v1 have no "all topics" form: their topic list is never null.
-      const r = fetchGroup(connection, request.groupId, request.topics);
+      const r = fetchGroup(
+        connection,
+        request.groupId,
+        request.topics,
+        apiVersion >= 7 && request.requireStable,
+      );
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,

@@ -133,6 +133,15 @@ export interface CommittedOffset {
   readonly expireTimestamp: number | null;
 }
 
+/** A group's offset for one partition, with where its record is in __consumer_offsets. */
+export interface GroupOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly value: CommittedOffset;
+  /** The offset of its record in __consumer_offsets (the later record wins); -1 when unknown. */
+  readonly appendedAt: number;
+}
+
 export function topicPartitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
@@ -157,7 +166,12 @@ export class ConsumerGroup {
   /** Topics the members subscribe to (consumer protocol); null when not known. */
   subscribedTopics: ReadonlySet<string> | null = null;
   /** Committed offsets by topicPartitionKey. */
-  readonly offsets = new Map<string, { topic: string; partition: number; value: CommittedOffset }>();
+  readonly offsets = new Map<string, GroupOffset>();
+  /**
+   * Offsets committed in transactions not yet ended (TxnOffsetCommit), by producer id and
+   * topicPartitionKey: they become the group's on COMMIT, and go on ABORT.
+   */
+  readonly pendingTransactionalOffsets = new Map<number, Map<string, GroupOffset>>();
   /** Set when a member joined during the initial delay: the delay is extended once more. */
   newMemberAdded = false;
   joinTimer: NodeJS.Timeout | null = null;
@@ -407,6 +421,43 @@ export class ConsumerGroup {
 
   offset(topic: string, partition: number): CommittedOffset | undefined {
     return this.offsets.get(topicPartitionKey(topic, partition))?.value;
+  }
+
+  /** Whether the group has offsets, committed or waiting for their transaction to end. */
+  get hasOffsets(): boolean {
+    return this.offsets.size > 0 || this.pendingTransactionalOffsets.size > 0;
+  }
+
+  /** A producer's transaction commits offsets for the group, pending until it ends. */
+  addPendingTransactionalOffsets(producerId: number, offsets: readonly GroupOffset[]): void {
+    let pending = this.pendingTransactionalOffsets.get(producerId);
+    if (pending === undefined) {
+      pending = new Map();
+      this.pendingTransactionalOffsets.set(producerId, pending);
+    }
+    for (const o of offsets) pending.set(topicPartitionKey(o.topic, o.partition), o);
+  }
+
+  /**
+   * The producer's transaction ended: on commit its offsets become the group's, except where a
+   * later commit (by its record's place in the log) already replaced them; on abort they go.
+   */
+  completePendingTransactionalOffsets(producerId: number, committed: boolean): void {
+    const pending = this.pendingTransactionalOffsets.get(producerId);
+    if (pending === undefined) return;
+    this.pendingTransactionalOffsets.delete(producerId);
+    if (!committed) return;
+    for (const [key, o] of pending) {
+      const current = this.offsets.get(key);
+      if (current === undefined || current.appendedAt < o.appendedAt) this.offsets.set(key, o);
+    }
+  }
+
+  /** Whether an offset of the partition waits for its transaction (OffsetFetch's requireStable). */
+  hasPendingOffsetCommit(topic: string, partition: number): boolean {
+    const key = topicPartitionKey(topic, partition);
+    for (const pending of this.pendingTransactionalOffsets.values()) if (pending.has(key)) return true;
+    return false;
   }
 
   /**

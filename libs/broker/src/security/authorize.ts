@@ -42,3 +42,17 @@ export function authorizedOperations(
 
 /** What an authorized-operations field holds when the client did not ask for it. */
 export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+export function authorizeTransactionalId(
+  ctx: BrokerContext,
+  connection: Connection,
+  operation: number,
+  transactionalId: string,
+): boolean {
+  return ctx.security.authorizer.authorize(
+    connection.session,
+    operation,
+    AclResourceType.TRANSACTIONAL_ID,
+    transactionalId,
+  );
+}

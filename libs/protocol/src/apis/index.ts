@@ -26,6 +26,12 @@ import { DescribeGroups } from './describe-groups';
 import { DeleteGroups } from './delete-groups';
 import { OffsetDelete } from './offset-delete';
 import { InitProducerId } from './init-producer-id';
+import { AddPartitionsToTxn } from './add-partitions-to-txn';
+import { AddOffsetsToTxn } from './add-offsets-to-txn';
+import { EndTxn } from './end-txn';
+import { TxnOffsetCommit } from './txn-offset-commit';
+import { DescribeTransactions } from './describe-transactions';
+import { ListTransactions } from './list-transactions';
 import { OffsetForLeaderEpoch } from './offset-for-leader-epoch';
 import { AlterPartitionReassignments } from './alter-partition-reassignments';
 import { ListPartitionReassignments } from './list-partition-reassignments';
@@ -91,6 +97,15 @@ export {
   SaslHandshake,
   SaslAuthenticate,
 };
+// the transaction coordinator's
+export {
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  TxnOffsetCommit,
+  DescribeTransactions,
+  ListTransactions,
+};
 
 /** Every API this project implements, by key. ApiVersions advertises exactly these. */
 export const ALL_APIS: readonly ApiDefinition[] = [
@@ -121,6 +136,12 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   DeleteGroups,
   OffsetDelete,
   InitProducerId,
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  TxnOffsetCommit,
+  DescribeTransactions,
+  ListTransactions,
   OffsetForLeaderEpoch,
   AlterPartitionReassignments,
   ListPartitionReassignments,
