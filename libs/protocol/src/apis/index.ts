@@ -42,6 +42,13 @@ import { AlterUserScramCredentials } from './alter-user-scram-credentials';
 import { DescribeClientQuotas } from './describe-client-quotas';
 import { AlterClientQuotas } from './alter-client-quotas';
 import { MirrorProduce } from './mirror-produce';
+import { AddPartitionsToTxn } from './add-partitions-to-txn';
+import { AddOffsetsToTxn } from './add-offsets-to-txn';
+import { EndTxn } from './end-txn';
+import { WriteTxnMarkers } from './write-txn-markers';
+import { TxnOffsetCommit } from './txn-offset-commit';
+import { DescribeTransactions } from './describe-transactions';
+import { ListTransactions } from './list-transactions';
 
 export { ApiVersions, Produce, MirrorProduce };
 // group coordination, transactions bootstrap, reassignment, log dirs, producers, features, ACLs, SCRAM and client quotas
@@ -73,6 +80,16 @@ export {
   AlterUserScramCredentials,
   DescribeClientQuotas,
   AlterClientQuotas,
+};
+// transactions
+export {
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  WriteTxnMarkers,
+  TxnOffsetCommit,
+  DescribeTransactions,
+  ListTransactions,
 };
 export {
   Metadata,
@@ -134,6 +151,13 @@ export const ALL_APIS: readonly ApiDefinition[] = [
   AlterUserScramCredentials,
   DescribeClientQuotas,
   AlterClientQuotas,
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  WriteTxnMarkers,
+  TxnOffsetCommit,
+  DescribeTransactions,
+  ListTransactions,
   MirrorProduce,
 ];
 
