@@ -17,6 +17,7 @@ export {
   type RecordMetadata,
   type Compression,
 } from './producer/producer';
+export type { ConsumerGroupMetadata } from './producer/transaction-manager';
 export { murmur2, murmur2Partition, DefaultPartitioner, type Partitioner } from './producer/partitioner';
 export {
   Consumer,

@@ -12,6 +12,7 @@ import { Cluster, isStaleMetadata, sleep } from '../cluster/cluster';
 import { ConnectionError } from '../network/connection';
 import type { ClientOptions } from '../options';
 import { ASSIGNORS, type Assignor, type TopicPartitions } from './assignors';
+import type { ConsumerGroupMetadata } from '../producer/transaction-manager';
 import { GroupMember } from './group-member';
 import { commitOffsets, fetchOffsets, type TopicPartitionOffset } from './group-offsets';
 
@@ -250,6 +251,18 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
   }
 
   /** The next offset this consumer will hand over for a partition, or -1 while unknown. */
+  /** Where this member stands in its group, for a transactional producer's sendOffsetsToTransaction. */
+  groupMetadata(): ConsumerGroupMetadata {
+    if (this.member === null || this.options.groupId === undefined)
+      throw new Error('groupMetadata() needs a consumer with a groupId');
+    return {
+      groupId: this.options.groupId,
+      generationId: this.member.generationId,
+      memberId: this.member.memberId,
+      groupInstanceId: this.options.groupInstanceId ?? null,
+    };
+  }
+
   position(tp: TopicPartition): number {
     return this.partitions.get(tpKey(tp.topic, tp.partition))?.position ?? -1;
   }

@@ -13,6 +13,7 @@ import { Cluster, isStaleMetadata } from '../cluster/cluster';
 import { ConnectionError } from '../network/connection';
 import type { ClientOptions } from '../options';
 import { DefaultPartitioner, type Partitioner } from './partitioner';
+import { TransactionManager, type ConsumerGroupMetadata } from './transaction-manager';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
@@ -36,6 +37,13 @@ export interface ProducerOptions extends ClientOptions {
   readonly partitioner?: Partitioner;
   /** Ask the cluster to create unknown topics on first use (when the broker allows it). */
   readonly allowAutoTopicCreation?: boolean;
+  /**
+   * Makes the producer transactional (transactional.id): records are sent inside
+   * beginTransaction() ... commitTransaction() or abortTransaction(), after initTransactions().
+   */
+  readonly transactionalId?: string;
+  /** How long the coordinator lets a transaction stay open before aborting it (transaction.timeout.ms). */
+  readonly transactionTimeoutMs?: number;
 }
 
 export type HeaderValue = Buffer | string;
@@ -173,6 +181,7 @@ export class Producer {
   private producerId = -1;
   private producerEpoch = -1;
   private initializing: Promise<void> | null = null;
+  private readonly txn: TransactionManager | null;
   private closed = false;
   private unsettled = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -187,6 +196,16 @@ export class Producer {
     this.lingerMs = options.lingerMs ?? 5;
     this.batchSize = options.batchSize ?? 16384;
     this.compression = compressionTypeByName(options.compression ?? 'none');
+    this.txn =
+      options.transactionalId === undefined
+        ? null
+        : new TransactionManager(
+            this.cluster,
+            options.transactionalId,
+            options.transactionTimeoutMs ?? 60000,
+          );
+    if (this.txn !== null && (options.idempotent === false || this.acks !== -1))
+      throw new Error('a transactional producer is idempotent with acks=all');
     this.idempotent = options.idempotent ?? this.acks === -1;
     if (this.idempotent && this.acks !== -1) {
       throw new Error('an idempotent producer needs acks=all (set idempotent: false for acks 0 or 1)');
@@ -202,7 +221,8 @@ export class Producer {
   /** Sends records to a topic; resolves when every one is acknowledged (per acks). */
   async send(request: { topic: string; messages: readonly ProducerRecord[] }): Promise<RecordMetadata[]> {
     if (this.closed) throw new Error('the producer is closed');
-    if (this.idempotent && this.producerId < 0) await this.initProducerId();
+    this.txn?.checkSendable();
+    if (this.txn === null && this.idempotent && this.producerId < 0) await this.initProducerId();
     const topic = await this.cluster.topicMetadata(request.topic, {
       allowAutoTopicCreation: this.options.allowAutoTopicCreation ?? true,
     });
@@ -253,6 +273,7 @@ export class Producer {
   ): void {
     const topic = req.topic;
     const key = `${topic}\u0000${partition}`;
+    this.txn?.want(topic, partition);
     let q = this.queues.get(key);
     if (q === undefined) {
       q = { topic, partition, open: null, ready: [], inflight: 0, nextSequence: 0, blocked: false };
@@ -311,6 +332,7 @@ export class Producer {
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
       baseSequence: b.baseSequence,
+      isTransactional: this.txn !== null,
     });
     return b.bytes;
   }
@@ -334,8 +356,16 @@ export class Producer {
     const byNode = new Map<number, ReadyBatch[]>();
     const sizeByNode = new Map<number, number>();
     let needMetadata = false;
+    // A transaction writes a partition only once the coordinator has it in the transaction.
+    if (this.txn?.hasPending === true) {
+      this.txn.addPending().then(
+        () => this.scheduleDrain(),
+        (err: unknown) => this.failUnsent(err as Error),
+      );
+    }
     for (const q of this.queues.values()) {
       if (q.ready.length === 0 || q.blocked || q.inflight >= this.maxInflight) continue;
+      if (this.txn !== null && !this.txn.isAdded(q.topic, q.partition)) continue;
       let leader: number;
       try {
         leader = this.cluster.leaderFor(q.topic, q.partition);
@@ -472,12 +502,36 @@ export class Producer {
       return;
     }
     if (q.inflight === 0) q.blocked = false;
+    // Inside a transaction a lost batch makes the transaction abortable (or the producer fenced).
+    this.txn?.fail(err);
     for (const req of b.requests) {
       if (req.failed) continue;
       req.failed = true;
       req.reject(err);
     }
     this.settled(b.requests.length);
+  }
+
+  /**
+   * Fails every batch not yet sent, rewinding each partition's sequence to the first of them
+   * (a transaction that fails or aborts must not leave a gap the broker would refuse).
+   */
+  private failUnsent(err: Error): void {
+    for (const q of this.queues.values()) {
+      const batches = [...q.ready, ...(q.open === null ? [] : [{ ...q.open, baseSequence: -1 }])];
+      q.open = null;
+      q.ready = [];
+      const first = batches.find((b) => b.baseSequence >= 0);
+      if (first !== undefined) q.nextSequence = first.baseSequence;
+      for (const b of batches) {
+        for (const req of b.requests) {
+          if (req.failed) continue;
+          req.failed = true;
+          req.reject(err);
+        }
+        this.settled(b.requests.length);
+      }
+    }
   }
 
   private settled(n: number): void {
@@ -504,6 +558,56 @@ export class Producer {
         this.initializing = null;
       });
     return this.initializing;
+  }
+
+  // ---- transactions (a producer with transactionalId) ----------------------------------
+
+  private transactions(): TransactionManager {
+    if (this.txn === null) throw new Error('this producer has no transactionalId');
+    return this.txn;
+  }
+
+  /**
+   * Registers the transactional id with its coordinator: a producer id and a new epoch, which
+   * fences an earlier producer with the same id and completes its open transaction.
+   */
+  async initTransactions(): Promise<void> {
+    const txn = this.transactions();
+    await txn.initTransactions();
+    this.producerId = txn.producerId;
+    this.producerEpoch = txn.producerEpoch;
+    for (const q of this.queues.values()) q.nextSequence = 0;
+  }
+
+  beginTransaction(): void {
+    this.transactions().beginTransaction();
+  }
+
+  /** Commits a consumer group's offsets as part of the transaction (consume-transform-produce). */
+  async sendOffsetsToTransaction(
+    offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
+    group: ConsumerGroupMetadata,
+  ): Promise<void> {
+    await this.transactions().sendOffsets(offsets, group);
+  }
+
+  /** Sends every record of the transaction, then commits it; a failed send makes it fail (abort it then). */
+  async commitTransaction(): Promise<void> {
+    const txn = this.transactions();
+    await this.flush();
+    await txn.endTransaction(true);
+  }
+
+  /** Drops what was not sent yet, waits for what is in flight, then aborts the transaction. */
+  async abortTransaction(): Promise<void> {
+    const txn = this.transactions();
+    if (this.lingerTimer !== null) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    this.failUnsent(new Error('the transaction was aborted'));
+    if (this.unsettled > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await txn.endTransaction(false);
   }
 
   /** Sends what is batched now and resolves when every record sent so far is settled. */
