@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
+  AddPartitionsToTxn,
   ApiVersions,
   decodeResponse,
   encodePlainToken,
@@ -58,6 +59,13 @@ export class SslHandshakeError extends ConnectionError {
 }
 
 const CERTIFICATE_PROBLEM = /CERT|SSL|TLS|SIGNATURE|ISSUER|HOSTNAME|ALTNAME/i;
+
+/**
+ * Versions a client never asks for unless told to: AddPartitionsToTxn v4+ is the brokers'
+ * batched form (KIP-890's verification), which a producer's request does not fill, so
+ * producers speak v3 at most, as Kafka's clients do.
+ */
+const CLIENT_MAX_VERSION: ReadonlyMap<number, number> = new Map([[AddPartitionsToTxn.apiKey, 3]]);
 
 /**
  * One connection to one broker, with pipelined requests: requests in flight are kept by
@@ -192,7 +200,7 @@ export class Connection {
   versionFor(api: ApiDefinition): number {
     const ours = parseVersions(api.versions);
     const theirs = this.versions.get(api.apiKey);
-    const max = Math.min(ours.max, theirs?.max ?? -1);
+    const max = Math.min(ours.max, CLIENT_MAX_VERSION.get(api.apiKey) ?? ours.max, theirs?.max ?? -1);
     if (theirs === undefined || max < Math.max(ours.min, theirs.min)) {
       throw new KafkaProtocolError(
         ErrorCode.UNSUPPORTED_VERSION,

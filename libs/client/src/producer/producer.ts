@@ -410,6 +410,7 @@ export class Producer {
       topics.set(b.queue.topic, list);
     }
     const body = {
+      transactionalId: this.txn?.transactionalId ?? null,
       acks: this.acks,
       timeoutMs: this.options.requestTimeoutMs ?? 30000,
       topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
