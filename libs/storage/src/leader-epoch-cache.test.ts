@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { memoryLogger, simpleBatch } from './batch-fixtures';
+import { memoryLogger, simpleBatch } from '../test/batch-fixtures';
 import { LeaderEpochCache } from './leader-epoch-cache';
 import { PartitionLog } from './partition-log';
 import { TopicConfig } from './topic-config';

@@ -10,7 +10,7 @@ import {
   encodeRecordBatch,
   ErrorCode,
 } from '@tributary/protocol';
-import { encodeBatch, memoryLogger } from './batch-fixtures';
+import { encodeBatch, memoryLogger } from '../test/batch-fixtures';
 import { LogCleaner, type CleanerStats } from './log-cleaner';
 import { PartitionLog, RecordValidationError } from './partition-log';
 import { TopicConfig } from './topic-config';

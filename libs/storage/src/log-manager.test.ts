@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, test } from 'node:test';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
-import { memoryLogger, offsetsOf, simpleBatch } from './batch-fixtures';
+import { memoryLogger, offsetsOf, simpleBatch } from '../test/batch-fixtures';
 import { AlterConfigOp, applyConfigAlterations, LogManager, type LogManagerOptions } from './log-manager';
 import { ConfigSource, TopicConfig } from './topic-config';
 

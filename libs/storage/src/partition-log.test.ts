@@ -10,7 +10,7 @@ import {
   KafkaProtocolError,
   validateProducedBatches,
 } from '@tributary/protocol';
-import { encodeBatch, memoryLogger, offsetsOf, simpleBatch } from './batch-fixtures';
+import { encodeBatch, memoryLogger, offsetsOf, simpleBatch } from '../test/batch-fixtures';
 import { PartitionLog } from './partition-log';
 import { TopicConfig } from './topic-config';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
-import { encodeBatch, memoryLogger, offsetsOf } from './batch-fixtures';
+import { encodeBatch, memoryLogger, offsetsOf } from '../test/batch-fixtures';
 import { PartitionLog } from './partition-log';
 import { incrementSequence } from './producer-state';
 import { TopicConfig } from './topic-config';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
 import { validateProducedBatches } from '@tributary/protocol';
-import { memoryLogger, offsetsOf, simpleBatch } from './batch-fixtures';
+import { memoryLogger, offsetsOf, simpleBatch } from '../test/batch-fixtures';
 import { PartitionLog } from './partition-log';
 import { TopicConfig } from './topic-config';
 
@@ -181,7 +181,7 @@ test('a torn index file is rebuilt from the log', () => {
 /** Runs the appending child until it has acknowledged `acks` appends, then SIGKILLs it. */
 function runAndKill(dir: string, acks: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'crash-append-child.js'), dir], {
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'test', 'crash-append-child.js'), dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -12,7 +12,7 @@ import {
   ErrorCode,
   KafkaProtocolError,
 } from '@tributary/protocol';
-import { encodeBatch, memoryLogger } from './batch-fixtures';
+import { encodeBatch, memoryLogger } from '../test/batch-fixtures';
 import { LogCleaner } from './log-cleaner';
 import { PartitionLog } from './partition-log';
 import { NO_VERIFICATION_GUARD } from './producer-state';

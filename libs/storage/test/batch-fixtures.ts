@@ -1,6 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
 import { BatchHeader, batchHeaders } from '@tributary/protocol';
-import type { StorageLogger } from './logger';
+import type { StorageLogger } from '../src/logger';
 
 /**
  * Test fixtures: RecordBatch v2 laid out field by field from the protocol spec (not through

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import { simpleBatch } from './batch-fixtures';
-import { PartitionLog } from './partition-log';
-import { TopicConfig } from './topic-config';
+import { PartitionLog } from '../src/partition-log';
+import { TopicConfig } from '../src/topic-config';
 
 const dir = process.argv[2];
 const log = PartitionLog.open({
