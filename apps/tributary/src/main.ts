@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError } from '@tributary/broker';
 import { KafkaProtocolError } from '@tributary/client';
-import { ApiError, ConsoleConfigError } from '@tributary/console';
+import { ApiError, ConsoleConfigError, OperationError } from '@tributary/console';
 import { MirrorConfigError } from '@tributary/mirror';
 import { CommanderError } from 'commander';
 import { UsageError } from './cli/options';
@@ -30,7 +30,7 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.exit(2);
   }
   // What the cluster answered (a topic that exists, a group with members): said plainly.
-  if (err instanceof ApiError || err instanceof KafkaProtocolError) {
+  if (err instanceof OperationError || err instanceof ApiError || err instanceof KafkaProtocolError) {
     console.error(`tributary: ${err.message}`);
     process.exit(1);
   }

@@ -16,6 +16,7 @@ export { ClusterConnections } from './ops/cluster-connections';
 export { ClusterOperations } from './ops/cluster-operations';
 export type * from './ops/views';
 export { ApiError, httpStatusOf, type ErrorBody } from './http/api-error';
+export { OperationError, type OperationErrorKind } from './ops/operation-error';
 export { tokenSha256, type ConsoleSecurity, type ConsoleToken } from './auth/bearer-tokens';
 export type { ConsoleRole } from './auth/roles';
 export { startConsole, type RunningConsole } from './start-console';

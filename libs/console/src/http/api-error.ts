@@ -1,4 +1,5 @@
 import { ConnectionError, ErrorCode, errorName, KafkaProtocolError } from '@tributary/client';
+import { OperationError, type OperationErrorKind } from '../ops/operation-error';
 
 /** The one error body of the REST API, for every status. */
 export interface ErrorBody {
@@ -108,9 +109,12 @@ export function httpStatusOf(err: KafkaProtocolError): number {
   return 500;
 }
 
+const STATUS_OF: Record<OperationErrorKind, number> = { invalid: 400, 'not-found': 404, conflict: 409 };
+
 /** The error body for anything thrown while answering a request. */
 export function errorBodyOf(err: unknown): ErrorBody {
   if (err instanceof ApiError) return body(err.status, err.message, err.details);
+  if (err instanceof OperationError) return body(STATUS_OF[err.kind], err.message, err.details);
   if (err instanceof KafkaProtocolError) {
     const name = errorName(err.code);
     // The client and the broker both prefix the error's name: say it once.

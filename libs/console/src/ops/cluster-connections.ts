@@ -1,6 +1,6 @@
 import { Admin, Cluster } from '@tributary/client';
 import { clientOptionsOf, type ClusterConfig } from '../config/console-config';
-import { ApiError } from '../http/api-error';
+import { OperationError } from './operation-error';
 import { ClusterOperations } from './cluster-operations';
 
 /**
@@ -23,8 +23,8 @@ export class ClusterConnections {
   config(alias: string): ClusterConfig {
     const c = this.byAlias.get(alias);
     if (c === undefined)
-      throw new ApiError(
-        404,
+      throw new OperationError(
+        'not-found',
         `cluster "${alias}" is not configured in this console (configured: ${this.aliases().join(', ')})`,
       );
     return c;

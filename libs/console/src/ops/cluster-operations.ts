@@ -12,7 +12,7 @@ import {
 } from '@tributary/client';
 import { checkpointsTopic, readCheckpoints } from '@tributary/mirror';
 import { clientOptionsOf, type ClusterConfig } from '../config/console-config';
-import { ApiError } from '../http/api-error';
+import { OperationError } from './operation-error';
 import type {
   BrokerView,
   ClusterOverview,
@@ -205,12 +205,13 @@ export class ClusterOperations {
     validateOnly: boolean,
   ): Promise<QuotaView> {
     if (entity.user === undefined && entity.clientId === undefined)
-      throw new ApiError(400, 'the entity must name a user, a client id or both (body.entity)');
+      throw new OperationError('invalid', 'the entity must name a user, a client id or both (body.entity)');
     const both = remove.filter((k) => k in set);
-    if (both.length > 0) throw new ApiError(400, `body sets and removes the same quota: ${both.join(', ')}`);
+    if (both.length > 0)
+      throw new OperationError('invalid', `body sets and removes the same quota: ${both.join(', ')}`);
     if (Object.keys(set).length === 0 && remove.length === 0)
-      throw new ApiError(
-        400,
+      throw new OperationError(
+        'invalid',
         'the request body must set or remove at least one quota (body.set, body.remove)',
       );
     await this.admin.alterClientQuotas(
@@ -244,7 +245,7 @@ export class ClusterOperations {
   async brokerConfigs(nodeId: number): Promise<ConfigView[]> {
     await this.metadata();
     if (this.cluster.broker(nodeId) === undefined)
-      throw new ApiError(404, `broker ${nodeId} is not in cluster ${this.alias}'s metadata`);
+      throw new OperationError('not-found', `broker ${nodeId} is not in cluster ${this.alias}'s metadata`);
     const entries = await this.admin.describeConfigs({
       type: ConfigResourceType.BROKER,
       name: String(nodeId),
@@ -267,7 +268,8 @@ export class ClusterOperations {
   private async topicInfo(name: string): Promise<TopicInfo> {
     await this.metadata();
     const t = this.cluster.topic(name);
-    if (t === undefined) throw new ApiError(404, `topic "${name}" does not exist in cluster ${this.alias}`);
+    if (t === undefined)
+      throw new OperationError('not-found', `topic "${name}" does not exist in cluster ${this.alias}`);
     return t;
   }
 
@@ -342,8 +344,8 @@ export class ClusterOperations {
   async addPartitions(name: string, count: number): Promise<TopicDetail> {
     const t = await this.topicInfo(name);
     if (count <= t.partitions.length)
-      throw new ApiError(
-        400,
+      throw new OperationError(
+        'invalid',
         `body.count must be more than the ${t.partitions.length} partitions topic "${name}" has, got ${count}`,
       );
     await this.admin.createPartitions([{ topic: name, count }]);
@@ -364,7 +366,8 @@ export class ClusterOperations {
   ): Promise<ConfigView[]> {
     await this.topicInfo(name);
     const both = remove.filter((k) => k in set);
-    if (both.length > 0) throw new ApiError(400, `body sets and deletes the same config: ${both.join(', ')}`);
+    if (both.length > 0)
+      throw new OperationError('invalid', `body sets and deletes the same config: ${both.join(', ')}`);
     await this.admin.alterConfigs({ type: ConfigResourceType.TOPIC, name }, [
       ...Object.entries(set).map(([k, value]) => ({ name: k, value, op: 'set' as const })),
       ...remove.map((k) => ({ name: k, op: 'delete' as const })),
@@ -387,8 +390,8 @@ export class ClusterOperations {
   ): Promise<RecordPage> {
     const t = await this.topicInfo(topic);
     if (partition >= t.partitions.length)
-      throw new ApiError(
-        404,
+      throw new OperationError(
+        'not-found',
         `partition ${partition} does not exist: topic "${topic}" has partitions 0 to ${t.partitions.length - 1}`,
       );
     const tp = { topic, partition };
@@ -525,7 +528,10 @@ export class ClusterOperations {
     ]);
     const withOffsets = committed.filter((o) => o.offset >= 0);
     if (d.state === 'Dead' && withOffsets.length === 0)
-      throw new ApiError(404, `consumer group "${groupId}" does not exist in cluster ${this.alias}`);
+      throw new OperationError(
+        'not-found',
+        `consumer group "${groupId}" does not exist in cluster ${this.alias}`,
+      );
     const owner = new Map<string, string>();
     for (const m of d.members)
       for (const a of m.assignment) owner.set(tpKey(a.topic, a.partition), m.memberId);
@@ -586,8 +592,8 @@ export class ClusterOperations {
       this.admin.fetchOffsets(groupId),
     ]);
     if (d.state !== 'Empty' && d.state !== 'Dead')
-      throw new ApiError(
-        409,
+      throw new OperationError(
+        'conflict',
         `consumer group "${groupId}" is ${d.state} with ${d.members.length} member${d.members.length === 1 ? '' : 's'}: stop its consumers before resetting its offsets`,
         { state: d.state, members: d.members.length },
       );
@@ -608,8 +614,8 @@ export class ClusterOperations {
           ? [...checkpoints.keys()].map(splitTpKey)
           : committed.filter((o) => o.offset >= 0).map((o) => ({ topic: o.topic, partition: o.partition }));
       if (partitions.length === 0)
-        throw new ApiError(
-          mirrored !== null ? 404 : 400,
+        throw new OperationError(
+          mirrored !== null ? 'not-found' : 'invalid',
           mirrored !== null
             ? `cluster ${this.alias} holds no checkpoint of group "${groupId}" from ${mirrored} (${checkpointsTopic(mirrored)})`
             : `consumer group "${groupId}" has no committed offsets; name the topics to reset`,
@@ -621,8 +627,8 @@ export class ClusterOperations {
         const wanted = t.partitions ?? info.partitions.map((p) => p.partition);
         for (const p of wanted) {
           if (p >= info.partitions.length)
-            throw new ApiError(
-              404,
+            throw new OperationError(
+              'not-found',
               `partition ${p} does not exist: topic "${t.topic}" has partitions 0 to ${info.partitions.length - 1}`,
             );
           partitions.push({ topic: t.topic, partition: p });
@@ -644,8 +650,8 @@ export class ClusterOperations {
       targets = partitions.map((p, i) => {
         const offset = checkpoints?.get(tpKey(p.topic, p.partition));
         if (offset === undefined)
-          throw new ApiError(
-            404,
+          throw new OperationError(
+            'not-found',
             `no checkpoint of group "${groupId}" for ${p.topic}-${p.partition} from ${target.source}`,
           );
         return Math.min(Math.max(offset, starts[i].offset), ends[i].offset);
@@ -677,12 +683,15 @@ export class ClusterOperations {
       await this.admin.deleteGroups([groupId]);
     } catch (err) {
       if (err instanceof KafkaProtocolError && err.code === ErrorCode.NON_EMPTY_GROUP)
-        throw new ApiError(
-          409,
+        throw new OperationError(
+          'conflict',
           `consumer group "${groupId}" has active members: stop its consumers before deleting it`,
         );
       if (err instanceof KafkaProtocolError && err.code === ErrorCode.GROUP_ID_NOT_FOUND)
-        throw new ApiError(404, `consumer group "${groupId}" does not exist in cluster ${this.alias}`);
+        throw new OperationError(
+          'not-found',
+          `consumer group "${groupId}" does not exist in cluster ${this.alias}`,
+        );
       throw err;
     }
   }
