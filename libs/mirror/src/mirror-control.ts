@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import { readCheckpoints } from './checkpoints';
 import { ClusterClients } from './cluster-clients';
@@ -14,6 +13,7 @@ import {
   type UnitStatus,
   type WorkerInfo,
 } from './mirror-store';
+import { connectRedis, type RedisEndpoint } from './redis-endpoint';
 import { sleep } from './sleep';
 import { targetTopic } from './policy';
 
@@ -161,8 +161,8 @@ export class MirrorControl {
   ) {}
 
   /** A control of its own (a standalone console): its own Redis connection and cluster clients; close() closes them. */
-  static connect(config: MirrorConfig, redisUrl: string): MirrorControl & { close(): Promise<void> } {
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  static connect(config: MirrorConfig, endpoint: RedisEndpoint): MirrorControl & { close(): Promise<void> } {
+    const redis = connectRedis(endpoint, { maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined);
     const clients = new Map<string, ClusterClients>();
     const factory = (alias: string): ClusterClients => {

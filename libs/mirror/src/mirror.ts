@@ -1,10 +1,11 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ClusterClients } from './cluster-clients';
 import type { MirrorConfig } from './config';
 import { FlowManager, unitJobId, type UnitJobData } from './flow-manager';
 import { MirrorControl } from './mirror-control';
 import { MirrorStore } from './mirror-store';
+import { connectRedis, type RedisEndpoint } from './redis-endpoint';
 import { sleep } from './sleep';
 import { UnitRunner, type UnitOutcome } from './unit-runner';
 
@@ -54,8 +55,8 @@ export class Mirror {
 
   constructor(
     readonly config: MirrorConfig,
-    /** A function when the URL is known only at start (the demo's private redis-server). */
-    private readonly redisUrl: string | (() => string),
+    /** A function when it is known only at start (the demo's private redis-server). */
+    private readonly redisEndpoint: RedisEndpoint | (() => RedisEndpoint),
     private readonly logger: MirrorLogger,
   ) {}
 
@@ -78,8 +79,8 @@ export class Mirror {
 
   async start(options: MirrorOptions = {}): Promise<void> {
     // Commands fail fast while Redis is away (loops record the error and go on); BullMQ's worker needs its own blocking connection.
-    const url = typeof this.redisUrl === 'function' ? this.redisUrl() : this.redisUrl;
-    const connection = new Redis(url, { maxRetriesPerRequest: 2 });
+    const endpoint = typeof this.redisEndpoint === 'function' ? this.redisEndpoint() : this.redisEndpoint;
+    const connection = connectRedis(endpoint, { maxRetriesPerRequest: 2 });
     connection.on('error', (err: Error) => this.logger.warn(`mirror: redis: ${err.message}`));
     this.redis = connection;
     const store = new MirrorStore(connection, this.config.namespace);
