@@ -88,6 +88,8 @@ export class Mirror {
     this.controlInstance = new MirrorControl(this.config, store, (alias) => this.clientsFor(alias));
     const queueName = `${this.config.namespace}-mirror`;
     const queue = new Queue<UnitJobData>(queueName, { connection });
+    // Without a listener BullMQ prints the shared connection's errors (reported above) raw.
+    queue.on('error', () => undefined);
     this.queue = queue;
     if (options.manage ?? true) {
       for (const f of this.config.flows.filter((x) => x.enabled)) {
