@@ -167,6 +167,7 @@ describe('a cluster on a Sentinel-managed Redis whose primary dies', { timeout: 
     await Promise.all([oldPrimary.kill9(), cluster.kill9(victim)]);
 
     const newPrimary = await group.waitForFailover(oldPrimary);
+    t.diagnostic(`the sentinels promoted a replica ${Date.now() - killedAt} ms after the kills`);
     assert.notEqual(newPrimary.port, oldPrimary.port);
     await cluster.waitFor(
       `leadership to move off broker ${victim}`,
@@ -179,6 +180,7 @@ describe('a cluster on a Sentinel-managed Redis whose primary dies', { timeout: 
       45_000,
     );
     const movedAfterMs = Date.now() - killedAt;
+    if (process.env.SENTINEL_DEBUG) fs.writeFileSync(process.env.SENTINEL_DEBUG, outputs(cluster) + group.output());
     t.diagnostic(`leadership moved off broker ${victim} ${movedAfterMs} ms after the kills`);
 
     const timer = setTimeout(() => producer.kill('SIGKILL'), 90_000);

@@ -13,7 +13,7 @@ import {
   type UnitStatus,
   type WorkerInfo,
 } from './mirror-store';
-import { connectRedis, type RedisEndpoint } from './redis-endpoint';
+import { connectRedis, keepConnected, type RedisEndpoint } from './redis-endpoint';
 import { sleep } from './sleep';
 import { targetTopic } from './policy';
 
@@ -164,6 +164,8 @@ export class MirrorControl {
   static connect(config: MirrorConfig, endpoint: RedisEndpoint): MirrorControl & { close(): Promise<void> } {
     const redis = connectRedis(endpoint, { maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined);
+    let closing = false;
+    keepConnected(redis, () => closing);
     const clients = new Map<string, ClusterClients>();
     const factory = (alias: string): ClusterClients => {
       let c = clients.get(alias);
@@ -178,6 +180,7 @@ export class MirrorControl {
     const control = new MirrorControl(config, new MirrorStore(redis, config.namespace), factory);
     return Object.assign(control, {
       async close(): Promise<void> {
+        closing = true;
         for (const c of clients.values()) await c.close();
         redis.disconnect();
       },

@@ -5,7 +5,7 @@ import type { MirrorConfig } from './config';
 import { FlowManager, unitJobId, type UnitJobData } from './flow-manager';
 import { MirrorControl } from './mirror-control';
 import { MirrorStore } from './mirror-store';
-import { connectRedis, type RedisEndpoint } from './redis-endpoint';
+import { connectRedis, keepConnected, type RedisEndpoint } from './redis-endpoint';
 import { sleep } from './sleep';
 import { UnitRunner, type UnitOutcome } from './unit-runner';
 
@@ -82,6 +82,7 @@ export class Mirror {
     const endpoint = typeof this.redisEndpoint === 'function' ? this.redisEndpoint() : this.redisEndpoint;
     const connection = connectRedis(endpoint, { maxRetriesPerRequest: 2 });
     connection.on('error', (err: Error) => this.logger.warn(`mirror: redis: ${err.message}`));
+    keepConnected(connection, () => this.closing);
     this.redis = connection;
     const store = new MirrorStore(connection, this.config.namespace);
     this.store = store;
@@ -113,6 +114,7 @@ export class Mirror {
       );
       const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
       workerConnection.on('error', (err: Error) => this.logger.warn(`mirror worker: redis: ${err.message}`));
+      keepConnected(workerConnection, () => this.closing);
       this.workerRedis = workerConnection;
       this.worker = new Worker<UnitJobData>(queueName, (job, token) => this.process(job, token), {
         connection: workerConnection,

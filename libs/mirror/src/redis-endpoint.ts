@@ -85,8 +85,9 @@ function flatten(map: Record<string, unknown>, prefix = ''): Record<string, unkn
 
 /**
  * An ioredis client for the endpoint. Through sentinels it asks them for the primary after
- * every disconnect, and its failover detector drops a primary they replaced; a command refused
- * with READONLY went to a demoted primary: reconnect and send it again.
+ * every disconnect; a command refused with READONLY went to a demoted primary: reconnect and
+ * send it again. Not ioredis's failoverDetector: its +switch-master disconnect, landing while
+ * a reconnect is resolving the primary, ends the client for good ("Connection is closed").
  */
 export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions = {}): Redis {
   const common: RedisOptions = {
@@ -98,7 +99,6 @@ export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions = {}
     ...common,
     sentinels: endpoint.sentinels.map((s) => ({ host: s.host, port: s.port })),
     name: endpoint.master,
-    failoverDetector: true,
     ...(endpoint.password === null ? {} : { password: endpoint.password }),
     ...(endpoint.sentinelPassword === null ? {} : { sentinelPassword: endpoint.sentinelPassword }),
     // Keep asking while the sentinels have no primary to name (a failover in progress).
@@ -110,4 +110,17 @@ export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions = {}
 export function describeRedis(endpoint: RedisEndpoint): string {
   if ('url' in endpoint) return endpoint.url.replace(/\/\/[^@/]*@/, '//');
   return `primary "${endpoint.master}" of sentinels ${endpoint.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
+}
+
+/**
+ * ioredis gives up for good on some failures while it looks for a primary (status "end"); a
+ * worker or console never does: it connects again after a second, until `closing()`.
+ */
+export function keepConnected(client: Redis, closing: () => boolean): void {
+  client.on('end', () => {
+    if (closing()) return;
+    setTimeout(() => {
+      if (!closing() && client.status === 'end') client.connect().catch(() => undefined);
+    }, 1000).unref();
+  });
 }

@@ -167,6 +167,7 @@ export class ClusterStore {
       retryStrategy: (times) => Math.min(100 * times, 1000),
     });
     this.redis.on('error', (err: Error) => this.reportError('redis', err));
+    this.keepConnected(this.redis);
     this.redis.on('ready', () => {
       if (this.wasReady) this.logger.log('redis: connected again');
       this.wasReady = true;
@@ -181,6 +182,19 @@ export class ClusterStore {
         (this.redis as unknown as Record<string, ScriptCommand>)[s.command].bind(this.redis),
       );
     }
+  }
+
+  /**
+   * ioredis gives up for good on some failures while it looks for a primary (status "end");
+   * a broker never does: it connects again after a second, until it closes.
+   */
+  private keepConnected(r: Redis): void {
+    r.on('end', () => {
+      if (this.closing) return;
+      setTimeout(() => {
+        if (!this.closing && r.status === 'end') r.connect().catch(() => undefined);
+      }, 1000).unref();
+    });
   }
 
   private reportError(what: string, err: Error): void {
@@ -233,6 +247,7 @@ export class ClusterStore {
   async subscribe(onChange: (change: Change) => void): Promise<void> {
     const sub = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     sub.on('error', (err: Error) => this.reportError('redis subscriber', err));
+    this.keepConnected(sub);
     sub.on('message', (_channel: string, message: string) => {
       const change = parseChange(message);
       if (change !== null) onChange(change);

@@ -3,9 +3,10 @@ import type { RedisEndpoint } from '@tributary/broker';
 
 /**
  * An ioredis client for the endpoint: one server by URL, or the primary the sentinels name
- * (ioredis asks them again after every disconnect, and its failover detector drops a primary
- * the sentinels replaced). A command refused with READONLY went to a primary demoted under
- * us: reconnect (through the sentinels) and send it again.
+ * (ioredis asks them again after every disconnect). A command refused with READONLY went to a
+ * primary demoted under us: reconnect (through the sentinels) and send it again. Not ioredis's
+ * failoverDetector: its +switch-master disconnect, landing while a reconnect is resolving the
+ * primary, ends the client for good ("Connection is closed").
  */
 export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions): Redis {
   const common: RedisOptions = {
@@ -17,7 +18,6 @@ export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions): Re
     ...common,
     sentinels: endpoint.sentinels.map((s) => ({ host: s.host, port: s.port })),
     name: endpoint.master,
-    failoverDetector: true,
     ...(endpoint.password === null ? {} : { password: endpoint.password }),
     ...(endpoint.sentinelPassword === null ? {} : { sentinelPassword: endpoint.sentinelPassword }),
     // Keep asking the sentinels while they have no primary to name (a failover in progress).
