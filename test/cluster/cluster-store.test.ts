@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PartitionState } from '@tributary/broker';
 import { ClusterStore } from '@tributary/cluster';
 import { ErrorCode } from '@tributary/protocol';
+import { Redis } from 'ioredis';
 import { refusedWith } from '../support/kafka-errors';
 import { startRedis, type RedisProcess } from '../support/redis-process';
 
@@ -306,5 +307,87 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     });
     for (let i = 0; i < 250 && seen.length < 2; i++) await sleep(20);
     assert.deepEqual(seen, ['quotas', 'quotas']);
+  });
+});
+
+describe('fencing writes confirmed by a Redis replica (redis.wait.replicas)', () => {
+  let primary: RedisProcess;
+  let replica: RedisProcess;
+  let store: ClusterStore;
+
+  /** Until the primary counts the replica's acknowledgement again (it was frozen). */
+  const replicaAcknowledges = async (): Promise<void> => {
+    const probe = new Redis(primary.port, '127.0.0.1');
+    try {
+      for (let i = 0; i < 100; i++) {
+        await probe.incr('probe');
+        if (Number(await probe.wait(1, 100)) === 1) return;
+      }
+      throw new Error('the replica does not acknowledge');
+    } finally {
+      probe.disconnect();
+    }
+  };
+
+  before(async () => {
+    primary = await startRedis();
+    replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    store = new ClusterStore({
+      endpoint: { url: primary.url },
+      clusterId: 'wait',
+      logger: quiet,
+      waitReplicas: 1,
+      waitTimeoutMs: 300,
+    });
+    await store.connect(Date.now() + 5000);
+    await replicaAcknowledges();
+  });
+
+  after(async () => {
+    replica?.resume();
+    await store?.close();
+    await replica?.stop();
+    await primary?.stop();
+  });
+
+  test('with the replica acknowledging, writes and reads count; without, they fail and a lease is not acted on', async () => {
+    await store.createMarker('m');
+    await store.createTopic('t', 'AAAAAAAAAAAAAAAAAAAAAQ', {}, [state()]);
+    assert.deepEqual(await store.acquireController(1, 10_000), { epoch: 1, confirmed: true });
+    await store.updatePartition(
+      { id: 1, epoch: 1 },
+      't',
+      0,
+      state({ leaderId: 2, leaderEpoch: 1, partitionEpoch: 1 }),
+    );
+    assert.equal((await store.readPartition('t', 0))?.leaderId, 2);
+
+    replica.pause();
+    const notReplicated = (err: unknown): boolean => {
+      assert.equal((err as Error).name, 'NotReplicatedError');
+      assert.match((err as Error).message, /Redis confirmed 0 of 1 replica\(s\) in time/);
+      return true;
+    };
+    await assert.rejects(
+      store.updatePartition(
+        { id: 1, epoch: 1 },
+        't',
+        0,
+        state({ leaderId: 3, leaderEpoch: 2, partitionEpoch: 2 }),
+      ),
+      notReplicated,
+    );
+    // The write stands on the primary alone: nobody may read it to act on it.
+    await assert.rejects(store.readPartition('t', 0), notReplicated);
+    await assert.rejects(store.readTopics(), notReplicated);
+    await assert.rejects(store.renewController({ id: 1, epoch: 1 }, 10_000), notReplicated);
+    await assert.rejects(store.reserveProducerIds(1000), notReplicated);
+    await store.resignController({ id: 1, epoch: 1 });
+    assert.deepEqual(await store.acquireController(2, 10_000), { epoch: 2, confirmed: false });
+
+    replica.resume();
+    await replicaAcknowledges();
+    assert.equal((await store.readPartition('t', 0))?.leaderId, 3, 'once the replica has it, it counts');
+    assert.equal(await store.renewController({ id: 2, epoch: 2 }, 10_000), 1);
   });
 });

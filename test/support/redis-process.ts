@@ -25,6 +25,9 @@ export interface RedisProcess {
   /** Clean stop (SIGTERM: the append-only file is flushed). */
   stop(): Promise<void>;
   kill9(): Promise<void>;
+  /** SIGSTOP: frozen, answering nothing (a replica that acknowledges nothing), until resume(). */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port and directory, with what it persisted (nothing with `wipe`). */
   restart(options?: { wipe?: boolean }): Promise<void>;
 }
@@ -62,7 +65,7 @@ export async function startRedis(options: { args?: readonly string[] } = {}): Pr
 async function launchRedis(
   args: readonly string[],
   ready: string,
-): Promise<Pick<RedisProcess, 'output' | 'stop' | 'kill9' | 'restart'>> {
+): Promise<Pick<RedisProcess, 'output' | 'stop' | 'kill9' | 'pause' | 'resume' | 'restart'>> {
   let child: ChildProcess;
   let out = '';
   let exited: Promise<void>;
@@ -101,6 +104,12 @@ async function launchRedis(
       if (!running()) return;
       child.kill('SIGKILL');
       await exited;
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
     async restart(options = {}) {
       if (running()) {
