@@ -320,6 +320,19 @@ test('a console attaches to mirror workers: a mirror section, or the workers’ 
     'c.yaml',
   );
   assert.deepEqual(withRedis.mirror?.redis, { url: 'redis://10.0.0.1:6380' });
+  const withSentinels = parseConsoleConfig(
+    {
+      clusters,
+      mirror: { config: mirrorFile, redis: { sentinels: ['10.0.0.1:26379'], sentinel: { master: 'm' } } },
+    },
+    'c.yaml',
+  );
+  assert.deepEqual(withSentinels.mirror?.redis, {
+    sentinels: [{ host: '10.0.0.1', port: 26379 }],
+    master: 'm',
+    password: null,
+    sentinelPassword: null,
+  });
 
   const itself = parseConsoleConfig(mirrorDoc, 'mirror.yaml');
   assert.deepEqual(
@@ -339,6 +352,10 @@ test('a console attaches to mirror workers: a mirror section, or the workers’ 
     [
       { clusters, mirror: { config: mirrorFile, redis: 'http://x' } },
       /c\.yaml: mirror\.redis must be a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    [
+      { clusters, mirror: { config: mirrorFile, redis: { sentinels: ['10.0.0.1:26379'] } } },
+      /c\.yaml: mirror\.redis\.sentinel\.master is required with sentinels/,
     ],
     [
       { clusters, mirror: { file: mirrorFile } },
