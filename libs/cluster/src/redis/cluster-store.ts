@@ -128,12 +128,16 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  *   tributary:{id}:client-quotas           hash entity path (users/<user>/clients/<id>) -> JSON of its quotas
  *   tributary:{id}:client-quotas:version   counter, bumped by every quota change (compare-and-set)
  *   tributary:{id}:changes                 pub/sub channel of change notifications
+ *   tributary:{id}:barrier                 counter written before a WAIT that confirms a read
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
  * the controller lease or the leader epoch. Commands fail fast while Redis is unreachable
- * (no offline queue); callers keep their last known state and retry. The marker tells a
- * Redis that lost its data (restarted without persistence) from a new cluster: until the
- * state is restored, no controller is elected and no topic created.
+ * (no offline queue); callers keep their last known state and retry. With
+ * redis.wait.replicas (a primary whose replicas Sentinel promotes), writes and the partition
+ * states brokers act on count only once WAIT confirms the replicas have them, so that a
+ * failover, which loses what the dead primary had not replicated, loses nothing acted on.
+ * The marker tells a Redis that lost its data (restarted without persistence) from a new
+ * cluster: until the state is restored, no controller is elected and no topic created.
  */
 export class ClusterStore {
   readonly prefix: string;
@@ -264,13 +268,18 @@ export class ClusterStore {
   }
 
   /**
-   * A fencing write: the script, then WAIT for redis.wait.replicas, in one pipeline so both go
+   * A write that fences (lease, epochs, partition states) or that an admin was told succeeded:
+   * the script, then WAIT for redis.wait.replicas, in one pipeline so both go
    * over one connection (a reconnect in between aborts the WAIT rather than asking a new
    * primary about a write it never had). EVAL, not EVALSHA: a NOSCRIPT retry would run the
    * script after the WAIT. Fewer replicas in time is a NotReplicatedError: the write may
    * stand on this primary, but nobody may act on it (a retry reads it back, confirmed).
    */
-  private async fencingScript(command: string, detail: string, args: (string | number)[]): Promise<number> {
+  private async replicatedScript(
+    command: string,
+    detail: string,
+    args: (string | number)[],
+  ): Promise<number> {
     if (this.waitReplicas === 0) return this.script(command, detail, args);
     const def = this.definitions.get(command);
     if (def === undefined) throw new Error(`no script ${command}`);
@@ -399,7 +408,7 @@ export class ClusterStore {
       this.channel,
     ];
     try {
-      return { epoch: await this.fencingScript('acquireController', detail, args), confirmed: true };
+      return { epoch: await this.replicatedScript('acquireController', detail, args), confirmed: true };
     } catch (err) {
       if (err instanceof ScriptRefusal && err.result === ScriptError.ControllerTaken) return null;
       if (err instanceof ScriptRefusal && err.result === ScriptError.NoClusterState) return null;
@@ -413,7 +422,7 @@ export class ClusterStore {
 
   /** Extends the lease (a compare-and-set on "<id>:<epoch>"), confirmed by the replicas. */
   renewController(lease: ControllerLease, leaseMs: number): Promise<number> {
-    return this.fencingScript('renewController', `controller ${lease.id} renewing its lease`, [
+    return this.replicatedScript('renewController', `controller ${lease.id} renewing its lease`, [
       this.key('controller'),
       `${lease.id}:${lease.epoch}`,
       leaseMs,
@@ -541,7 +550,7 @@ export class ClusterStore {
   }
 
   alterAcls(add: readonly string[], remove: readonly string[]): Promise<number> {
-    return this.script('alterAcls', 'altering ACLs', [
+    return this.replicatedScript('alterAcls', 'altering ACLs', [
       this.key('acls'),
       this.channel,
       add.length,
@@ -551,7 +560,7 @@ export class ClusterStore {
   }
 
   alterCredentials(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<number> {
-    return this.script('alterScramCredentials', 'altering SCRAM credentials', [
+    return this.replicatedScript('alterScramCredentials', 'altering SCRAM credentials', [
       this.key('scram-credentials'),
       this.channel,
       set.size,
@@ -579,7 +588,7 @@ export class ClusterStore {
     expectedVersion: number,
     configs: Readonly<Record<string, string>>,
   ): Promise<number> {
-    return this.script('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
+    return this.replicatedScript('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
       this.key('broker-configs'),
       entity,
       expectedVersion,
@@ -617,7 +626,7 @@ export class ClusterStore {
     set: ReadonlyMap<string, string>,
     remove: readonly string[],
   ): Promise<number> {
-    return this.script('alterClientQuotas', 'altering client quotas', [
+    return this.replicatedScript('alterClientQuotas', 'altering client quotas', [
       this.key('client-quotas'),
       this.key('client-quotas:version'),
       this.channel,
@@ -694,7 +703,7 @@ export class ClusterStore {
     configs: Readonly<Record<string, string>>,
     states: readonly PartitionState[],
   ): Promise<number> {
-    return this.fencingScript('createTopic', `creating topic ${name}`, [
+    return this.replicatedScript('createTopic', `creating topic ${name}`, [
       this.key('topics'),
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
@@ -708,7 +717,7 @@ export class ClusterStore {
   }
 
   deleteTopic(name: string): Promise<number> {
-    return this.fencingScript('deleteTopic', `deleting topic ${name}`, [
+    return this.replicatedScript('deleteTopic', `deleting topic ${name}`, [
       this.key('topics'),
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
@@ -719,7 +728,7 @@ export class ClusterStore {
   }
 
   addPartitions(name: string, expectedCount: number, states: readonly PartitionState[]): Promise<number> {
-    return this.fencingScript('addPartitions', `adding partitions to ${name}`, [
+    return this.replicatedScript('addPartitions', `adding partitions to ${name}`, [
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
       name,
@@ -734,7 +743,7 @@ export class ClusterStore {
     expectedVersion: number,
     configs: Readonly<Record<string, string>>,
   ): Promise<number> {
-    return this.script('alterTopicConfigs', `altering configs of ${name}`, [
+    return this.replicatedScript('alterTopicConfigs', `altering configs of ${name}`, [
       this.key(`topic:${name}`),
       name,
       expectedVersion,
@@ -752,7 +761,7 @@ export class ClusterStore {
     partition: number,
     next: PartitionState,
   ): Promise<number> {
-    return this.fencingScript('updatePartition', `controller changing ${topic}-${partition}`, [
+    return this.replicatedScript('updatePartition', `controller changing ${topic}-${partition}`, [
       this.key('controller'),
       this.key(`topic:${topic}`),
       this.key(`topic:${topic}:partitions`),
@@ -772,7 +781,7 @@ export class ClusterStore {
     next: PartitionState,
     joining: readonly number[],
   ): Promise<number> {
-    return this.fencingScript('alterPartition', `ISR change of ${topic}-${partition}`, [
+    return this.replicatedScript('alterPartition', `ISR change of ${topic}-${partition}`, [
       this.key(`topic:${topic}:partitions`),
       topic,
       partition,
