@@ -180,7 +180,6 @@ describe('a cluster on a Sentinel-managed Redis whose primary dies', { timeout: 
       45_000,
     );
     const movedAfterMs = Date.now() - killedAt;
-    if (process.env.SENTINEL_DEBUG) fs.writeFileSync(process.env.SENTINEL_DEBUG, outputs(cluster) + group.output());
     t.diagnostic(`leadership moved off broker ${victim} ${movedAfterMs} ms after the kills`);
 
     const timer = setTimeout(() => producer.kill('SIGKILL'), 90_000);

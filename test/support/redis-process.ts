@@ -208,18 +208,18 @@ export async function startRedisSentinels(
     timeoutMs: number,
   ): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
-    let last: unknown = null;
+    let last: Error | null = null;
     while (Date.now() < deadline) {
       try {
         const v = await check();
         if (v !== undefined) return v;
       } catch (err) {
-        last = err;
+        last = err as Error;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(
-      `timed out after ${timeoutMs} ms waiting for ${what}${last === null ? '' : `: ${String(last)}`}`,
+      `timed out after ${timeoutMs} ms waiting for ${what}${last === null ? '' : `: ${last.message}`}`,
     );
   };
   /** The server's own view: -1 unless it is a primary, else its attached replicas. */
