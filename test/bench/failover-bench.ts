@@ -125,7 +125,7 @@ export async function failoverBench(
     ],
   };
   const worker = await startMirrorWorker(writeMirrorConfig(doc));
-  const control = MirrorControl.connect(parseMirrorConfig(doc, 'bench'), redis.url);
+  const control = MirrorControl.connect(parseMirrorConfig(doc, 'bench'), { url: redis.url });
   const admin = new Admin({ bootstrapServers: source.bootstrap });
   const producer = new Producer({ bootstrapServers: source.bootstrap, lingerMs: 2, retries: 0 });
   try {

@@ -101,11 +101,15 @@ export async function mirrorBench(
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     // Idle for a while: heartbeats measure the end-to-end latency.
     await new Promise((r) => setTimeout(r, 12_000));
-    const reader = new Mirror(parseMirrorConfig(config, 'bench'), redis.url, {
-      log: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    });
+    const reader = new Mirror(
+      parseMirrorConfig(config, 'bench'),
+      { url: redis.url },
+      {
+        log: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      },
+    );
     await reader.start({ work: false, manage: false });
     const [status] = await reader.control.status();
     await reader.stop();

@@ -58,6 +58,47 @@ test('a bad log setting in a config file names the file and the key, exit 2', as
   assert.equal(r.stderr, `tributary: ${file}: log.format: must be text or json, got "xml"\n`);
 });
 
+test('bad Redis Sentinel flags of broker and mirror name the flag or key, exit 2', async () => {
+  const mirror = path.join(tempDir('sentinel-flags'), 'mirror.yaml');
+  fs.writeFileSync(
+    mirror,
+    'clusters:\n  a: { bootstrap.servers: 127.0.0.1:1 }\n  b: { bootstrap.servers: 127.0.0.1:2 }\nflows: [{ source: a, target: b }]\n',
+  );
+  const cases: [string[], string][] = [
+    [
+      ['broker', '--node-id', '1', '--cluster-id', 'c', '--redis-sentinels', '127.0.0.1:1'],
+      'tributary: command line: redis.sentinel.master: is required with redis.sentinels',
+    ],
+    [
+      [
+        'broker',
+        '--node-id',
+        '1',
+        '--cluster-id',
+        'c',
+        '--redis-sentinels',
+        'x',
+        '--redis-sentinel-master',
+        'm',
+      ],
+      'tributary: command line: redis.sentinels: "x" is not HOST:PORT',
+    ],
+    [
+      ['mirror', '--config', mirror, '--redis-sentinels', '127.0.0.1:1'],
+      'tributary: --redis-sentinel-master is required with sentinels',
+    ],
+    [
+      ['mirror', '--config', mirror, '--redis-sentinels', 'x', '--redis-sentinel-master', 'm'],
+      'tributary: --redis-sentinels must list HOST:PORT, not "x"',
+    ],
+  ];
+  const results = await Promise.all(cases.map(([args]) => cli(...args)));
+  for (const [i, [args, message]] of cases.entries()) {
+    assert.equal(results[i].status, 2, `${args.join(' ')}: ${results[i].stderr}`);
+    assert.ok(results[i].stderr.startsWith(message), `${args.join(' ')}:\n${results[i].stderr}`);
+  }
+});
+
 test('`tributary completion bash` is a script bash sources and completes with', async () => {
   const printed = await cli('completion', 'bash');
   assert.equal(printed.status, 0, printed.stderr);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PartitionState } from '@tributary/broker';
 import { ClusterStore } from '@tributary/cluster';
 import { ErrorCode } from '@tributary/protocol';
+import { Redis } from 'ioredis';
 import { refusedWith } from '../support/kafka-errors';
 import { startRedis, type RedisProcess } from '../support/redis-process';
 
@@ -37,7 +38,7 @@ describe("the cluster's Lua scripts on a real Redis", () => {
   let redis: RedisProcess;
   const stores: ClusterStore[] = [];
   const open = async (clusterId = `c${stores.length}-${Date.now()}`): Promise<ClusterStore> => {
-    const s = new ClusterStore({ url: redis.url, clusterId, logger: quiet });
+    const s = new ClusterStore({ endpoint: { url: redis.url }, clusterId, logger: quiet });
     await s.connect(Date.now() + 5000);
     stores.push(s);
     return s;
@@ -98,18 +99,18 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     assert.equal(await store.createMarker('m1'), true);
     assert.equal(await store.createMarker('m2'), false);
     const first = await store.acquireController(1, 1500);
-    assert.equal(first, 1);
+    assert.deepEqual(first, { epoch: 1, confirmed: true });
     assert.equal(await store.acquireController(2, 1500), null, 'taken');
     await sleep(1700);
     const second = await store.acquireController(2, 5000);
-    assert.equal(second, 2);
+    assert.deepEqual(second, { epoch: 2, confirmed: true });
     await assert.rejects(
       store.renewController({ id: 1, epoch: 1 }, 1500),
       refusedWith(ErrorCode.NOT_CONTROLLER),
     );
     assert.deepEqual(await store.readController(), { id: 2, epoch: 2 });
     await store.resignController({ id: 2, epoch: 2 });
-    assert.equal(await store.acquireController(1, 1500), 3);
+    assert.equal((await store.acquireController(1, 1500))?.epoch, 3);
   });
 
   test('partition states change only by compare-and-set: on the partition epoch, fenced by the controller lease or the leader epoch', async () => {
@@ -127,7 +128,7 @@ describe("the cluster's Lua scripts on a real Redis", () => {
       store.createTopic('t', 'AAAAAAAAAAAAAAAAAAAAAg', {}, [state()]),
       refusedWith(ErrorCode.TOPIC_ALREADY_EXISTS),
     );
-    const epoch = (await store.acquireController(1, 5000)) as number;
+    const epoch = (await store.acquireController(1, 5000))?.epoch as number;
     const lease = { id: 1, epoch };
     await store.updatePartition(lease, 't', 0, state({ leaderId: 2, leaderEpoch: 1, partitionEpoch: 1 }));
     await assert.rejects(
@@ -244,7 +245,7 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     await writer.createMarker('m');
     await writer.registerBroker(registration(5, 'p'), 5000);
     await writer.createTopic('news', 'AAAAAAAAAAAAAAAAAAAABA', {}, [state()]);
-    const epoch = (await writer.acquireController(5, 5000)) as number;
+    const epoch = (await writer.acquireController(5, 5000))?.epoch as number;
     await writer.updatePartition({ id: 5, epoch }, 'news', 0, state({ partitionEpoch: 1, isr: [1] }));
     for (let i = 0; i < 250 && seen.length < 4; i++) await sleep(20);
     assert.deepEqual(seen, [
@@ -306,5 +307,87 @@ describe("the cluster's Lua scripts on a real Redis", () => {
     });
     for (let i = 0; i < 250 && seen.length < 2; i++) await sleep(20);
     assert.deepEqual(seen, ['quotas', 'quotas']);
+  });
+});
+
+describe('fencing writes confirmed by a Redis replica (redis.wait.replicas)', () => {
+  let primary: RedisProcess;
+  let replica: RedisProcess;
+  let store: ClusterStore;
+
+  /** Until the primary counts the replica's acknowledgement again (it was frozen). */
+  const replicaAcknowledges = async (): Promise<void> => {
+    const probe = new Redis(primary.port, '127.0.0.1');
+    try {
+      for (let i = 0; i < 100; i++) {
+        await probe.incr('probe');
+        if (Number(await probe.wait(1, 100)) === 1) return;
+      }
+      throw new Error('the replica does not acknowledge');
+    } finally {
+      probe.disconnect();
+    }
+  };
+
+  before(async () => {
+    primary = await startRedis();
+    replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    store = new ClusterStore({
+      endpoint: { url: primary.url },
+      clusterId: 'wait',
+      logger: quiet,
+      waitReplicas: 1,
+      waitTimeoutMs: 300,
+    });
+    await store.connect(Date.now() + 5000);
+    await replicaAcknowledges();
+  });
+
+  after(async () => {
+    replica?.resume();
+    await store?.close();
+    await replica?.stop();
+    await primary?.stop();
+  });
+
+  test('with the replica acknowledging, writes and reads count; without, they fail and a lease is not acted on', async () => {
+    await store.createMarker('m');
+    await store.createTopic('t', 'AAAAAAAAAAAAAAAAAAAAAQ', {}, [state()]);
+    assert.deepEqual(await store.acquireController(1, 10_000), { epoch: 1, confirmed: true });
+    await store.updatePartition(
+      { id: 1, epoch: 1 },
+      't',
+      0,
+      state({ leaderId: 2, leaderEpoch: 1, partitionEpoch: 1 }),
+    );
+    assert.equal((await store.readPartition('t', 0))?.leaderId, 2);
+
+    replica.pause();
+    const notReplicated = (err: unknown): boolean => {
+      assert.equal((err as Error).name, 'NotReplicatedError');
+      assert.match((err as Error).message, /Redis confirmed 0 of 1 replica\(s\) in time/);
+      return true;
+    };
+    await assert.rejects(
+      store.updatePartition(
+        { id: 1, epoch: 1 },
+        't',
+        0,
+        state({ leaderId: 3, leaderEpoch: 2, partitionEpoch: 2 }),
+      ),
+      notReplicated,
+    );
+    // The write stands on the primary alone: nobody may read it to act on it.
+    await assert.rejects(store.readPartition('t', 0), notReplicated);
+    await assert.rejects(store.readTopics(), notReplicated);
+    await assert.rejects(store.renewController({ id: 1, epoch: 1 }, 10_000), notReplicated);
+    await assert.rejects(store.reserveProducerIds(1000), notReplicated);
+    await store.resignController({ id: 1, epoch: 1 });
+    assert.deepEqual(await store.acquireController(2, 10_000), { epoch: 2, confirmed: false });
+
+    replica.resume();
+    await replicaAcknowledges();
+    assert.equal((await store.readPartition('t', 0))?.leaderId, 3, 'once the replica has it, it counts');
+    assert.equal(await store.renewController({ id: 2, epoch: 2 }, 10_000), 1);
   });
 });

@@ -47,7 +47,7 @@ describe('console over a running mirror', { timeout: 180_000 }, () => {
       },
       'console-flows-test',
     );
-    mirror = new Mirror(config, redis.url, quiet);
+    mirror = new Mirror(config, { url: redis.url }, quiet);
     await mirror.start();
     console_ = await startConsole({
       clusters: [cluster('a', a.bootstrap), cluster('b', b.bootstrap)],

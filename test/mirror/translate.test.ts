@@ -147,7 +147,7 @@ describe('mirror: identity merge with translated offsets', { timeout: 240_000 },
       },
       'translate-test',
     );
-    mirror = new Mirror(config, redis.url, quiet);
+    mirror = new Mirror(config, { url: redis.url }, quiet);
     await mirror.start();
     const total = sourceRecords.length + 150;
     await until(
@@ -306,7 +306,7 @@ describe('mirror: bidirectional flows', { timeout: 180_000 }, () => {
       },
       'bidi-test',
     );
-    mirror = new Mirror(config, redis.url, quiet);
+    mirror = new Mirror(config, { url: redis.url }, quiet);
     await mirror.start();
   });
 

@@ -1,7 +1,7 @@
 import { Connection } from '@tributary/client';
 import { Metadata, type ResponseOf } from '@tributary/protocol';
 import { startBroker, tempDir, type BrokerProcess } from './broker-process';
-import { startRedis, type RedisProcess } from './redis-process';
+import { startRedis, startRedisSentinels, type RedisProcess, type RedisSentinelGroup } from './redis-process';
 
 /** Settings that make failures show within seconds in tests (Kafka's defaults are 9 s and 30 s). */
 export const FAST_FAILOVER = [
@@ -31,10 +31,14 @@ export interface ClusterOptions {
   readonly settings?: readonly string[];
   /** Command-line flags for every broker (e.g. --metrics-listen 127.0.0.1:0). */
   readonly flags?: readonly string[];
+  /** Coordinate through a primary with replicas that Sentinels fail over, not a lone Redis. */
+  readonly sentinels?: boolean;
 }
 
 export interface TestCluster {
+  /** The lone Redis, or the first primary of the Sentinel group. */
   readonly redis: RedisProcess;
+  readonly sentinels: RedisSentinelGroup | null;
   readonly clusterId: string;
   readonly nodes: ClusterNode[];
   readonly bootstrap: string;
@@ -51,14 +55,16 @@ export interface TestCluster {
 
 /** A Redis and N broker processes of one cluster, each with its own data dir and port. */
 export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
-  const redis = await startRedis();
+  const sentinels = options.sentinels ? await startRedisSentinels() : null;
+  const redis = sentinels?.servers[0] ?? (await startRedis());
   const clusterId = options.clusterId ?? `test-${Math.random().toString(36).slice(2, 8)}`;
   const settings = [...FAST_FAILOVER, ...(options.settings ?? [])];
   const args = (id: number): string[] => [
     '--cluster-id',
     clusterId,
-    '--redis',
-    redis.url,
+    ...(sentinels === null
+      ? ['--redis', redis.url]
+      : ['--redis-sentinels', sentinels.sentinels, '--redis-sentinel-master', sentinels.master]),
     ...(options.racks ? ['--set', `broker.rack=${options.racks[id - 1]}`] : []),
     ...settings.flatMap((s) => ['--set', s]),
     ...(options.flags ?? []),
@@ -80,6 +86,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   }
   const cluster: TestCluster = {
     redis,
+    sentinels,
     clusterId,
     nodes,
     get bootstrap() {
@@ -137,7 +144,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.process.stop()));
-      await redis.stop();
+      await (sentinels ?? redis).stop();
     },
   };
   return cluster;

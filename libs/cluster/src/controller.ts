@@ -92,17 +92,22 @@ export class Controller implements ControllerAdmin {
   private async tryAcquire(): Promise<void> {
     const { store, localId, config, logger } = this.options;
     try {
-      const epoch = await store.acquireController(localId, config.brokerSessionTimeoutMs);
-      if (epoch === null || this.stopped) return;
+      const acquired = await store.acquireController(localId, config.brokerSessionTimeoutMs);
+      if (acquired === null || this.stopped) return;
+      const { epoch, confirmed } = acquired;
       // A broker that bounced while the controller was gone (perhaps the controller itself) is
       // noticed against what the previous controller saw.
       const seen = await store.readSeenIncarnations();
       this.incarnations.clear();
       for (const [id, incarnation] of seen) this.incarnations.set(id, incarnation);
       this.lease = { id: localId, epoch };
-      this.renewedAt = this.actingSince = Date.now();
+      // Unconfirmed by the Redis replicas, the lease is not acted on until a renewal is.
+      this.renewedAt = confirmed ? Date.now() : 0;
+      this.actingSince = Date.now();
       this.lastImbalanceCheck = Date.now();
-      logger.log(`became the controller in epoch ${epoch}`);
+      logger.log(
+        `became the controller in epoch ${epoch}${confirmed ? '' : ' (acting once Redis replicas confirm the lease)'}`,
+      );
       this.options.metadata.setController(this.lease);
       this.schedule();
     } catch (err) {

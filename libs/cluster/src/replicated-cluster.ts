@@ -11,6 +11,7 @@ import {
   type MembershipDeps,
   type PartitionState,
   type PartitionStateChannel,
+  type RedisEndpoint,
   type ReplicaManager,
 } from '@tributary/broker';
 import type { SecurityOptions } from '@tributary/client';
@@ -20,6 +21,7 @@ import { ClusterMetadata } from './cluster-metadata';
 import { ClusterTopics } from './cluster-topics';
 import { Controller } from './controller';
 import { RedisProducerIdManager } from './producer-ids';
+import { describeRedis } from './redis/connect';
 import { ClusterStore, type BrokerRegistration, type Change, type TopicRecord } from './redis/cluster-store';
 import { ScriptError, ScriptRefusal } from './redis/scripts';
 import { FetcherManager, ReplicationThrottle } from './replica-fetcher';
@@ -117,14 +119,20 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
 
   constructor(deps: MembershipDeps) {
     const { config, clusterId, logs, replicas, logger } = deps;
-    const url = config.replication.redisUrl;
-    if (url === null) throw new Error('a replicated cluster needs redis.url');
+    const r = config.replication;
+    if (r.redis === null) throw new Error('a replicated cluster needs redis.url or redis.sentinels');
     this.config = config;
     this.logs = logs;
     this.replicas = replicas;
     this.logger = logger;
     this.localId = config.nodeId;
-    this.store = new ClusterStore({ url, clusterId, logger });
+    this.store = new ClusterStore({
+      endpoint: r.redis,
+      clusterId,
+      logger,
+      waitReplicas: r.redisWaitReplicas,
+      waitTimeoutMs: r.redisWaitTimeoutMs,
+    });
     this.view = new ClusterMetadata(clusterId);
     this.controller = new Controller({
       localId: this.localId,
@@ -192,7 +200,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     this.every(r.redisReconcileIntervalMs, () => this.refreshAll());
     this.controller.start();
     this.logger.log(
-      `joined cluster ${this.view.clusterId} through redis as broker ${this.localId} at ${host}:${port}${this.config.rack === null ? '' : ` in rack ${this.config.rack}`}`,
+      `joined cluster ${this.view.clusterId} through redis (${describeRedis(r.redis as RedisEndpoint)}) as broker ${this.localId} at ${host}:${port}${this.config.rack === null ? '' : ` in rack ${this.config.rack}`}`,
     );
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { parse } from 'yaml';
 import { securityFromProperties, SECURITY_PROPERTY_KEYS, type SecurityOptions } from '@tributary/client';
+import { parseRedisEndpoint, type RedisEndpoint } from './redis-endpoint';
 
 /**
  * The replicator's configuration: clusters by alias and flows between them, with
@@ -61,7 +62,8 @@ export interface FlowConfig {
 
 export interface MirrorConfig {
   readonly file: string;
-  readonly redis: string | null;
+  /** A URL, or the sentinels that name the primary; null: given on the command line. */
+  readonly redis: RedisEndpoint | null;
   /** Key prefix in Redis and BullMQ queue name, so several deployments share one Redis. */
   readonly namespace: string;
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
@@ -301,7 +303,10 @@ export function parseMirrorConfig(doc: unknown, file: string): MirrorConfig {
   const worker = r.map(top.worker ?? {}, 'worker', WORKER_KEYS);
   return {
     file,
-    redis: top.redis === undefined || top.redis === null ? null : r.str(top.redis, 'redis'),
+    redis:
+      top.redis === undefined || top.redis === null
+        ? null
+        : parseRedisEndpoint(top.redis, 'redis', (key, text) => new MirrorConfigError(file, key, text)),
     namespace: r.str(top.namespace, 'namespace', 'tributary'),
     clusters,
     flows,

@@ -50,3 +50,10 @@ export {
 export { targetTopic, shouldMirror } from './policy';
 export { ORIGIN_HEADER, parseOrigin, type Origin } from './provenance';
 export { MirrorModule, MirrorService, MIRROR_SETTINGS, type MirrorSettings } from './mirror.module';
+export {
+  connectRedis,
+  describeRedis,
+  parseRedisEndpoint,
+  REDIS_KEYS,
+  type RedisEndpoint,
+} from './redis-endpoint';

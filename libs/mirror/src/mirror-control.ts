@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import { readCheckpoints } from './checkpoints';
 import { ClusterClients } from './cluster-clients';
@@ -14,6 +13,7 @@ import {
   type UnitStatus,
   type WorkerInfo,
 } from './mirror-store';
+import { connectRedis, keepConnected, type RedisEndpoint } from './redis-endpoint';
 import { sleep } from './sleep';
 import { targetTopic } from './policy';
 
@@ -161,9 +161,11 @@ export class MirrorControl {
   ) {}
 
   /** A control of its own (a standalone console): its own Redis connection and cluster clients; close() closes them. */
-  static connect(config: MirrorConfig, redisUrl: string): MirrorControl & { close(): Promise<void> } {
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  static connect(config: MirrorConfig, endpoint: RedisEndpoint): MirrorControl & { close(): Promise<void> } {
+    const redis = connectRedis(endpoint, { maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined);
+    let closing = false;
+    keepConnected(redis, () => closing);
     const clients = new Map<string, ClusterClients>();
     const factory = (alias: string): ClusterClients => {
       let c = clients.get(alias);
@@ -178,6 +180,7 @@ export class MirrorControl {
     const control = new MirrorControl(config, new MirrorStore(redis, config.namespace), factory);
     return Object.assign(control, {
       async close(): Promise<void> {
+        closing = true;
         for (const c of clients.values()) await c.close();
         redis.disconnect();
       },

@@ -9,13 +9,14 @@ import {
 } from '@nestjs/common';
 import type { MirrorConfig } from './config';
 import { Mirror, type MirrorOptions } from './mirror';
+import type { RedisEndpoint } from './redis-endpoint';
 
 export const MIRROR_SETTINGS = Symbol('MIRROR_SETTINGS');
 
 export interface MirrorSettings {
   readonly config: MirrorConfig;
-  /** Redis URL; a function when it is only known at start (the demo's private redis-server). */
-  readonly redisUrl: string | (() => string);
+  /** Where Redis is; a function when it is only known at start (the demo's private redis-server). */
+  readonly redis: RedisEndpoint | (() => RedisEndpoint);
   readonly options?: MirrorOptions;
 }
 
@@ -33,9 +34,7 @@ export class MirrorService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const url =
-      typeof this.settings.redisUrl === 'function' ? this.settings.redisUrl() : this.settings.redisUrl;
-    this.mirrorInstance = new Mirror(this.settings.config, url, this.logger);
+    this.mirrorInstance = new Mirror(this.settings.config, this.settings.redis, this.logger);
     await this.mirrorInstance.start(this.settings.options);
     const flows = this.settings.config.flows.map((f) => f.name).join(', ') || 'none';
     this.logger.log(`mirror worker ${process.pid} running flows: ${flows}`);

@@ -1,10 +1,11 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ClusterClients } from './cluster-clients';
 import type { MirrorConfig } from './config';
 import { FlowManager, unitJobId, type UnitJobData } from './flow-manager';
 import { MirrorControl } from './mirror-control';
 import { MirrorStore } from './mirror-store';
+import { connectRedis, keepConnected, type RedisEndpoint } from './redis-endpoint';
 import { sleep } from './sleep';
 import { UnitRunner, type UnitOutcome } from './unit-runner';
 
@@ -54,8 +55,8 @@ export class Mirror {
 
   constructor(
     readonly config: MirrorConfig,
-    /** A function when the URL is known only at start (the demo's private redis-server). */
-    private readonly redisUrl: string | (() => string),
+    /** A function when it is known only at start (the demo's private redis-server). */
+    private readonly redisEndpoint: RedisEndpoint | (() => RedisEndpoint),
     private readonly logger: MirrorLogger,
   ) {}
 
@@ -78,15 +79,18 @@ export class Mirror {
 
   async start(options: MirrorOptions = {}): Promise<void> {
     // Commands fail fast while Redis is away (loops record the error and go on); BullMQ's worker needs its own blocking connection.
-    const url = typeof this.redisUrl === 'function' ? this.redisUrl() : this.redisUrl;
-    const connection = new Redis(url, { maxRetriesPerRequest: 2 });
+    const endpoint = typeof this.redisEndpoint === 'function' ? this.redisEndpoint() : this.redisEndpoint;
+    const connection = connectRedis(endpoint, { maxRetriesPerRequest: 2 });
     connection.on('error', (err: Error) => this.logger.warn(`mirror: redis: ${err.message}`));
+    keepConnected(connection, () => this.closing);
     this.redis = connection;
     const store = new MirrorStore(connection, this.config.namespace);
     this.store = store;
     this.controlInstance = new MirrorControl(this.config, store, (alias) => this.clientsFor(alias));
     const queueName = `${this.config.namespace}-mirror`;
     const queue = new Queue<UnitJobData>(queueName, { connection });
+    // Without a listener BullMQ prints the shared connection's errors (reported above) raw.
+    queue.on('error', () => undefined);
     this.queue = queue;
     if (options.manage ?? true) {
       for (const f of this.config.flows.filter((x) => x.enabled)) {
@@ -110,6 +114,7 @@ export class Mirror {
       );
       const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
       workerConnection.on('error', (err: Error) => this.logger.warn(`mirror worker: redis: ${err.message}`));
+      keepConnected(workerConnection, () => this.closing);
       this.workerRedis = workerConnection;
       this.worker = new Worker<UnitJobData>(queueName, (job, token) => this.process(job, token), {
         connection: workerConnection,

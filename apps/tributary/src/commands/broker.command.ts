@@ -28,6 +28,8 @@ export interface BrokerFlags extends CommonFlags, LogFlags {
 /** The flags every broker of a command shares. */
 export interface CommonFlags {
   readonly redis?: string;
+  readonly redisSentinels?: string;
+  readonly redisSentinelMaster?: string;
   readonly set?: Readonly<Record<string, string>>;
 }
 
@@ -46,6 +48,11 @@ export function brokerCommand(): Command {
         'redis.url: join a replicated cluster coordinated through Redis (redis://HOST:PORT); without it the broker is a cluster of one',
       )
       .option(
+        '--redis-sentinels <HOST:PORT,...>',
+        'redis.sentinels: the Redis Sentinels that name the primary (instead of --redis)',
+      )
+      .option('--redis-sentinel-master <NAME>', 'redis.sentinel.master: the name the sentinels monitor')
+      .option(
         '--set <KEY=VALUE>',
         'any other setting, repeatable (e.g. --set num.partitions=3)',
         keyValues('--set'),
@@ -62,7 +69,8 @@ export function brokerCommand(): Command {
 Examples:
   npx tributary broker --node-id 1 --listen 127.0.0.1:9092 --data-dir ./var/b1
   npx tributary broker --config config/single.yaml --set num.partitions=3
-  npx tributary broker --node-id 1 --cluster-id demo --redis redis://127.0.0.1:6379 --listen 127.0.0.1:9092 --data-dir ./var/c1`,
+  npx tributary broker --node-id 1 --cluster-id demo --redis redis://127.0.0.1:6379 --listen 127.0.0.1:9092 --data-dir ./var/c1
+  npx tributary broker --node-id 1 --cluster-id demo --redis-sentinels 10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379 --redis-sentinel-master tributary --listen 127.0.0.1:9092 --data-dir ./var/c1`,
     )
     .action(runBroker);
 }
@@ -90,14 +98,21 @@ export function brokerConfigLayers(flags: BrokerFlags): {
   return { layers, log };
 }
 
-/** --redis and --set as settings. */
+/** --redis, --redis-sentinels, --redis-sentinel-master and --set as settings. */
 export function commonFlags(flags: CommonFlags): Record<string, string> {
-  return { ...(flags.redis === undefined ? {} : { 'redis.url': flags.redis }), ...flags.set };
+  return {
+    ...(flags.redis === undefined ? {} : { 'redis.url': flags.redis }),
+    ...(flags.redisSentinels === undefined ? {} : { 'redis.sentinels': flags.redisSentinels }),
+    ...(flags.redisSentinelMaster === undefined
+      ? {}
+      : { 'redis.sentinel.master': flags.redisSentinelMaster }),
+    ...flags.set,
+  };
 }
 
-/** A broker with redis.url joins a replicated cluster; one without is a cluster of one. */
+/** A broker with redis.url or redis.sentinels joins a replicated cluster; one without is a cluster of one. */
 export function membershipFor(config: BrokerConfig): MembershipFactory | undefined {
-  return config.replication.redisUrl === null ? undefined : replicatedMembership;
+  return config.replication.redis === null ? undefined : replicatedMembership;
 }
 
 export async function runBroker(flags: BrokerFlags): Promise<void> {

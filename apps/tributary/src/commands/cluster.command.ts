@@ -21,6 +21,8 @@ export function clusterCommand(): Command {
       )
       .requiredOption('--config <FILE>', 'YAML file of the cluster')
       .option('--redis <URL>', 'redis.url for every broker')
+      .option('--redis-sentinels <HOST:PORT,...>', 'redis.sentinels for every broker (instead of --redis)')
+      .option('--redis-sentinel-master <NAME>', 'redis.sentinel.master for every broker')
       .option(
         '--set <KEY=VALUE>',
         'a setting for every broker, repeatable; wins over the file',
@@ -73,11 +75,11 @@ export function clusterConfigs(flags: ClusterCommandFlags): {
     if (ids.has(c.nodeId)) throw new ConfigError(source, 'node.id', `${c.nodeId} is used by another broker`);
     if (dirs.has(c.logDirs))
       throw new ConfigError(source, 'log.dirs', `${c.logDirs} is used by another broker`);
-    if (c.replication.redisUrl === null && configs.length > 1) {
+    if (c.replication.redis === null && configs.length > 1) {
       throw new ConfigError(
         source,
         'redis.url',
-        'brokers of a cluster coordinate through Redis: set redis.url',
+        'brokers of a cluster coordinate through Redis: set redis.url (or redis.sentinels)',
       );
     }
     ids.add(c.nodeId);

@@ -80,7 +80,7 @@ export async function runConsole(flags: ConsoleFlags, cmd: Command): Promise<voi
   const logger = startLogging(logSettingsOf(flags, log));
   const metrics = new MetricsRegistry();
   metrics.addProcessMetrics();
-  const control = mirror === null ? null : MirrorControl.connect(mirror.config, mirror.redisUrl);
+  const control = mirror === null ? null : MirrorControl.connect(mirror.config, mirror.redis);
   const running = await startConsole({
     clusters,
     metrics,

@@ -4,10 +4,12 @@ import {
   MirrorModule,
   MirrorService,
   parseMirrorConfig,
+  parseRedisEndpoint,
   type MirrorConfig,
+  type RedisEndpoint,
 } from '@tributary/mirror';
 import { Command } from 'commander';
-import { hostPort, withLogOptions, type HostPort } from '../cli/options';
+import { hostPort, UsageError, withLogOptions, type HostPort } from '../cli/options';
 import { readYaml } from '../config-file';
 import { logSettingsOf, takeLogSettings, type LogFlags, type LogSettings } from '../logging/log-settings';
 import { startLogging } from '../logging/logger';
@@ -18,6 +20,8 @@ import { serveMirrorMetrics } from './mirror-metrics';
 export interface MirrorRunFlags extends LogFlags {
   readonly config?: string;
   readonly redis?: string;
+  readonly redisSentinels?: string;
+  readonly redisSentinelMaster?: string;
   readonly manage: boolean;
   readonly metricsListen?: HostPort;
 }
@@ -42,6 +46,11 @@ function mirrorRunCommand(mirror: Command): Command {
     )
     .option('--config <FILE>', 'the clusters and flows (YAML), required')
     .option('--redis <URL>', `Redis for BullMQ and the flows' state (else the file's "redis")`)
+    .option(
+      '--redis-sentinels <HOST:PORT,...>',
+      'the Redis Sentinels that name the primary, instead of --redis (with --redis-sentinel-master)',
+    )
+    .option('--redis-sentinel-master <NAME>', 'the name the sentinels monitor the primary under')
     .option('--no-manage', 'only copy; leave topic discovery, checkpoints and heartbeats to other workers')
     .option(
       '--metrics-listen <HOST:PORT>',
@@ -72,17 +81,17 @@ export function loadMirrorConfig(file: string): { config: MirrorConfig; log: Par
 
 export async function runMirror(file: string, flags: MirrorRunFlags): Promise<void> {
   const { config, log } = loadMirrorConfig(file);
-  const redisUrl = flags.redis ?? config.redis;
-  if (redisUrl === null)
+  const redis = redisFromFlags(flags) ?? config.redis;
+  if (redis === null)
     throw new MirrorConfigError(
       file,
       'redis',
-      'is required (or pass --redis URL): workers share their work through Redis',
+      'is required (or pass --redis URL, or --redis-sentinels with --redis-sentinel-master): workers share their work through Redis',
     );
   if (config.flows.length === 0) throw new MirrorConfigError(file, 'flows', 'no flow is configured');
   const logger = startLogging(logSettingsOf(flags, log));
   const app = await NestFactory.createApplicationContext(
-    MirrorModule.forRoot({ config, redisUrl, options: { manage: flags.manage } }),
+    MirrorModule.forRoot({ config, redis, options: { manage: flags.manage } }),
     { logger },
   );
   await app.init();
@@ -91,4 +100,25 @@ export async function runMirror(file: string, flags: MirrorRunFlags): Promise<vo
       logger.announce('mirror', [line]),
     );
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT']);
+}
+
+/** --redis, or --redis-sentinels with --redis-sentinel-master; null: neither (the file's). */
+function redisFromFlags(flags: MirrorRunFlags): RedisEndpoint | null {
+  const usage = (key: string, text: string): Error =>
+    new UsageError(`--${key.replace('redis.', 'redis-').replace('.', '-')} ${text}`);
+  if (flags.redis !== undefined) {
+    if (flags.redisSentinels !== undefined)
+      throw new UsageError('--redis and --redis-sentinels are both given: name one Redis, or the sentinels');
+    return parseRedisEndpoint(flags.redis, 'redis', usage);
+  }
+  if (flags.redisSentinels === undefined) {
+    if (flags.redisSentinelMaster !== undefined)
+      throw new UsageError('--redis-sentinel-master needs --redis-sentinels');
+    return null;
+  }
+  return parseRedisEndpoint(
+    { sentinels: flags.redisSentinels, 'sentinel.master': flags.redisSentinelMaster },
+    'redis',
+    usage,
+  );
 }

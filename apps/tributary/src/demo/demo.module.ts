@@ -16,7 +16,14 @@ import {
 } from '@tributary/broker';
 import { ConsoleModule, mirrorFlowSource, singleClusterConfig } from '@tributary/console';
 import { MetricsRegistry } from '@tributary/metrics';
-import { Mirror, MirrorConfigError, parseMirrorConfig, type MirrorConfig } from '@tributary/mirror';
+import {
+  describeRedis,
+  Mirror,
+  MirrorConfigError,
+  parseMirrorConfig,
+  type MirrorConfig,
+  type RedisEndpoint,
+} from '@tributary/mirror';
 import { brokerLevelLogKeys } from '@tributary/storage';
 import { readYaml } from '../config-file';
 import { takeLogSettings, type LogSettings } from '../logging/log-settings';
@@ -110,7 +117,7 @@ export const DEMO_PARTS = Symbol('DEMO_PARTS');
 export interface DemoParts {
   readonly mirror: Mirror;
   readonly registry: MetricsRegistry;
-  redisUrl: string;
+  redis: RedisEndpoint;
 }
 
 /**
@@ -142,7 +149,7 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
       this.brokers.push(broker);
       this.logger.log(`cluster ${b.cluster}: broker ${b.config.nodeId} on ${address.host}:${address.port}`);
     }
-    this.parts.redisUrl = c.mirror.redis ?? (await this.redis.start('./var/demo/redis'));
+    this.parts.redis = c.mirror.redis ?? { url: await this.redis.start('./var/demo/redis') };
     await this.parts.mirror.start();
     const bootstrapOf = (alias: string): string => c.mirror.clusters.get(alias)?.bootstrapServers as string;
     this.traffic = new SampleTraffic(
@@ -152,9 +159,9 @@ export class DemoService implements OnApplicationBootstrap, OnApplicationShutdow
       c.consumerGroup,
     );
     await this.traffic.start();
-    // a configured Redis may carry its password in the URL (redis://:password@host)
-    const redis = this.parts.redisUrl.replace(/\/\/[^@/]*@/, '//');
-    this.logger.log(`flows: ${c.mirror.flows.map((f) => f.name).join(', ')}; redis ${redis}`);
+    this.logger.log(
+      `flows: ${c.mirror.flows.map((f) => f.name).join(', ')}; redis ${describeRedis(this.parts.redis)}`,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -174,12 +181,12 @@ export class DemoModule {
   static forRoot(config: DemoConfig): DynamicModule {
     const registry = new MetricsRegistry();
     registry.addProcessMetrics();
-    const parts = { registry, redisUrl: '' } as {
+    const parts = { registry, redis: { url: '' } } as {
       registry: MetricsRegistry;
-      redisUrl: string;
+      redis: RedisEndpoint;
       mirror: Mirror;
     };
-    parts.mirror = new Mirror(config.mirror, () => parts.redisUrl, new Logger('mirror'));
+    parts.mirror = new Mirror(config.mirror, () => parts.redis, new Logger('mirror'));
     const clusters = [...config.mirror.clusters.values()].map((c) => ({
       ...singleClusterConfig(c.alias, c.bootstrapServers),
       datacenter: c.datacenter,

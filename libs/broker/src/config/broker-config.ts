@@ -153,7 +153,7 @@ export interface BrokerConfig {
   readonly group: GroupConfig;
   /** The transaction coordinator's transaction.* and transactional.id.* settings. */
   readonly transaction: TransactionConfig;
-  /** A replicated cluster's settings (redis.url, replica.*, controller). */
+  /** A replicated cluster's settings (redis.url or redis.sentinels, replica.*, controller). */
   readonly replication: ReplicationConfig;
   /** Listeners' security protocols, TLS and SASL, the authorizer. */
   readonly security: SecurityConfig;
@@ -252,11 +252,12 @@ export function parseBrokerConfig(
   const listeners = parseListeners(get('listeners') as string, origin['listeners'] ?? 'default', 'listeners');
   if (listeners.length === 0)
     throw new ConfigError(origin['listeners'] ?? 'default', 'listeners', 'is empty');
-  if (get('redis.url') !== null && get('cluster.id') === null) {
+  const redisKey = get('redis.url') !== null ? 'redis.url' : 'redis.sentinels';
+  if (get(redisKey) !== null && get('cluster.id') === null) {
     throw new ConfigError(
-      origin['redis.url'] ?? 'config',
+      origin[redisKey] ?? 'config',
       'cluster.id',
-      'is required with redis.url: every broker of a replicated cluster names the same cluster',
+      `is required with ${redisKey}: every broker of a replicated cluster names the same cluster`,
     );
   }
   const advertised = get('advertised.listeners');

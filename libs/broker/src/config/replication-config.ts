@@ -6,10 +6,36 @@ export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.Rack
 /** Kafka's default, which always answers the leader. */
 export const LEADER_SELECTOR = 'org.apache.kafka.common.replica.LeaderSelector';
 
+/** A host:port, as redis.sentinels lists them. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Where a cluster's Redis is: one server by URL, or a primary that Redis Sentinel watches
+ * and fails over (ioredis's `sentinels` and `name`), with the passwords of its servers and
+ * of the sentinels.
+ */
+export type RedisEndpoint =
+  | { readonly url: string }
+  | {
+      readonly sentinels: readonly HostPort[];
+      readonly master: string;
+      readonly password: string | null;
+      readonly sentinelPassword: string | null;
+    };
+
 /** Settings of a replicated cluster (coordination on Redis, replication, controller), under Kafka's names. */
 export interface ReplicationConfig {
   /** Where the cluster coordinates; null: a lone broker with no cluster. */
-  readonly redisUrl: string | null;
+  readonly redis: RedisEndpoint | null;
+  /**
+   * Replicas a fencing write (controller lease and epoch, partition state, producer ids) must
+   * reach before anyone acts on it (Redis's WAIT); 0: no WAIT (a lone Redis).
+   */
+  readonly redisWaitReplicas: number;
+  readonly redisWaitTimeoutMs: number;
   readonly redisReconcileIntervalMs: number;
   readonly brokerSessionTimeoutMs: number;
   readonly brokerHeartbeatIntervalMs: number;
@@ -47,6 +73,27 @@ export const REPLICATION_CONFIG_KEYS: readonly ConfigKeyDef[] = [
     'string',
     null,
     'Redis where the brokers of a replicated cluster coordinate (redis://HOST:PORT); none: a lone broker.',
+  ),
+  key(
+    'redis.sentinels',
+    'list',
+    null,
+    'Redis Sentinels (HOST:PORT,...) that name the primary of redis.sentinel.master, instead of redis.url: the cluster follows the primary through failovers.',
+  ),
+  key('redis.sentinel.master', 'string', null, 'The name the sentinels monitor the primary under.'),
+  key('redis.password', 'password', null, 'Password of the Redis servers the sentinels name.'),
+  key('redis.sentinel.password', 'password', null, 'Password of the sentinels themselves.'),
+  key(
+    'redis.wait.replicas',
+    'int',
+    null,
+    'Redis replicas that must have a fencing write (controller lease, partition state, producer ids) before a broker acts on it (WAIT); default 1 with redis.sentinels, else 0 (no WAIT).',
+  ),
+  key(
+    'redis.wait.timeout.ms',
+    'int',
+    '2000',
+    'How long a broker waits for redis.wait.replicas to confirm a fencing write; past it the write counts as failed and is retried.',
   ),
   key(
     'redis.reconcile.interval.ms',
@@ -123,14 +170,7 @@ export function parseReplicationConfig(
     if (v < min) throw new ConfigError(origin(name), name, `must be at least ${min}`);
     return Math.min(v, Number.MAX_SAFE_INTEGER);
   };
-  const redisUrl = get('redis.url');
-  if (redisUrl !== null && !/^rediss?:\/\/[^/\s]+/.test(redisUrl)) {
-    throw new ConfigError(
-      origin('redis.url'),
-      'redis.url',
-      'is not redis://HOST:PORT (or redis://:PASSWORD@HOST:PORT)',
-    );
-  }
+  const redis = parseRedisEndpoint(get, origin);
   const selector = get('replica.selector.class');
   if (selector !== null && selector !== RACK_AWARE_REPLICA_SELECTOR && selector !== LEADER_SELECTOR) {
     throw new ConfigError(
@@ -140,7 +180,14 @@ export function parseReplicationConfig(
     );
   }
   const config: ReplicationConfig = {
-    redisUrl,
+    redis,
+    redisWaitReplicas:
+      get('redis.wait.replicas') === null
+        ? redis !== null && 'sentinels' in redis
+          ? 1
+          : 0
+        : atLeast('redis.wait.replicas', 0),
+    redisWaitTimeoutMs: atLeast('redis.wait.timeout.ms', 1),
     redisReconcileIntervalMs: atLeast('redis.reconcile.interval.ms', 1),
     brokerSessionTimeoutMs: atLeast('broker.session.timeout.ms', 1),
     brokerHeartbeatIntervalMs: atLeast('broker.heartbeat.interval.ms', 1),
@@ -168,4 +215,82 @@ export function parseReplicationConfig(
     );
   }
   return config;
+}
+
+/** redis.url, or redis.sentinels with redis.sentinel.master (and their passwords); null: neither. */
+function parseRedisEndpoint(
+  get: (name: string) => string | null,
+  origin: (name: string) => string,
+): RedisEndpoint | null {
+  const url = get('redis.url');
+  const sentinels = get('redis.sentinels');
+  const master = get('redis.sentinel.master');
+  if (url !== null && sentinels !== null) {
+    throw new ConfigError(
+      origin('redis.sentinels'),
+      'redis.sentinels',
+      'and redis.url are both set: name one Redis server, or the sentinels that find the primary',
+    );
+  }
+  if (url !== null) {
+    if (!/^rediss?:\/\/[^/\s]+/.test(url)) {
+      throw new ConfigError(
+        origin('redis.url'),
+        'redis.url',
+        'is not redis://HOST:PORT (or redis://:PASSWORD@HOST:PORT)',
+      );
+    }
+    for (const name of ['redis.sentinel.master', 'redis.password', 'redis.sentinel.password']) {
+      if (get(name) !== null)
+        throw new ConfigError(
+          origin(name),
+          name,
+          'goes with redis.sentinels (redis.url carries its own password)',
+        );
+    }
+    return { url };
+  }
+  if (sentinels === null) {
+    if (master !== null)
+      throw new ConfigError(
+        origin('redis.sentinel.master'),
+        'redis.sentinel.master',
+        'needs redis.sentinels',
+      );
+    return null;
+  }
+  const list = sentinels
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((entry) => parseHostPort(entry, origin('redis.sentinels'), 'redis.sentinels'));
+  if (list.length === 0)
+    throw new ConfigError(
+      origin('redis.sentinels'),
+      'redis.sentinels',
+      'is empty: list HOST:PORT of each sentinel',
+    );
+  if (master === null || master.trim() === '') {
+    throw new ConfigError(
+      origin('redis.sentinels'),
+      'redis.sentinel.master',
+      'is required with redis.sentinels: the name the sentinels monitor the primary under',
+    );
+  }
+  return {
+    sentinels: list,
+    master,
+    password: get('redis.password'),
+    sentinelPassword: get('redis.sentinel.password'),
+  };
+}
+
+/** HOST:PORT, [IPv6]:PORT. */
+export function parseHostPort(entry: string, source: string, name: string): HostPort {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(entry);
+  if (m === null) throw new ConfigError(source, name, `"${entry}" is not HOST:PORT`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535)
+    throw new ConfigError(source, name, `port ${port} of "${entry}" is out of range`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }

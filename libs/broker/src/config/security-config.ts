@@ -108,6 +108,8 @@ export const PER_LISTENER_KEYS: ReadonlySet<string> = new Set([
 export const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
   // redis://:password@host:port may carry Redis' password
   'redis.url',
+  'redis.password',
+  'redis.sentinel.password',
   'sasl.jaas.config',
   'ssl.key.password',
   'sasl.scram.bootstrap.users',

@@ -1,6 +1,8 @@
-import { Redis } from 'ioredis';
-import type { BrokerLogger, PartitionState } from '@tributary/broker';
-import { checkResult, loadScripts, ScriptError, ScriptRefusal } from './scripts';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { BrokerLogger, PartitionState, RedisEndpoint } from '@tributary/broker';
+import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
+import { connectRedis } from './connect';
+import { checkResult, loadScripts, ScriptError, ScriptRefusal, type ScriptDefinition } from './scripts';
 
 /** A broker as it registered: where clients reach it, its rack, and whether it is shutting down. */
 export interface BrokerRegistration {
@@ -80,11 +82,28 @@ export function decodeState(json: string): PartitionState {
 }
 
 export interface ClusterStoreOptions {
-  readonly url: string;
+  readonly endpoint: RedisEndpoint;
   readonly clusterId: string;
   readonly logger: BrokerLogger;
   /** Commands fail after this long (a broker must not hang on a Redis that does not answer). */
   readonly commandTimeoutMs?: number;
+  /** Replicas a fencing write must reach (WAIT) before it counts; 0: no WAIT. */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
+}
+
+/**
+ * A fencing write (or the state a read saw) that did not reach redis.wait.replicas replicas in
+ * time: Redis may still lose it in a failover, so it counts as failed and nobody acts on it.
+ */
+export class NotReplicatedError extends KafkaProtocolError {
+  constructor(detail: string, replicas: number, wanted: number) {
+    super(
+      ErrorCode.REQUEST_TIMED_OUT,
+      `${detail}: Redis confirmed ${replicas} of ${wanted} replica(s) in time, so a failover could lose it`,
+    );
+    this.name = 'NotReplicatedError';
+  }
 }
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
@@ -109,12 +128,16 @@ type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
  *   tributary:{id}:client-quotas           hash entity path (users/<user>/clients/<id>) -> JSON of its quotas
  *   tributary:{id}:client-quotas:version   counter, bumped by every quota change (compare-and-set)
  *   tributary:{id}:changes                 pub/sub channel of change notifications
+ *   tributary:{id}:barrier                 counter written before a WAIT that confirms a read
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
  * the controller lease or the leader epoch. Commands fail fast while Redis is unreachable
- * (no offline queue); callers keep their last known state and retry. The marker tells a
- * Redis that lost its data (restarted without persistence) from a new cluster: until the
- * state is restored, no controller is elected and no topic created.
+ * (no offline queue); callers keep their last known state and retry. With
+ * redis.wait.replicas (a primary whose replicas Sentinel promotes), writes and the partition
+ * states brokers act on count only once WAIT confirms the replicas have them, so that a
+ * failover, which loses what the dead primary had not replicated, loses nothing acted on.
+ * The marker tells a Redis that lost its data (restarted without persistence) from a new
+ * cluster: until the state is restored, no controller is elected and no topic created.
  */
 export class ClusterStore {
   readonly prefix: string;
@@ -122,6 +145,9 @@ export class ClusterStore {
   private readonly redis: Redis;
   private subscriber: Redis | null = null;
   private readonly scripts = new Map<string, ScriptCommand>();
+  private readonly definitions = new Map<string, ScriptDefinition>();
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
   private readonly logger: BrokerLogger;
   private wasReady = false;
   private closing = false;
@@ -133,15 +159,19 @@ export class ClusterStore {
     this.prefix = `tributary:{${options.clusterId}}:`;
     this.channel = `${this.prefix}changes`;
     this.logger = options.logger;
-    this.redis = new Redis(options.url, {
+    this.waitReplicas = options.waitReplicas ?? 0;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 2000;
+    this.redis = connectRedis(options.endpoint, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 5000,
+      // A WAIT must be able to run out its own timeout.
+      commandTimeout: Math.max(options.commandTimeoutMs ?? 5000, this.waitTimeoutMs + 1000),
       connectTimeout: 5000,
       retryStrategy: (times) => Math.min(100 * times, 1000),
     });
     this.redis.on('error', (err: Error) => this.reportError('redis', err));
+    this.keepConnected(this.redis);
     this.redis.on('ready', () => {
       if (this.wasReady) this.logger.log('redis: connected again');
       this.wasReady = true;
@@ -149,12 +179,26 @@ export class ClusterStore {
       for (const l of this.readyListeners) l();
     });
     for (const s of loadScripts()) {
+      this.definitions.set(s.command, s);
       this.redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
       this.scripts.set(
         s.command,
         (this.redis as unknown as Record<string, ScriptCommand>)[s.command].bind(this.redis),
       );
     }
+  }
+
+  /**
+   * ioredis gives up for good on some failures while it looks for a primary (status "end");
+   * a broker never does: it connects again after a second, until it closes.
+   */
+  private keepConnected(r: Redis): void {
+    r.on('end', () => {
+      if (this.closing) return;
+      setTimeout(() => {
+        if (!this.closing && r.status === 'end') r.connect().catch(() => undefined);
+      }, 1000).unref();
+    });
   }
 
   private reportError(what: string, err: Error): void {
@@ -207,6 +251,7 @@ export class ClusterStore {
   async subscribe(onChange: (change: Change) => void): Promise<void> {
     const sub = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     sub.on('error', (err: Error) => this.reportError('redis subscriber', err));
+    this.keepConnected(sub);
     sub.on('message', (_channel: string, message: string) => {
       const change = parseChange(message);
       if (change !== null) onChange(change);
@@ -220,6 +265,46 @@ export class ClusterStore {
     const run = this.scripts.get(command);
     if (run === undefined) throw new Error(`no script ${command}`);
     return checkResult(command, detail, await run(...args));
+  }
+
+  /**
+   * A write that fences (lease, epochs, partition states) or that an admin was told succeeded:
+   * the script, then WAIT for redis.wait.replicas, in one pipeline so both go
+   * over one connection (a reconnect in between aborts the WAIT rather than asking a new
+   * primary about a write it never had). EVAL, not EVALSHA: a NOSCRIPT retry would run the
+   * script after the WAIT. Fewer replicas in time is a NotReplicatedError: the write may
+   * stand on this primary, but nobody may act on it (a retry reads it back, confirmed).
+   */
+  private async replicatedScript(
+    command: string,
+    detail: string,
+    args: (string | number)[],
+  ): Promise<number> {
+    if (this.waitReplicas === 0) return this.script(command, detail, args);
+    const def = this.definitions.get(command);
+    if (def === undefined) throw new Error(`no script ${command}`);
+    const [result] = await this.confirmed(detail, (p) => p.eval(def.lua, def.numberOfKeys, ...args));
+    return checkResult(command, detail, result);
+  }
+
+  /**
+   * Runs the pipeline's commands, then (with redis.wait.replicas) INCR of a barrier key and
+   * WAIT on the same connection: a state those commands read or wrote precedes the barrier in
+   * the replication stream, so once WAIT counts enough replicas a failover keeps it. Returns
+   * the commands' results; a command's error, or too few replicas, throws.
+   */
+  private async confirmed(detail: string, build: (p: ChainableCommander) => void): Promise<unknown[]> {
+    const p = this.redis.pipeline();
+    build(p);
+    const count = p.length;
+    if (this.waitReplicas > 0) p.incr(this.key('barrier')).wait(this.waitReplicas, this.waitTimeoutMs);
+    const results = (await p.exec()) ?? [];
+    for (const [err] of results) if (err !== null) throw err;
+    if (this.waitReplicas > 0) {
+      const acked = Number(results[count + 1][1]);
+      if (acked < this.waitReplicas) throw new NotReplicatedError(detail, acked, this.waitReplicas);
+    }
+    return results.slice(0, count).map(([, value]) => value);
   }
 
   // ---- brokers ---------------------------------------------------------------------------
@@ -304,26 +389,40 @@ export class ClusterStore {
     if (seen.size > 0) await this.redis.hset(this.key('controller:incarnations'), Object.fromEntries(seen));
   }
 
-  /** The new controller epoch, or null when another broker holds the lease. */
-  async acquireController(id: number, leaseMs: number): Promise<number | null> {
+  /**
+   * The new controller epoch, or null when another broker holds the lease. `confirmed` is false
+   * when the replicas did not confirm it in time: the lease is held, but the controller acts
+   * only once a renewal is confirmed.
+   */
+  async acquireController(
+    id: number,
+    leaseMs: number,
+  ): Promise<{ epoch: number; confirmed: boolean } | null> {
+    const detail = `broker ${id} becoming controller`;
+    const args = [
+      this.key('controller'),
+      this.key('controller-epoch'),
+      this.key('cluster'),
+      id,
+      leaseMs,
+      this.channel,
+    ];
     try {
-      return await this.script('acquireController', `broker ${id} becoming controller`, [
-        this.key('controller'),
-        this.key('controller-epoch'),
-        this.key('cluster'),
-        id,
-        leaseMs,
-        this.channel,
-      ]);
+      return { epoch: await this.replicatedScript('acquireController', detail, args), confirmed: true };
     } catch (err) {
       if (err instanceof ScriptRefusal && err.result === ScriptError.ControllerTaken) return null;
       if (err instanceof ScriptRefusal && err.result === ScriptError.NoClusterState) return null;
+      if (err instanceof NotReplicatedError) {
+        const lease = await this.readController();
+        if (lease?.id === id) return { epoch: lease.epoch, confirmed: false };
+      }
       throw err;
     }
   }
 
+  /** Extends the lease (a compare-and-set on "<id>:<epoch>"), confirmed by the replicas. */
   renewController(lease: ControllerLease, leaseMs: number): Promise<number> {
-    return this.script('renewController', `controller ${lease.id} renewing its lease`, [
+    return this.replicatedScript('renewController', `controller ${lease.id} renewing its lease`, [
       this.key('controller'),
       `${lease.id}:${lease.epoch}`,
       leaseMs,
@@ -451,7 +550,7 @@ export class ClusterStore {
   }
 
   alterAcls(add: readonly string[], remove: readonly string[]): Promise<number> {
-    return this.script('alterAcls', 'altering ACLs', [
+    return this.replicatedScript('alterAcls', 'altering ACLs', [
       this.key('acls'),
       this.channel,
       add.length,
@@ -461,7 +560,7 @@ export class ClusterStore {
   }
 
   alterCredentials(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<number> {
-    return this.script('alterScramCredentials', 'altering SCRAM credentials', [
+    return this.replicatedScript('alterScramCredentials', 'altering SCRAM credentials', [
       this.key('scram-credentials'),
       this.channel,
       set.size,
@@ -489,7 +588,7 @@ export class ClusterStore {
     expectedVersion: number,
     configs: Readonly<Record<string, string>>,
   ): Promise<number> {
-    return this.script('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
+    return this.replicatedScript('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
       this.key('broker-configs'),
       entity,
       expectedVersion,
@@ -527,7 +626,7 @@ export class ClusterStore {
     set: ReadonlyMap<string, string>,
     remove: readonly string[],
   ): Promise<number> {
-    return this.script('alterClientQuotas', 'altering client quotas', [
+    return this.replicatedScript('alterClientQuotas', 'altering client quotas', [
       this.key('client-quotas'),
       this.key('client-quotas:version'),
       this.channel,
@@ -555,18 +654,16 @@ export class ClusterStore {
 
   private async readTopicsNamed(names: readonly string[]): Promise<TopicRecord[]> {
     if (names.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const name of names) {
-      pipeline.hgetall(this.key(`topic:${name}`));
-      pipeline.hgetall(this.key(`topic:${name}:partitions`));
-    }
-    const results = (await pipeline.exec()) ?? [];
+    const results = await this.confirmed('reading the partition states', (pipeline) => {
+      for (const name of names) {
+        pipeline.hgetall(this.key(`topic:${name}`));
+        pipeline.hgetall(this.key(`topic:${name}:partitions`));
+      }
+    });
     const out: TopicRecord[] = [];
     names.forEach((name, i) => {
-      const [e1, topic] = results[2 * i];
-      const [e2, parts] = results[2 * i + 1];
-      if (e1 !== null) throw e1;
-      if (e2 !== null) throw e2;
+      const topic = results[2 * i];
+      const parts = results[2 * i + 1];
       const t = topic as Record<string, string>;
       if (t.id === undefined) return;
       const p = parts as Record<string, string>;
@@ -588,9 +685,12 @@ export class ClusterStore {
     return out;
   }
 
+  /** A partition's state, as the replicas have it (a broker acts on it). */
   async readPartition(topic: string, partition: number): Promise<PartitionState | null> {
-    const json = await this.redis.hget(this.key(`topic:${topic}:partitions`), String(partition));
-    return json === null ? null : decodeState(json);
+    const [json] = await this.confirmed(`reading the state of ${topic}-${partition}`, (p) =>
+      p.hget(this.key(`topic:${topic}:partitions`), String(partition)),
+    );
+    return json === null ? null : decodeState(json as string);
   }
 
   async readDeletedTopics(): Promise<Map<string, string>> {
@@ -603,7 +703,7 @@ export class ClusterStore {
     configs: Readonly<Record<string, string>>,
     states: readonly PartitionState[],
   ): Promise<number> {
-    return this.script('createTopic', `creating topic ${name}`, [
+    return this.replicatedScript('createTopic', `creating topic ${name}`, [
       this.key('topics'),
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
@@ -617,7 +717,7 @@ export class ClusterStore {
   }
 
   deleteTopic(name: string): Promise<number> {
-    return this.script('deleteTopic', `deleting topic ${name}`, [
+    return this.replicatedScript('deleteTopic', `deleting topic ${name}`, [
       this.key('topics'),
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
@@ -628,7 +728,7 @@ export class ClusterStore {
   }
 
   addPartitions(name: string, expectedCount: number, states: readonly PartitionState[]): Promise<number> {
-    return this.script('addPartitions', `adding partitions to ${name}`, [
+    return this.replicatedScript('addPartitions', `adding partitions to ${name}`, [
       this.key(`topic:${name}`),
       this.key(`topic:${name}:partitions`),
       name,
@@ -643,7 +743,7 @@ export class ClusterStore {
     expectedVersion: number,
     configs: Readonly<Record<string, string>>,
   ): Promise<number> {
-    return this.script('alterTopicConfigs', `altering configs of ${name}`, [
+    return this.replicatedScript('alterTopicConfigs', `altering configs of ${name}`, [
       this.key(`topic:${name}`),
       name,
       expectedVersion,
@@ -661,7 +761,7 @@ export class ClusterStore {
     partition: number,
     next: PartitionState,
   ): Promise<number> {
-    return this.script('updatePartition', `controller changing ${topic}-${partition}`, [
+    return this.replicatedScript('updatePartition', `controller changing ${topic}-${partition}`, [
       this.key('controller'),
       this.key(`topic:${topic}`),
       this.key(`topic:${topic}:partitions`),
@@ -681,7 +781,7 @@ export class ClusterStore {
     next: PartitionState,
     joining: readonly number[],
   ): Promise<number> {
-    return this.script('alterPartition', `ISR change of ${topic}-${partition}`, [
+    return this.replicatedScript('alterPartition', `ISR change of ${topic}-${partition}`, [
       this.key(`topic:${topic}:partitions`),
       topic,
       partition,
@@ -699,7 +799,10 @@ export class ClusterStore {
 
   /** Reserves the next block of producer ids; returns its last id. */
   async reserveProducerIds(blockSize: number): Promise<number> {
-    return (await this.redis.incrby(this.key('producer-ids'), blockSize)) - 1;
+    const [end] = await this.confirmed('reserving producer ids', (p) =>
+      p.incrby(this.key('producer-ids'), blockSize),
+    );
+    return Number(end) - 1;
   }
 
   async close(): Promise<void> {

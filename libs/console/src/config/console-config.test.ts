@@ -310,7 +310,7 @@ test('a console attaches to mirror workers: a mirror section, or the workers’ 
   const clusters = [{ alias: 'dc1', 'bootstrap.servers': '127.0.0.1:9092' }];
 
   const bySection = parseConsoleConfig({ clusters, mirror: mirrorFile }, 'c.yaml');
-  assert.equal(bySection.mirror?.redisUrl, 'redis://127.0.0.1:6379');
+  assert.deepEqual(bySection.mirror?.redis, { url: 'redis://127.0.0.1:6379' });
   assert.deepEqual(
     bySection.mirror?.config.flows.map((f) => f.name),
     ['dc1->dc2'],
@@ -319,7 +319,20 @@ test('a console attaches to mirror workers: a mirror section, or the workers’ 
     { clusters, mirror: { config: mirrorFile, redis: 'redis://10.0.0.1:6380' } },
     'c.yaml',
   );
-  assert.equal(withRedis.mirror?.redisUrl, 'redis://10.0.0.1:6380');
+  assert.deepEqual(withRedis.mirror?.redis, { url: 'redis://10.0.0.1:6380' });
+  const withSentinels = parseConsoleConfig(
+    {
+      clusters,
+      mirror: { config: mirrorFile, redis: { sentinels: ['10.0.0.1:26379'], sentinel: { master: 'm' } } },
+    },
+    'c.yaml',
+  );
+  assert.deepEqual(withSentinels.mirror?.redis, {
+    sentinels: [{ host: '10.0.0.1', port: 26379 }],
+    master: 'm',
+    password: null,
+    sentinelPassword: null,
+  });
 
   const itself = parseConsoleConfig(mirrorDoc, 'mirror.yaml');
   assert.deepEqual(
@@ -339,6 +352,10 @@ test('a console attaches to mirror workers: a mirror section, or the workers’ 
     [
       { clusters, mirror: { config: mirrorFile, redis: 'http://x' } },
       /c\.yaml: mirror\.redis must be a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    [
+      { clusters, mirror: { config: mirrorFile, redis: { sentinels: ['10.0.0.1:26379'] } } },
+      /c\.yaml: mirror\.redis\.sentinel\.master is required with sentinels/,
     ],
     [
       { clusters, mirror: { file: mirrorFile } },

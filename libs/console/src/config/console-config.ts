@@ -8,7 +8,14 @@ import {
   type ClientOptions,
   type SecurityOptions,
 } from '@tributary/client';
-import { MirrorConfigError, parseMirrorConfig, readMirrorConfig, type MirrorConfig } from '@tributary/mirror';
+import {
+  MirrorConfigError,
+  parseMirrorConfig,
+  parseRedisEndpoint,
+  readMirrorConfig,
+  type MirrorConfig,
+  type RedisEndpoint,
+} from '@tributary/mirror';
 import type { ConsoleSecurity, ConsoleToken } from '../auth/bearer-tokens';
 import { CONSOLE_ROLES, isConsoleRole } from '../auth/roles';
 
@@ -46,7 +53,8 @@ export interface ConsoleConfig {
 
 export interface ConsoleMirror {
   readonly config: MirrorConfig;
-  readonly redisUrl: string;
+  /** A URL, or the sentinels that name the primary. */
+  readonly redis: RedisEndpoint;
 }
 
 /** A bad console config, naming the file (or source) and the key. */
@@ -384,8 +392,9 @@ export function parseConsoleConfig(
 }
 
 /**
- * `mirror: FILE` or `mirror: { config: FILE, redis: URL }`: the mirror config of the workers
- * to attach to (their flows and clusters), and the Redis they share (else the file's).
+ * `mirror: FILE` or `mirror: { config: FILE, redis: URL or { sentinels, sentinel.master } }`:
+ * the mirror config of the workers to attach to (their flows and clusters), and the Redis they
+ * share (else the file's).
  */
 function parseMirrorSection(value: unknown, source: string): ConsoleMirror {
   const section = typeof value === 'string' ? { config: value } : value;
@@ -404,11 +413,14 @@ function parseMirrorSection(value: unknown, source: string): ConsoleMirror {
       'mirror.config',
       'must be the path of the workers’ mirror config file',
     );
-  if (
-    section.redis !== undefined &&
-    (typeof section.redis !== 'string' || !/^rediss?:\/\//.test(section.redis))
-  )
-    throw new ConsoleConfigError(source, 'mirror.redis', 'must be a redis:// or rediss:// URL');
+  const redis =
+    section.redis === undefined
+      ? null
+      : parseRedisEndpoint(
+          section.redis,
+          'mirror.redis',
+          (key, text) => new ConsoleConfigError(source, key, text),
+        );
   let config: MirrorConfig;
   try {
     config = readMirrorConfig(section.config);
@@ -423,19 +435,24 @@ function parseMirrorSection(value: unknown, source: string): ConsoleMirror {
   }
   return {
     config,
-    redisUrl: requireRedis(config, section.redis ?? null, source, 'mirror.redis'),
+    redis: requireRedis(config, redis, source, 'mirror.redis'),
   };
 }
 
-function requireRedis(config: MirrorConfig, override: string | null, source: string, key: string): string {
-  const url = override ?? config.redis;
-  if (url === null)
+function requireRedis(
+  config: MirrorConfig,
+  override: RedisEndpoint | null,
+  source: string,
+  key: string,
+): RedisEndpoint {
+  const redis = override ?? config.redis;
+  if (redis === null)
     throw new ConsoleConfigError(
       source,
       key,
       `is required: ${config.file} has no redis, and the console finds the workers through the Redis they share`,
     );
-  return url;
+  return redis;
 }
 
 /**
@@ -471,7 +488,7 @@ function consoleConfigFromMirror(doc: Record<string, unknown>, source: string): 
     http: { host, port },
     clusters,
     security: null,
-    mirror: { config, redisUrl: requireRedis(config, null, source, 'redis') },
+    mirror: { config, redis: requireRedis(config, null, source, 'redis') },
   };
 }
 
