@@ -2,7 +2,16 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { BrokerLogger, PartitionState, RedisEndpoint } from '@tributary/broker';
 import { ErrorCode, KafkaProtocolError } from '@tributary/protocol';
 import { connectRedis } from './connect';
-import { checkResult, loadScripts, ScriptError, ScriptRefusal, type ScriptDefinition } from './scripts';
+import { CLUSTER_KEYS, type ClusterKeyParts } from './cluster-keys';
+import {
+  checkResult,
+  loadScripts,
+  SCRIPTS,
+  ScriptError,
+  ScriptRefusal,
+  type ClusterScript,
+  type LoadedScript,
+} from './scripts';
 
 /** A broker as it registered: where clients reach it, its rack, and whether it is shutting down. */
 export interface BrokerRegistration {
@@ -107,28 +116,11 @@ export class NotReplicatedError extends KafkaProtocolError {
 }
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
+type ScriptKeys<K extends string> = Readonly<Record<K, ClusterKeyParts>>;
 
 /**
- * The cluster's state in Redis, the way classic Kafka kept it in ZooKeeper. Every key of a
- * cluster shares the hash tag {clusterId}, so a Redis Cluster keeps them on one shard:
- *
- *   tributary:{id}:cluster                 marker of the cluster's state (a random id)
- *   tributary:{id}:brokers                 set of broker ids that registered
- *   tributary:{id}:broker:<n>              registration hash, expiring with the session
- *   tributary:{id}:controller              "<broker>:<epoch>", expiring with the lease
- *   tributary:{id}:controller-epoch        counter, only grows
- *   tributary:{id}:topics                  hash name -> topic id
- *   tributary:{id}:topic:<name>            hash id, partitions, configs, config_version
- *   tributary:{id}:topic:<name>:partitions hash partition -> state JSON
- *   tributary:{id}:deleted-topics          hash topic id -> name
- *   tributary:{id}:producer-ids            end of the last producer id block handed out
- *   tributary:{id}:acls                    set of ACL bindings (canonical JSON)
- *   tributary:{id}:scram-credentials       hash "<mechanism>:<user>" -> salt, StoredKey, ServerKey, iterations
- *   tributary:{id}:broker-configs          hash <broker id>|<default> -> dynamic configs JSON, and its ":version"
- *   tributary:{id}:client-quotas           hash entity path (users/<user>/clients/<id>) -> JSON of its quotas
- *   tributary:{id}:client-quotas:version   counter, bumped by every quota change (compare-and-set)
- *   tributary:{id}:changes                 pub/sub channel of change notifications
- *   tributary:{id}:barrier                 counter written before a WAIT that confirms a read
+ * The cluster's state in Redis, the way classic Kafka kept it in ZooKeeper: the keys of
+ * CLUSTER_KEYS under the cluster's prefix.
  *
  * Every change of shared state is one Lua script: a compare-and-set on a version, fenced by
  * the controller lease or the leader epoch. Commands fail fast while Redis is unreachable
@@ -144,8 +136,7 @@ export class ClusterStore {
   readonly channel: string;
   private readonly redis: Redis;
   private subscriber: Redis | null = null;
-  private readonly scripts = new Map<string, ScriptCommand>();
-  private readonly definitions = new Map<string, ScriptDefinition>();
+  private readonly scripts: ReadonlyMap<string, LoadedScript> = loadScripts();
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
   private readonly logger: BrokerLogger;
@@ -157,7 +148,7 @@ export class ClusterStore {
 
   constructor(options: ClusterStoreOptions) {
     this.prefix = `tributary:{${options.clusterId}}:`;
-    this.channel = `${this.prefix}changes`;
+    this.channel = this.key(CLUSTER_KEYS.changes());
     this.logger = options.logger;
     this.waitReplicas = options.waitReplicas ?? 0;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 2000;
@@ -178,14 +169,8 @@ export class ClusterStore {
       this.lastError = null;
       for (const l of this.readyListeners) l();
     });
-    for (const s of loadScripts()) {
-      this.definitions.set(s.command, s);
-      this.redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
-      this.scripts.set(
-        s.command,
-        (this.redis as unknown as Record<string, ScriptCommand>)[s.command].bind(this.redis),
-      );
-    }
+    for (const s of this.scripts.values())
+      this.redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   }
 
   /**
@@ -207,8 +192,9 @@ export class ClusterStore {
     this.logger.warn(`${what}: ${err.message}`);
   }
 
-  key(name: string): string {
-    return this.prefix + name;
+  /** The full name of one of the cluster's keys (CLUSTER_KEYS). */
+  key(parts: ClusterKeyParts): string {
+    return this.prefix + parts.join(':');
   }
 
   /** Called after every (re)connection: whatever was missed meanwhile must be read again. */
@@ -261,10 +247,23 @@ export class ClusterStore {
     await sub.subscribe(this.channel);
   }
 
-  private async script(command: string, detail: string, args: (string | number)[]): Promise<number> {
-    const run = this.scripts.get(command);
-    if (run === undefined) throw new Error(`no script ${command}`);
-    return checkResult(command, detail, await run(...args));
+  /** A script's KEYS in its declared order, named as its declaration names them. */
+  private keysOf<K extends string>(
+    spec: ClusterScript<K, readonly (string | number)[]>,
+    keys: ScriptKeys<K>,
+  ) {
+    return spec.keys.map((k) => this.key(keys[k]));
+  }
+
+  private async script<K extends string, A extends readonly (string | number)[]>(
+    spec: ClusterScript<K, A>,
+    detail: string,
+    keys: ScriptKeys<K>,
+    args: A,
+  ): Promise<number> {
+    // defineCommand made each declared script a method of the connection (EVALSHA).
+    const run = (this.redis as unknown as Record<string, ScriptCommand>)[spec.name];
+    return checkResult(spec.name, detail, await run.call(this.redis, ...this.keysOf(spec, keys), ...args));
   }
 
   /**
@@ -275,16 +274,18 @@ export class ClusterStore {
    * script after the WAIT. Fewer replicas in time is a NotReplicatedError: the write may
    * stand on this primary, but nobody may act on it (a retry reads it back, confirmed).
    */
-  private async replicatedScript(
-    command: string,
+  private async replicatedScript<K extends string, A extends readonly (string | number)[]>(
+    spec: ClusterScript<K, A>,
     detail: string,
-    args: (string | number)[],
+    keys: ScriptKeys<K>,
+    args: A,
   ): Promise<number> {
-    if (this.waitReplicas === 0) return this.script(command, detail, args);
-    const def = this.definitions.get(command);
-    if (def === undefined) throw new Error(`no script ${command}`);
-    const [result] = await this.confirmed(detail, (p) => p.eval(def.lua, def.numberOfKeys, ...args));
-    return checkResult(command, detail, result);
+    if (this.waitReplicas === 0) return this.script(spec, detail, keys, args);
+    const def = this.scripts.get(spec.name)!;
+    const [result] = await this.confirmed(detail, (p) =>
+      p.eval(def.lua, def.numberOfKeys, ...this.keysOf(spec, keys), ...args),
+    );
+    return checkResult(spec.name, detail, result);
   }
 
   /**
@@ -297,7 +298,8 @@ export class ClusterStore {
     const p = this.redis.pipeline();
     build(p);
     const count = p.length;
-    if (this.waitReplicas > 0) p.incr(this.key('barrier')).wait(this.waitReplicas, this.waitTimeoutMs);
+    if (this.waitReplicas > 0)
+      p.incr(this.key(CLUSTER_KEYS.barrier())).wait(this.waitReplicas, this.waitTimeoutMs);
     const results = (await p.exec()) ?? [];
     for (const [err] of results) if (err !== null) throw err;
     if (this.waitReplicas > 0) {
@@ -310,18 +312,21 @@ export class ClusterStore {
   // ---- brokers ---------------------------------------------------------------------------
 
   registerBroker(reg: BrokerRegistration, sessionTimeoutMs: number): Promise<number> {
-    return this.script('registerBroker', `registering broker ${reg.id}`, [
-      this.key(`broker:${reg.id}`),
-      this.key('brokers'),
-      reg.id,
-      reg.incarnation,
-      sessionTimeoutMs,
-      reg.host,
-      reg.port,
-      reg.rack ?? '',
-      this.channel,
-      encodeEndpoints(reg.endpoints),
-    ]);
+    return this.script(
+      SCRIPTS.registerBroker,
+      `registering broker ${reg.id}`,
+      { broker: CLUSTER_KEYS.broker(reg.id), brokers: CLUSTER_KEYS.brokers() },
+      [
+        reg.id,
+        reg.incarnation,
+        sessionTimeoutMs,
+        reg.host,
+        reg.port,
+        reg.rack ?? '',
+        this.channel,
+        encodeEndpoints(reg.endpoints),
+      ],
+    );
   }
 
   heartbeat(
@@ -330,29 +335,29 @@ export class ClusterStore {
     sessionTimeoutMs: number,
     shuttingDown: boolean,
   ): Promise<number> {
-    return this.script('heartbeatBroker', `heartbeat of broker ${id}`, [
-      this.key(`broker:${id}`),
-      incarnation,
-      sessionTimeoutMs,
-      shuttingDown ? '1' : '0',
-      this.channel,
-    ]);
+    return this.script(
+      SCRIPTS.heartbeatBroker,
+      `heartbeat of broker ${id}`,
+      { broker: CLUSTER_KEYS.broker(id) },
+      [incarnation, sessionTimeoutMs, shuttingDown ? '1' : '0', this.channel],
+    );
   }
 
   unregisterBroker(id: number, incarnation: string): Promise<number> {
-    return this.script('unregisterBroker', `unregistering broker ${id}`, [
-      this.key(`broker:${id}`),
-      incarnation,
-      this.channel,
-    ]);
+    return this.script(
+      SCRIPTS.unregisterBroker,
+      `unregistering broker ${id}`,
+      { broker: CLUSTER_KEYS.broker(id) },
+      [incarnation, this.channel],
+    );
   }
 
   /** Every live registration (expired ones are gone with their key). */
   async readBrokers(): Promise<BrokerRegistration[]> {
-    const ids = await this.redis.smembers(this.key('brokers'));
+    const ids = await this.redis.smembers(this.key(CLUSTER_KEYS.brokers()));
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.key(`broker:${id}`));
+    for (const id of ids) pipeline.hgetall(this.key(CLUSTER_KEYS.broker(id)));
     const results = (await pipeline.exec()) ?? [];
     const out: BrokerRegistration[] = [];
     for (const [err, value] of results) {
@@ -381,12 +386,13 @@ export class ClusterStore {
 
   /** The brokers' incarnations as the controllers last saw them: a new controller notices a bounce its predecessor missed. */
   async readSeenIncarnations(): Promise<Map<number, string>> {
-    const h = await this.redis.hgetall(this.key('controller:incarnations'));
+    const h = await this.redis.hgetall(this.key(CLUSTER_KEYS.controllerIncarnations()));
     return new Map(Object.entries(h).map(([id, incarnation]) => [Number(id), incarnation]));
   }
 
   async saveSeenIncarnations(seen: ReadonlyMap<number, string>): Promise<void> {
-    if (seen.size > 0) await this.redis.hset(this.key('controller:incarnations'), Object.fromEntries(seen));
+    if (seen.size > 0)
+      await this.redis.hset(this.key(CLUSTER_KEYS.controllerIncarnations()), Object.fromEntries(seen));
   }
 
   /**
@@ -399,16 +405,18 @@ export class ClusterStore {
     leaseMs: number,
   ): Promise<{ epoch: number; confirmed: boolean } | null> {
     const detail = `broker ${id} becoming controller`;
-    const args = [
-      this.key('controller'),
-      this.key('controller-epoch'),
-      this.key('cluster'),
-      id,
-      leaseMs,
-      this.channel,
-    ];
+    const keys = {
+      controller: CLUSTER_KEYS.controller(),
+      controllerEpoch: CLUSTER_KEYS.controllerEpoch(),
+      cluster: CLUSTER_KEYS.cluster(),
+    };
     try {
-      return { epoch: await this.replicatedScript('acquireController', detail, args), confirmed: true };
+      const epoch = await this.replicatedScript(SCRIPTS.acquireController, detail, keys, [
+        id,
+        leaseMs,
+        this.channel,
+      ]);
+      return { epoch, confirmed: true };
     } catch (err) {
       if (err instanceof ScriptRefusal && err.result === ScriptError.ControllerTaken) return null;
       if (err instanceof ScriptRefusal && err.result === ScriptError.NoClusterState) return null;
@@ -422,41 +430,43 @@ export class ClusterStore {
 
   /** Extends the lease (a compare-and-set on "<id>:<epoch>"), confirmed by the replicas. */
   renewController(lease: ControllerLease, leaseMs: number): Promise<number> {
-    return this.replicatedScript('renewController', `controller ${lease.id} renewing its lease`, [
-      this.key('controller'),
-      `${lease.id}:${lease.epoch}`,
-      leaseMs,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.renewController,
+      `controller ${lease.id} renewing its lease`,
+      { controller: CLUSTER_KEYS.controller() },
+      [`${lease.id}:${lease.epoch}`, leaseMs],
+    );
   }
 
   resignController(lease: ControllerLease): Promise<number> {
-    return this.script('resignController', `controller ${lease.id} resigning`, [
-      this.key('controller'),
-      `${lease.id}:${lease.epoch}`,
-      this.channel,
-    ]);
+    return this.script(
+      SCRIPTS.resignController,
+      `controller ${lease.id} resigning`,
+      { controller: CLUSTER_KEYS.controller() },
+      [`${lease.id}:${lease.epoch}`, this.channel],
+    );
   }
 
   async readController(): Promise<ControllerLease | null> {
-    const v = await this.redis.get(this.key('controller'));
+    const v = await this.redis.get(this.key(CLUSTER_KEYS.controller()));
     if (v === null) return null;
     const [id, epoch] = v.split(':').map(Number);
     return { id, epoch };
   }
 
   async readControllerEpoch(): Promise<number> {
-    return Number((await this.redis.get(this.key('controller-epoch'))) ?? 0);
+    return Number((await this.redis.get(this.key(CLUSTER_KEYS.controllerEpoch()))) ?? 0);
   }
 
   // ---- the state's marker ------------------------------------------------------------------
 
   readMarker(): Promise<string | null> {
-    return this.redis.get(this.key('cluster'));
+    return this.redis.get(this.key(CLUSTER_KEYS.cluster()));
   }
 
   /** Marks a new cluster's state; false when one exists. */
   async createMarker(marker: string): Promise<boolean> {
-    return (await this.redis.set(this.key('cluster'), marker, 'NX')) === 'OK';
+    return (await this.redis.set(this.key(CLUSTER_KEYS.cluster()), marker, 'NX')) === 'OK';
   }
 
   /**
@@ -476,40 +486,40 @@ export class ClusterStore {
     const watcher = this.redis.duplicate({ enableOfflineQueue: true });
     watcher.on('error', () => undefined);
     try {
-      await watcher.watch(this.key('cluster'));
-      if ((await watcher.get(this.key('cluster'))) !== null) {
+      await watcher.watch(this.key(CLUSTER_KEYS.cluster()));
+      if ((await watcher.get(this.key(CLUSTER_KEYS.cluster()))) !== null) {
         await watcher.unwatch();
         return false;
       }
-      const epoch = Number((await watcher.get(this.key('controller-epoch'))) ?? 0);
-      const ids = Number((await watcher.get(this.key('producer-ids'))) ?? 0);
+      const epoch = Number((await watcher.get(this.key(CLUSTER_KEYS.controllerEpoch()))) ?? 0);
+      const ids = Number((await watcher.get(this.key(CLUSTER_KEYS.producerIds()))) ?? 0);
       const tx = watcher.multi();
-      tx.set(this.key('cluster'), marker);
-      tx.set(this.key('controller-epoch'), Math.max(epoch, controllerEpoch));
-      tx.set(this.key('producer-ids'), Math.max(ids, producerIdsEnd));
+      tx.set(this.key(CLUSTER_KEYS.cluster()), marker);
+      tx.set(this.key(CLUSTER_KEYS.controllerEpoch()), Math.max(epoch, controllerEpoch));
+      tx.set(this.key(CLUSTER_KEYS.producerIds()), Math.max(ids, producerIdsEnd));
       for (const t of topics) {
-        tx.hset(this.key('topics'), t.name, t.topicId);
-        tx.del(this.key(`topic:${t.name}`), this.key(`topic:${t.name}:partitions`));
-        tx.hset(this.key(`topic:${t.name}`), {
+        tx.hset(this.key(CLUSTER_KEYS.topics()), t.name, t.topicId);
+        tx.del(this.key(CLUSTER_KEYS.topic(t.name)), this.key(CLUSTER_KEYS.partitions(t.name)));
+        tx.hset(this.key(CLUSTER_KEYS.topic(t.name)), {
           id: t.topicId,
           partitions: t.partitions.length,
           configs: JSON.stringify(t.configs),
           config_version: t.configVersion,
         });
         t.partitions.forEach((p, i) =>
-          tx.hset(this.key(`topic:${t.name}:partitions`), String(i), encodeState(p)),
+          tx.hset(this.key(CLUSTER_KEYS.partitions(t.name)), String(i), encodeState(p)),
         );
       }
       if (security !== null) {
-        if (security.acls.length > 0) tx.sadd(this.key('acls'), ...security.acls);
+        if (security.acls.length > 0) tx.sadd(this.key(CLUSTER_KEYS.acls()), ...security.acls);
         if (Object.keys(security.credentials).length > 0)
-          tx.hset(this.key('scram-credentials'), security.credentials);
+          tx.hset(this.key(CLUSTER_KEYS.scramCredentials()), security.credentials);
       }
       if (brokerConfigs !== null && Object.keys(brokerConfigs).length > 0)
-        tx.hset(this.key('broker-configs'), brokerConfigs);
+        tx.hset(this.key(CLUSTER_KEYS.brokerConfigs()), brokerConfigs);
       if (quotas !== null && Object.keys(quotas).length > 0) {
-        tx.hset(this.key('client-quotas'), quotas);
-        tx.incr(this.key('client-quotas:version'));
+        tx.hset(this.key(CLUSTER_KEYS.clientQuotas()), quotas);
+        tx.incr(this.key(CLUSTER_KEYS.clientQuotasVersion()));
       }
       const result = await tx.exec();
       if (result === null) return false;
@@ -536,9 +546,9 @@ export class ClusterStore {
   }> {
     const [[e1, marker], [e2, acls], [e3, credentials]] = (await this.redis
       .pipeline()
-      .get(this.key('cluster'))
-      .smembers(this.key('acls'))
-      .hgetall(this.key('scram-credentials'))
+      .get(this.key(CLUSTER_KEYS.cluster()))
+      .smembers(this.key(CLUSTER_KEYS.acls()))
+      .hgetall(this.key(CLUSTER_KEYS.scramCredentials()))
       .exec()) as [Error | null, unknown][];
     const err = e1 ?? e2 ?? e3;
     if (err !== null) throw err;
@@ -550,8 +560,7 @@ export class ClusterStore {
   }
 
   alterAcls(add: readonly string[], remove: readonly string[]): Promise<number> {
-    return this.replicatedScript('alterAcls', 'altering ACLs', [
-      this.key('acls'),
+    return this.replicatedScript(SCRIPTS.alterAcls, 'altering ACLs', { acls: CLUSTER_KEYS.acls() }, [
       this.channel,
       add.length,
       ...add,
@@ -560,13 +569,12 @@ export class ClusterStore {
   }
 
   alterCredentials(set: ReadonlyMap<string, string>, remove: readonly string[]): Promise<number> {
-    return this.replicatedScript('alterScramCredentials', 'altering SCRAM credentials', [
-      this.key('scram-credentials'),
-      this.channel,
-      set.size,
-      ...[...set].flat(),
-      ...remove,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.alterScramCredentials,
+      'altering SCRAM credentials',
+      { scramCredentials: CLUSTER_KEYS.scramCredentials() },
+      [this.channel, set.size, ...[...set].flat(), ...remove],
+    );
   }
 
   // ---- dynamic broker configs ------------------------------------------------------------------
@@ -575,8 +583,8 @@ export class ClusterStore {
   async readBrokerConfigs(): Promise<{ marker: string | null; fields: Record<string, string> }> {
     const [[e1, marker], [e2, fields]] = (await this.redis
       .pipeline()
-      .get(this.key('cluster'))
-      .hgetall(this.key('broker-configs'))
+      .get(this.key(CLUSTER_KEYS.cluster()))
+      .hgetall(this.key(CLUSTER_KEYS.brokerConfigs()))
       .exec()) as [Error | null, unknown][];
     const err = e1 ?? e2;
     if (err !== null) throw err;
@@ -588,13 +596,12 @@ export class ClusterStore {
     expectedVersion: number,
     configs: Readonly<Record<string, string>>,
   ): Promise<number> {
-    return this.replicatedScript('alterBrokerConfigs', `altering the dynamic configs of ${entity}`, [
-      this.key('broker-configs'),
-      entity,
-      expectedVersion,
-      JSON.stringify(configs),
-      this.channel,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.alterBrokerConfigs,
+      `altering the dynamic configs of ${entity}`,
+      { brokerConfigs: CLUSTER_KEYS.brokerConfigs() },
+      [entity, expectedVersion, JSON.stringify(configs), this.channel],
+    );
   }
 
   // ---- client quotas -------------------------------------------------------------------------
@@ -607,9 +614,9 @@ export class ClusterStore {
   }> {
     const [[e1, marker], [e2, version], [e3, quotas]] = (await this.redis
       .pipeline()
-      .get(this.key('cluster'))
-      .get(this.key('client-quotas:version'))
-      .hgetall(this.key('client-quotas'))
+      .get(this.key(CLUSTER_KEYS.cluster()))
+      .get(this.key(CLUSTER_KEYS.clientQuotasVersion()))
+      .hgetall(this.key(CLUSTER_KEYS.clientQuotas()))
       .exec()) as [Error | null, unknown][];
     const err = e1 ?? e2 ?? e3;
     if (err !== null) throw err;
@@ -626,21 +633,18 @@ export class ClusterStore {
     set: ReadonlyMap<string, string>,
     remove: readonly string[],
   ): Promise<number> {
-    return this.replicatedScript('alterClientQuotas', 'altering client quotas', [
-      this.key('client-quotas'),
-      this.key('client-quotas:version'),
-      this.channel,
-      expectedVersion,
-      set.size,
-      ...[...set].flat(),
-      ...remove,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.alterClientQuotas,
+      'altering client quotas',
+      { clientQuotas: CLUSTER_KEYS.clientQuotas(), clientQuotasVersion: CLUSTER_KEYS.clientQuotasVersion() },
+      [this.channel, expectedVersion, set.size, ...[...set].flat(), ...remove],
+    );
   }
 
   // ---- topics ----------------------------------------------------------------------------
 
   async readTopicNames(): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.redis.hgetall(this.key('topics'))));
+    return new Map(Object.entries(await this.redis.hgetall(this.key(CLUSTER_KEYS.topics()))));
   }
 
   async readTopic(name: string): Promise<TopicRecord | null> {
@@ -656,8 +660,8 @@ export class ClusterStore {
     if (names.length === 0) return [];
     const results = await this.confirmed('reading the partition states', (pipeline) => {
       for (const name of names) {
-        pipeline.hgetall(this.key(`topic:${name}`));
-        pipeline.hgetall(this.key(`topic:${name}:partitions`));
+        pipeline.hgetall(this.key(CLUSTER_KEYS.topic(name)));
+        pipeline.hgetall(this.key(CLUSTER_KEYS.partitions(name)));
       }
     });
     const out: TopicRecord[] = [];
@@ -688,13 +692,13 @@ export class ClusterStore {
   /** A partition's state, as the replicas have it (a broker acts on it). */
   async readPartition(topic: string, partition: number): Promise<PartitionState | null> {
     const [json] = await this.confirmed(`reading the state of ${topic}-${partition}`, (p) =>
-      p.hget(this.key(`topic:${topic}:partitions`), String(partition)),
+      p.hget(this.key(CLUSTER_KEYS.partitions(topic)), String(partition)),
     );
     return json === null ? null : decodeState(json as string);
   }
 
   async readDeletedTopics(): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.redis.hgetall(this.key('deleted-topics'))));
+    return new Map(Object.entries(await this.redis.hgetall(this.key(CLUSTER_KEYS.deletedTopics()))));
   }
 
   createTopic(
@@ -703,39 +707,40 @@ export class ClusterStore {
     configs: Readonly<Record<string, string>>,
     states: readonly PartitionState[],
   ): Promise<number> {
-    return this.replicatedScript('createTopic', `creating topic ${name}`, [
-      this.key('topics'),
-      this.key(`topic:${name}`),
-      this.key(`topic:${name}:partitions`),
-      this.key('cluster'),
-      name,
-      topicId,
-      JSON.stringify(configs),
-      this.channel,
-      ...states.map((s) => encodeState(s)),
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.createTopic,
+      `creating topic ${name}`,
+      {
+        topics: CLUSTER_KEYS.topics(),
+        topic: CLUSTER_KEYS.topic(name),
+        partitions: CLUSTER_KEYS.partitions(name),
+        cluster: CLUSTER_KEYS.cluster(),
+      },
+      [name, topicId, JSON.stringify(configs), this.channel, ...states.map((s) => encodeState(s))],
+    );
   }
 
   deleteTopic(name: string): Promise<number> {
-    return this.replicatedScript('deleteTopic', `deleting topic ${name}`, [
-      this.key('topics'),
-      this.key(`topic:${name}`),
-      this.key(`topic:${name}:partitions`),
-      this.key('deleted-topics'),
-      name,
-      this.channel,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.deleteTopic,
+      `deleting topic ${name}`,
+      {
+        topics: CLUSTER_KEYS.topics(),
+        topic: CLUSTER_KEYS.topic(name),
+        partitions: CLUSTER_KEYS.partitions(name),
+        deletedTopics: CLUSTER_KEYS.deletedTopics(),
+      },
+      [name, this.channel],
+    );
   }
 
   addPartitions(name: string, expectedCount: number, states: readonly PartitionState[]): Promise<number> {
-    return this.replicatedScript('addPartitions', `adding partitions to ${name}`, [
-      this.key(`topic:${name}`),
-      this.key(`topic:${name}:partitions`),
-      name,
-      expectedCount,
-      this.channel,
-      ...states.map((s) => encodeState(s)),
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.addPartitions,
+      `adding partitions to ${name}`,
+      { topic: CLUSTER_KEYS.topic(name), partitions: CLUSTER_KEYS.partitions(name) },
+      [name, expectedCount, this.channel, ...states.map((s) => encodeState(s))],
+    );
   }
 
   alterTopicConfigs(
@@ -743,13 +748,12 @@ export class ClusterStore {
     expectedVersion: number,
     configs: Readonly<Record<string, string>>,
   ): Promise<number> {
-    return this.replicatedScript('alterTopicConfigs', `altering configs of ${name}`, [
-      this.key(`topic:${name}`),
-      name,
-      expectedVersion,
-      JSON.stringify(configs),
-      this.channel,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.alterTopicConfigs,
+      `altering configs of ${name}`,
+      { topic: CLUSTER_KEYS.topic(name) },
+      [name, expectedVersion, JSON.stringify(configs), this.channel],
+    );
   }
 
   // ---- partition state -------------------------------------------------------------------
@@ -761,17 +765,23 @@ export class ClusterStore {
     partition: number,
     next: PartitionState,
   ): Promise<number> {
-    return this.replicatedScript('updatePartition', `controller changing ${topic}-${partition}`, [
-      this.key('controller'),
-      this.key(`topic:${topic}`),
-      this.key(`topic:${topic}:partitions`),
-      `${lease.id}:${lease.epoch}`,
-      topic,
-      partition,
-      next.partitionEpoch - 1,
-      encodeState(next, lease.epoch),
-      this.channel,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.updatePartition,
+      `controller changing ${topic}-${partition}`,
+      {
+        controller: CLUSTER_KEYS.controller(),
+        topic: CLUSTER_KEYS.topic(topic),
+        partitions: CLUSTER_KEYS.partitions(topic),
+      },
+      [
+        `${lease.id}:${lease.epoch}`,
+        topic,
+        partition,
+        next.partitionEpoch - 1,
+        encodeState(next, lease.epoch),
+        this.channel,
+      ],
+    );
   }
 
   /** A leader's ISR change (Kafka's AlterPartition), fenced by its leader epoch. */
@@ -781,18 +791,22 @@ export class ClusterStore {
     next: PartitionState,
     joining: readonly number[],
   ): Promise<number> {
-    return this.replicatedScript('alterPartition', `ISR change of ${topic}-${partition}`, [
-      this.key(`topic:${topic}:partitions`),
-      topic,
-      partition,
-      next.leaderId,
-      next.leaderEpoch,
-      next.partitionEpoch - 1,
-      encodeState(next),
-      this.key('broker:'),
-      this.channel,
-      ...joining,
-    ]);
+    return this.replicatedScript(
+      SCRIPTS.alterPartition,
+      `ISR change of ${topic}-${partition}`,
+      { partitions: CLUSTER_KEYS.partitions(topic) },
+      [
+        topic,
+        partition,
+        next.leaderId,
+        next.leaderEpoch,
+        next.partitionEpoch - 1,
+        encodeState(next),
+        this.key(CLUSTER_KEYS.broker('')),
+        this.channel,
+        ...joining,
+      ],
+    );
   }
 
   // ---- producer ids ----------------------------------------------------------------------
@@ -800,7 +814,7 @@ export class ClusterStore {
   /** Reserves the next block of producer ids; returns its last id. */
   async reserveProducerIds(blockSize: number): Promise<number> {
     const [end] = await this.confirmed('reserving producer ids', (p) =>
-      p.incrby(this.key('producer-ids'), blockSize),
+      p.incrby(this.key(CLUSTER_KEYS.producerIds()), blockSize),
     );
     return Number(end) - 1;
   }

@@ -70,31 +70,127 @@ export class ScriptRefusal extends KafkaProtocolError {
   }
 }
 
-export interface ScriptDefinition {
-  /** The command name ioredis defines, e.g. "updatePartition". */
-  readonly command: string;
-  readonly file: string;
+type Arg = string | number;
+
+/**
+ * A Lua script declared once, BullMQ style: its file beside this one
+ * (`scripts/<name>-<number of keys>.lua`, whose header documents KEYS and ARGV), the names of
+ * its KEYS in order, and the types of its ARGV. ClusterStore's calls are checked against them:
+ * keys by name, arguments by position and type.
+ */
+export interface ClusterScript<K extends string, A extends readonly Arg[]> {
+  readonly name: string;
+  readonly keys: readonly K[];
+  /** Never set: carries the ARGV type for the callers' type check. */
+  readonly argv?: A;
+}
+
+const script =
+  <A extends readonly Arg[]>() =>
+  <const K extends string>(name: string, keys: readonly K[]): ClusterScript<K, A> => ({ name, keys });
+
+/** The change channel every script publishes its change on. */
+type Channel = string;
+/** A partition state's JSON (encodeState). */
+type StateJson = string;
+
+export const SCRIPTS = {
+  registerBroker: script<
+    [
+      id: number,
+      incarnation: string,
+      sessionTimeoutMs: number,
+      host: string,
+      port: number,
+      rack: string,
+      channel: Channel,
+      endpoints: string,
+    ]
+  >()('register-broker', ['broker', 'brokers']),
+  heartbeatBroker: script<
+    [incarnation: string, sessionTimeoutMs: number, shuttingDown: '0' | '1', channel: Channel]
+  >()('heartbeat-broker', ['broker']),
+  unregisterBroker: script<[incarnation: string, channel: Channel]>()('unregister-broker', ['broker']),
+  acquireController: script<[id: number, leaseMs: number, channel: Channel]>()('acquire-controller', [
+    'controller',
+    'controllerEpoch',
+    'cluster',
+  ]),
+  renewController: script<[lease: string, leaseMs: number]>()('renew-controller', ['controller']),
+  resignController: script<[lease: string, channel: Channel]>()('resign-controller', ['controller']),
+  alterAcls: script<[channel: Channel, added: number, ...bindings: string[]]>()('alter-acls', ['acls']),
+  alterScramCredentials: script<[channel: Channel, set: number, ...fieldsAndValues: string[]]>()(
+    'alter-scram-credentials',
+    ['scramCredentials'],
+  ),
+  alterBrokerConfigs: script<[entity: string, expectedVersion: number, configs: string, channel: Channel]>()(
+    'alter-broker-configs',
+    ['brokerConfigs'],
+  ),
+  alterClientQuotas: script<
+    [channel: Channel, expectedVersion: number, set: number, ...entities: string[]]
+  >()('alter-client-quotas', ['clientQuotas', 'clientQuotasVersion']),
+  createTopic: script<
+    [name: string, topicId: string, configs: string, channel: Channel, ...states: StateJson[]]
+  >()('create-topic', ['topics', 'topic', 'partitions', 'cluster']),
+  deleteTopic: script<[name: string, channel: Channel]>()('delete-topic', [
+    'topics',
+    'topic',
+    'partitions',
+    'deletedTopics',
+  ]),
+  addPartitions: script<[name: string, expectedCount: number, channel: Channel, ...states: StateJson[]]>()(
+    'add-partitions',
+    ['topic', 'partitions'],
+  ),
+  alterTopicConfigs: script<[name: string, expectedVersion: number, configs: string, channel: Channel]>()(
+    'alter-topic-configs',
+    ['topic'],
+  ),
+  updatePartition: script<
+    [
+      lease: string,
+      topic: string,
+      partition: number,
+      expectedEpoch: number,
+      state: StateJson,
+      channel: Channel,
+    ]
+  >()('update-partition', ['controller', 'topic', 'partitions']),
+  alterPartition: script<
+    [
+      topic: string,
+      partition: number,
+      leaderId: number,
+      leaderEpoch: number,
+      expectedEpoch: number,
+      state: StateJson,
+      registrationPrefix: string,
+      channel: Channel,
+      ...joiningIsr: number[],
+    ]
+  >()('alter-partition', ['partitions']),
+} as const;
+
+/** A declared script with its Lua source, read once. */
+export interface LoadedScript {
+  readonly name: string;
   readonly numberOfKeys: number;
   readonly lua: string;
 }
 
-const SCRIPT_FILE = /^([a-z-]+)-(\d+)\.lua$/;
-
-/**
- * The Lua scripts beside this file, BullMQ style: `<name>-<numKeys>.lua`, each with a header
- * naming its KEYS and ARGV. They are loaded once and defined as ioredis commands (EVALSHA).
- */
-export function loadScripts(dir = path.join(__dirname, 'scripts')): ScriptDefinition[] {
-  return fs
-    .readdirSync(dir)
-    .map((file) => ({ file, m: SCRIPT_FILE.exec(file) }))
-    .filter((f): f is { file: string; m: RegExpExecArray } => f.m !== null)
-    .map(({ file, m }) => ({
-      command: m[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
-      file,
-      numberOfKeys: Number(m[2]),
-      lua: fs.readFileSync(path.join(dir, file), 'utf8'),
-    }));
+/** Reads every declared script's file; a declaration without its file fails here, at start. */
+export function loadScripts(dir = path.join(__dirname, 'scripts')): Map<string, LoadedScript> {
+  return new Map(
+    Object.values(SCRIPTS).map((s) => [
+      s.name,
+      {
+        name: s.name,
+        numberOfKeys: s.keys.length,
+        lua: fs.readFileSync(path.join(dir, `${s.name}-${s.keys.length}.lua`), 'utf8'),
+      },
+    ]),
+  );
 }
 
 /** A script's numeric answer: negative codes become ScriptRefusal errors. */
