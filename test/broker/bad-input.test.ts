@@ -123,12 +123,12 @@ describe('a broker given bad input', () => {
     const unknownKey = Buffer.from('7fff0000000000010000', 'hex');
     assert.equal((await rawExchange(broker.port, frame(unknownKey))).closed, true);
     assert.match(broker.output(), /unknown API key 32767/);
-    const oldProduce = Buffer.concat(
-      encodeRequest(Produce, 3, 2, 'x', { acks: 1, timeoutMs: 1, topicData: [] }),
+    const newerProduce = Buffer.concat(
+      encodeRequest(Produce, 9, 2, 'x', { acks: 1, timeoutMs: 1, topicData: [] }),
     );
-    oldProduce.writeInt16BE(2, 6); // Produce v2: message sets v0/v1, not served
-    assert.equal((await rawExchange(broker.port, oldProduce)).closed, true);
-    assert.match(broker.output(), /Produce v2 is not supported/);
+    newerProduce.writeInt16BE(10, 6); // Produce v10 (KIP-951), newer than the broker serves
+    assert.equal((await rawExchange(broker.port, newerProduce)).closed, true);
+    assert.match(broker.output(), /Produce v10 is not supported/);
   });
 
   test('ApiVersions in a version the broker does not know is answered in v0 with UNSUPPORTED_VERSION', async () => {

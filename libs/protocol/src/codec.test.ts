@@ -113,7 +113,7 @@ test('int64 fields keep negative values and values above 2^32', () => {
 
 test('an unsupported version is UNSUPPORTED_VERSION; a truncated body is INVALID_REQUEST', () => {
   assert.throws(
-    () => codecFor(Produce, 2),
+    () => codecFor(Produce, 10),
     (e: unknown) => e instanceof KafkaProtocolError && e.code === ErrorCode.UNSUPPORTED_VERSION,
   );
   const frame = join(

@@ -11,6 +11,7 @@ export * from './records/batch-header';
 export * from './records/compression';
 export * from './records/record-batch';
 export * from './records/control-record';
+export * from './records/legacy-message-set';
 export * from './messages/consumer-protocol';
 export * from './security/acl-types';
 export * from './security/scram';

@@ -10,6 +10,7 @@ import {
   KafkaProtocolError,
   Produce,
   type RequestOf,
+  upConvertMessageSet,
   validateProducedBatches,
 } from '@tributary/protocol';
 import { NO_VERIFICATION_GUARD, RecordValidationError } from '@tributary/storage';
@@ -70,7 +71,8 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
       const acks = request.acks;
       const invalidAcks = acks !== 0 && acks !== 1 && acks !== -1;
       const now = Date.now();
-      const txnRefused = transactionalIdRefused(ctx, request, connection);
+      // Legacy message sets (v0-v2) cannot be transactional and have no batch attributes to read.
+      const txnRefused = rc.apiVersion < 3 ? null : transactionalIdRefused(ctx, request, connection);
       // Filled by the partitions: acks=-1 waits, and transactional batches awaiting verification.
       const pending: { waiting: Promise<void>[] | null; unverified: Map<string, UnverifiedAppend[]> | null } =
         {
@@ -124,7 +126,9 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
                 );
               const mirrorOf = partition.log.config.mirrorOf;
               if (mirrorOf !== '') throw mirrorTopicRefused(topic.name, mirrorOf);
-              const headers = validateProducedBatches(p.records);
+              // Produce v0-v2 (clients of Kafka 0.8-0.10) send legacy message sets: stored as batches v2.
+              const records = rc.apiVersion < 3 ? upConvertMessageSet(p.records).batch : p.records;
+              const headers = validateProducedBatches(records);
               for (const h of headers) {
                 if (h.isControl)
                   throw new KafkaProtocolError(
@@ -151,7 +155,7 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
                   list.push({
                     topic: topic.name,
                     partition,
-                    records: p.records,
+                    records,
                     response,
                     guard,
                     header: first,
@@ -159,7 +163,7 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
                   return response;
                 }
               }
-              append(partition, p.records, response, guard);
+              append(partition, records, response, guard);
               return response;
             } catch (err) {
               return failedWith(ctx, response, `${topic.name}-${p.index}`, err);

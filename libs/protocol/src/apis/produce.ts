@@ -1,10 +1,13 @@
 import { defineApi } from '../schema';
 
-/** Produce (key 0). From v3 only: record batches v2 (magic 2) are the only format we store. */
+/**
+ * Produce (key 0). v0-v2 carry legacy message sets (magic 0 and 1), which the broker
+ * up-converts to the record batches v2 it stores; v3+ carry record batches v2.
+ */
 export const Produce = defineApi({
   apiKey: 0,
   name: 'Produce',
-  versions: '3-9',
+  versions: '0-9',
   flexibleVersions: '9+',
   request: {
     transactionalId: { type: 'string', versions: '3+', nullable: '3+', default: null },
