@@ -490,8 +490,14 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
 
   private async fetchFrom(node: number, states: PartitionState[]): Promise<void> {
     const asked = states.map((s) => ({ state: s, epoch: s.epoch, fetchOffset: s.fetchOffset }));
-    const byTopic = new Map<string, typeof asked>();
-    for (const a of asked) byTopic.set(a.state.topic, [...(byTopic.get(a.state.topic) ?? []), a]);
+    // Topic -> partition -> what was asked: the response is matched by look-up, not by search.
+    type Asked = (typeof asked)[number];
+    const byTopic = new Map<string, Map<number, Asked>>();
+    for (const a of asked) {
+      let partitions = byTopic.get(a.state.topic);
+      if (partitions === undefined) byTopic.set(a.state.topic, (partitions = new Map<number, Asked>()));
+      partitions.set(a.state.partition, a);
+    }
     const maxWaitMs = this.options.fetchMaxWaitMs ?? 500;
     try {
       const conn = await this.cluster.connection(node);
@@ -505,9 +511,9 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
           isolationLevel: this.isolationLevel,
           sessionId: 0,
           sessionEpoch: -1,
-          topics: [...byTopic].map(([topic, list]) => ({
+          topics: [...byTopic].map(([topic, partitions]) => ({
             topic,
-            partitions: list.map((a) => ({
+            partitions: [...partitions.values()].map((a) => ({
               partition: a.state.partition,
               currentLeaderEpoch: -1,
               fetchOffset: a.fetchOffset,
@@ -526,7 +532,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       const out: FetchedPartition[] = [];
       for (const t of r.responses) {
         for (const p of t.partitions) {
-          const a = asked.find((x) => x.state.topic === t.topic && x.state.partition === p.partitionIndex);
+          const a = byTopic.get(t.topic)?.get(p.partitionIndex);
           if (a === undefined) continue;
           out.push({
             state: a.state,
