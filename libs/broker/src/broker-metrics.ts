@@ -1,12 +1,4 @@
-import {
-  apiByKey,
-  BATCH,
-  ErrorCode,
-  Fetch,
-  Produce,
-  type RequestOf,
-  type ResponseOf,
-} from '@tributary/protocol';
+import { apiByKey, BATCH, Fetch, type RequestOf, type ResponseOf } from '@tributary/protocol';
 import { LATENCY_BUCKETS, type Counter, type Histogram, type MetricsRegistry } from '@tributary/metrics';
 import type { RequestObserver } from './network/request-router';
 
@@ -20,6 +12,8 @@ type Observe = { observe(value: number): void };
  * BytesOutPerSec), read from the decoded requests and responses at the router, and the ISR
  * shrink and expand counters that replication bumps. Consumer fetches count as bytes out;
  * followers' fetches as replication bytes out. Records are counted from batch headers only.
+ * Produced bytes and records are counted by the produce handler as it appends, while the
+ * request's bytes are still its own (the connection reuses them afterwards).
  */
 export class BrokerMetrics implements RequestObserver {
   readonly isrShrinks: Inc;
@@ -114,9 +108,14 @@ export class BrokerMetrics implements RequestObserver {
     }
     series.count.inc();
     series.latency.observe(latencyMs / 1000);
-    if (apiKey === Produce.apiKey) this.onProduce(request as RequestOf<typeof Produce>, response);
-    else if (apiKey === Fetch.apiKey && response !== null)
+    if (apiKey === Fetch.apiKey && response !== null)
       this.onFetch(request as RequestOf<typeof Fetch>, response as ResponseOf<typeof Fetch>);
+  }
+
+  /** Record batches a producer appended to a partition of `topic` (any acks, retried batches too). */
+  produced(topic: string, records: Buffer): void {
+    this.topicSeries(this.bytesIn, topic).inc(records.length);
+    this.topicSeries(this.recordsIn, topic).inc(recordCount(records));
   }
 
   private topicSeries(counter: Counter, topic: string): Inc {
@@ -131,25 +130,6 @@ export class BrokerMetrics implements RequestObserver {
       byTopic.set(topic, s);
     }
     return s;
-  }
-
-  /** Counts the partitions that were appended (all of them for acks=0, which has no response). */
-  private onProduce(request: RequestOf<typeof Produce>, response: unknown): void {
-    const answered = response as ResponseOf<typeof Produce> | null;
-    request.topicData.forEach((t, ti) => {
-      let bytes = 0;
-      let records = 0;
-      t.partitionData.forEach((p, pi) => {
-        const errorCode = answered?.responses[ti]?.partitionResponses[pi]?.errorCode ?? ErrorCode.NONE;
-        if (errorCode !== ErrorCode.NONE || p.records === null) return;
-        bytes += p.records.length;
-        records += recordCount(p.records);
-      });
-      if (bytes > 0) {
-        this.topicSeries(this.bytesIn, t.name).inc(bytes);
-        this.topicSeries(this.recordsIn, t.name).inc(records);
-      }
-    });
   }
 
   private onFetch(request: RequestOf<typeof Fetch>, response: ResponseOf<typeof Fetch>): void {

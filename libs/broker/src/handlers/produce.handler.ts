@@ -65,6 +65,9 @@ export function isInternalTopic(topic: string): boolean {
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
     api: Produce,
+    // Batches are written to the log (or copied, awaiting verification) before handle()
+    // returns; an acks=-1 answer waits for replication without them.
+    releasesRequest: true,
     handle(request, rc) {
       const connection = rc.connection;
       const acks = request.acks;
@@ -78,9 +81,13 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
           unverified: null,
         };
 
-      /** Appends as leader; with acks=-1 the response is completed once replicated. */
+      /**
+       * Appends as leader; with acks=-1 the response is completed once replicated. The bytes
+       * in and records in are counted here, while `records` is still the request's.
+       */
       const append = (partition: Partition, records: Buffer, response: PartitionResponse, guard?: number) => {
         const appended = partition.appendAsLeader(records, acks, now, guard);
+        ctx.metrics?.produced(partition.topic, records);
         response.errorCode = ErrorCode.NONE;
         response.baseOffset = appended.baseOffset;
         response.logAppendTimeMs = appended.logAppendTime;
@@ -151,7 +158,8 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
                   list.push({
                     topic: topic.name,
                     partition,
-                    records: p.records,
+                    // A copy: the request's bytes are the connection's again once handle() returns.
+                    records: Buffer.from(p.records),
                     response,
                     guard,
                     header: first,

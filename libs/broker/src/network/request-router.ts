@@ -109,6 +109,10 @@ export class RequestRouter implements FrameSink {
     return result instanceof Promise ? result.then(finish) : finish(result);
   }
 
+  releasesFrame(frame: Buffer): boolean {
+    return frame.length >= 2 && this.handlers.get(frame.readInt16BE(0))?.releasesRequest === true;
+  }
+
   private unsupportedApiVersions(header: RequestHeader): Buffer[] {
     return encodeResponse(ApiVersions, 0, header.correlationId, {
       errorCode: ErrorCode.UNSUPPORTED_VERSION,
