@@ -26,6 +26,8 @@ export interface FrameSink {
   releasesFrame?(frame: Buffer): boolean;
   /** A frame the connection refuses: the connection is closed after this is called. */
   onProtocolViolation(reason: string, connection: Connection): void;
+  /** The socket has written `chunks` (one response): nothing refers to them any more. */
+  written?(chunks: readonly Buffer[]): void;
 }
 
 /** Room for reads beyond the frame being gathered (and all an idle connection holds). */
@@ -264,7 +266,14 @@ export class Connection {
         this.socket.cork();
         corked = true;
       }
-      for (const chunk of next.chunks) this.socket.write(chunk);
+      const chunks = next.chunks;
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
+      const sink = this.sink;
+      if (last < 0) continue;
+      if (sink.written === undefined) this.socket.write(chunks[last]);
+      // Writes complete in order: once the last chunk is written, so are the others.
+      else this.socket.write(chunks[last], () => sink.written!(chunks));
     }
     if (corked) process.nextTick(() => this.socket.uncork());
   }
