@@ -3,7 +3,7 @@ import {
   AclResourceType,
   ATTRIBUTE,
   BATCH,
-  type BatchHeader,
+  BatchHeader,
   ErrorCode,
   errorCodeOf,
   errorName,
@@ -155,14 +155,15 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
                   const unverified = (pending.unverified ??= new Map<string, UnverifiedAppend[]>());
                   let list = unverified.get(key);
                   if (list === undefined) unverified.set(key, (list = []));
+                  // A copy: the request's bytes are the connection's again once handle() returns.
+                  const records = Buffer.from(p.records);
                   list.push({
                     topic: topic.name,
                     partition,
-                    // A copy: the request's bytes are the connection's again once handle() returns.
-                    records: Buffer.from(p.records),
+                    records,
                     response,
                     guard,
-                    header: first,
+                    header: new BatchHeader(records, 0),
                   });
                   return response;
                 }
