@@ -3,8 +3,9 @@ import net from 'node:net';
 
 /**
  * The benchmark's floor: a Node process that only appends what it receives over loopback to
- * a file. Usage: node append-sink.js FILE EXPECTED_BYTES; prints its port, then "done" once
- * EXPECTED_BYTES are written, and answers the sender with one byte.
+ * a file. Usage: node append-sink.js FILE EXPECTED_BYTES; prints its port, answers the sender
+ * with one byte once EXPECTED_BYTES are written, and exits when the sender closes, so that
+ * the bench can read its CPU time from /proc in between.
  */
 const [file, expectedArg] = process.argv.slice(2);
 const expected = Number(expectedArg);
@@ -15,11 +16,12 @@ const server = net.createServer((socket) => {
     fs.writeSync(fd, data);
     received += data.length;
     if (received >= expected) {
-      socket.end(Buffer.from([1]));
+      socket.write(Buffer.from([1]));
       fs.closeSync(fd);
       server.close();
     }
   });
+  socket.on('close', () => process.exit(0));
 });
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${(server.address() as net.AddressInfo).port}\n`);

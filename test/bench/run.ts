@@ -8,15 +8,19 @@ import { CreateTopics, DeleteTopics, encodeRecordBatch, ErrorCode, Produce } fro
 import { runAsync, startBroker, tempDir, type BrokerProcess } from '../support/broker-process';
 import { startCluster } from '../support/cluster-process';
 import { makeCertificates } from '../support/tls-certs';
+import { cpuMsPerMB, median, pairedRatio, withCpu, type Run } from './cpu';
 import { failoverBench } from './failover-bench';
 import { mirrorBench } from './mirror-bench';
 
 /**
  * npm run bench: a broker process driven by kcat (librdkafka), beside the floor measured in
  * the same run: the same bytes sent over loopback into a Node process that only appends them
- * to a file. Each cell is the median of REPEATS runs; the machine is shared, so read the ratios.
+ * to a file, and kcat into librdkafka's in-process mock broker. Each cell is the median of
+ * REPEATS runs, the cases taking turns in each repeat; the machine is shared, so read the
+ * ratios (medians of same-repeat ratios) and the CPU milliseconds per MB from /proc, which
+ * the machine's other load inflates far less than wall time.
  */
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const TOTAL_BYTES = Number(process.env.BENCH_BYTES ?? 256 * 1024 * 1024);
 const KCAT_PRODUCER = [
   '-X',
@@ -29,7 +33,6 @@ const KCAT_PRODUCER = [
   'queue.buffering.max.kbytes=1048576',
 ];
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
@@ -46,8 +49,8 @@ function inputFile(dir: string, recordSize: number, count: number): string {
   return file;
 }
 
-/** Seconds to stream `file` over loopback into the append-only sink. */
-async function floorSeconds(file: string, dir: string): Promise<number> {
+/** Streams `file` over loopback into the append-only sink: wall seconds and the sink's CPU seconds. */
+async function floorRun(file: string, dir: string): Promise<Run> {
   const size = fs.statSync(file).size;
   const out = path.join(dir, 'sink.out');
   fs.rmSync(out, { force: true });
@@ -58,21 +61,23 @@ async function floorSeconds(file: string, dir: string): Promise<number> {
     sink.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
   );
   const data = fs.readFileSync(file);
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      for (let at = 0; at < data.length; at += 1 << 20) socket.write(data.subarray(at, at + (1 << 20)));
+  const exited = new Promise((r) => sink.once('exit', r));
+  const run = await withCpu([sink.pid!], async () => {
+    const started = performance.now();
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        for (let at = 0; at < data.length; at += 1 << 20) s.write(data.subarray(at, at + (1 << 20)));
+      });
+      s.once('data', () => resolve(s));
+      s.once('error', reject);
     });
-    socket.once('data', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', reject);
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, done: () => socket.destroy() };
   });
-  const seconds = (performance.now() - started) / 1000;
-  await new Promise((r) => sink.once('exit', r));
+  run.done();
+  await exited;
   fs.rmSync(out, { force: true });
-  return seconds;
+  return { seconds: run.seconds, cpu: run.cpu };
 }
 
 let topicSeq = 0;
@@ -92,11 +97,20 @@ async function createTopic(
   return name;
 }
 
+/**
+ * Wall seconds of a command. Its output goes to /dev/null: a consumer's 268 MB read back
+ * through a pipe into this process (and joined into one string) cost more than the fetches.
+ */
 async function timed(cmd: string, args: string[], input?: Buffer): Promise<number> {
   const started = performance.now();
-  const r = await runAsync(cmd, args, { input, timeoutMs: 300_000 });
+  const r = await runAsync(cmd, args, { input, timeoutMs: 300_000, discardStdout: true });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return (performance.now() - started) / 1000;
+}
+
+/** A timed command, with the CPU seconds the broker processes `pids` spent meanwhile. */
+function timedCpu(pids: readonly number[], cmd: string, args: string[], input?: Buffer): Promise<Run> {
+  return withCpu(pids, async () => ({ seconds: await timed(cmd, args, input) }));
 }
 
 /** kcat's arguments to read `count` records of a topic from the beginning, printing only values. */
@@ -104,17 +118,35 @@ function kcatConsume(topic: string, count: number): string[] {
   return ['-t', topic, '-C', '-o', 'beginning', '-e', '-q', '-c', String(count), '-f', '%s\\n'];
 }
 
+/** kcat into librdkafka's mock broker, in kcat's own process: the client's ceiling. */
+const KCAT_MOCK = ['-b', '127.0.0.1:1', '-X', 'test.mock.num.brokers=1'];
+
+const mbps = (mb: number, runs: readonly Run[]): number =>
+  +(mb / median(runs.map((r) => r.seconds))).toFixed(1);
+const seconds = (runs: readonly Run[]): number[] => runs.map((r) => r.seconds);
+
 interface Row {
   case: string;
   records: number;
-  produceRps: number;
-  produceMBps: number;
-  consumeRps: number;
-  consumeMBps: number;
-  floorMBps: number;
-  ratio: number;
+  'floor MB/s': number;
+  'floor ms/MB': number;
+  'mock MB/s': number;
+  'produce MB/s': number;
+  'produce krec/s': number;
+  'produce/mock': number;
+  'produce/floor': number;
+  'broker ms/MB': number;
+  'broker s/Mrec': number;
+  'broker/floor cpu': number;
+  'consume MB/s': number;
+  'consume/floor': number;
+  'consume ms/MB': number;
 }
 
+/**
+ * One row: in each repeat, the floor, kcat into the mock broker, kcat into our broker and kcat
+ * reading it all back, one after the other, so that the machine's load falls on all of them.
+ */
 async function throughput(
   broker: BrokerProcess,
   client: Connection,
@@ -125,41 +157,55 @@ async function throughput(
   const count = Math.floor(TOTAL_BYTES / recordSize);
   const file = inputFile(dir, recordSize, count);
   const input = fs.readFileSync(file);
-  const produce: number[] = [];
-  const consume: number[] = [];
-  const floor: number[] = [];
+  const pid = [broker.child.pid!];
+  const floor: Run[] = [];
+  const mock: Run[] = [];
+  const produce: Run[] = [];
+  const consume: Run[] = [];
   for (let i = 0; i < REPEATS; i++) {
-    floor.push(await floorSeconds(file, dir));
+    floor.push(await floorRun(file, dir));
+    mock.push(await timedCpu([], 'kcat', [...KCAT_MOCK, '-t', 'bench', '-P', ...KCAT_PRODUCER], input));
     const topic = await createTopic(client, partitions);
-    produce.push(await timed('kcat', ['-b', broker.bootstrap, '-t', topic, '-P', ...KCAT_PRODUCER], input));
-    consume.push(await timed('kcat', ['-b', broker.bootstrap, ...kcatConsume(topic, count)]));
+    produce.push(
+      await timedCpu(pid, 'kcat', ['-b', broker.bootstrap, '-t', topic, '-P', ...KCAT_PRODUCER], input),
+    );
+    consume.push(await timedCpu(pid, 'kcat', ['-b', broker.bootstrap, ...kcatConsume(topic, count)]));
     await client.request(DeleteTopics, { topicNames: [topic], timeoutMs: 10000 });
   }
   fs.rmSync(file);
   const mb = (count * recordSize) / 1e6;
-  const p = median(produce);
-  const c = median(consume);
-  const f = median(floor);
   return {
     case: `${recordSize} B x ${partitions} partition(s)`,
     records: count,
-    produceRps: Math.round(count / p),
-    produceMBps: +(mb / p).toFixed(1),
-    consumeRps: Math.round(count / c),
-    consumeMBps: +(mb / c).toFixed(1),
-    floorMBps: +(mb / f).toFixed(1),
-    ratio: +(f / p).toFixed(2),
+    'floor MB/s': mbps(mb, floor),
+    'floor ms/MB': cpuMsPerMB(floor, mb),
+    'mock MB/s': mbps(mb, mock),
+    'produce MB/s': mbps(mb, produce),
+    'produce krec/s': Math.round(count / median(seconds(produce)) / 1000),
+    'produce/mock': pairedRatio(seconds(mock), seconds(produce)),
+    'produce/floor': pairedRatio(seconds(floor), seconds(produce)),
+    'broker ms/MB': cpuMsPerMB(produce, mb),
+    'broker s/Mrec': +median(produce.map((r) => (r.cpu * 1e6) / count)).toFixed(2),
+    'broker/floor cpu': pairedRatio(
+      produce.map((r) => r.cpu),
+      floor.map((r) => r.cpu),
+    ),
+    'consume MB/s': mbps(mb, consume),
+    'consume/floor': pairedRatio(seconds(floor), seconds(consume)),
+    'consume ms/MB': cpuMsPerMB(consume, mb),
   };
 }
 
 interface ClientRow {
   case: string;
-  kcatProduceMBps: number;
-  oursProduceMBps: number;
-  produceRatio: number;
-  kcatConsumeMBps: number;
-  oursConsumeMBps: number;
-  consumeRatio: number;
+  'kcat produce MB/s': number;
+  'ours produce MB/s': number;
+  'produce ours/kcat': number;
+  'broker ms/MB kcat': number;
+  'broker ms/MB ours': number;
+  'kcat consume MB/s': number;
+  'ours consume MB/s': number;
+  'consume ours/kcat': number;
 }
 
 /** Our client (libs/client) beside kcat, each in its own process, on the same records. */
@@ -173,38 +219,37 @@ async function clientVsKcat(
   const file = inputFile(dir, recordSize, count);
   const input = fs.readFileSync(file);
   const worker = path.join(__dirname, 'client-worker.js');
-  const kp: number[] = [];
-  const op: number[] = [];
-  const kc: number[] = [];
-  const oc: number[] = [];
+  const pid = [broker.child.pid!];
+  const kp: Run[] = [];
+  const op: Run[] = [];
+  const kc: Run[] = [];
+  const oc: Run[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const theirs = await createTopic(client, 1);
-    kp.push(await timed('kcat', ['-b', broker.bootstrap, '-t', theirs, '-P', ...KCAT_PRODUCER], input));
-    kc.push(await timed('kcat', ['-b', broker.bootstrap, ...kcatConsume(theirs, count)]));
-    const ours = await createTopic(client, 1);
-    op.push(
-      await workerSeconds(worker, ['produce', broker.bootstrap, ours, String(count), String(recordSize)]),
+    kp.push(
+      await timedCpu(pid, 'kcat', ['-b', broker.bootstrap, '-t', theirs, '-P', ...KCAT_PRODUCER], input),
     );
-    oc.push(await workerSeconds(worker, ['consume', broker.bootstrap, ours, String(count), '1']));
+    kc.push(await timedCpu(pid, 'kcat', ['-b', broker.bootstrap, ...kcatConsume(theirs, count)]));
+    const ours = await createTopic(client, 1);
+    const args = (mode: string, last: string) => [worker, mode, broker.bootstrap, ours, String(count), last];
+    // Wall time of the whole worker process, start-up included, as kcat's is timed.
+    op.push(await timedCpu(pid, process.execPath, args('produce', String(recordSize))));
+    oc.push(await timedCpu(pid, process.execPath, args('consume', '1')));
     await client.request(DeleteTopics, { topicNames: [theirs, ours], timeoutMs: 10000 });
   }
   fs.rmSync(file);
   const mb = (count * recordSize) / 1e6;
-  const mbps = (xs: number[]): number => +(mb / median(xs)).toFixed(1);
   return {
     case: `${recordSize} B x 1 partition`,
-    kcatProduceMBps: mbps(kp),
-    oursProduceMBps: mbps(op),
-    produceRatio: +(median(kp) / median(op)).toFixed(2),
-    kcatConsumeMBps: mbps(kc),
-    oursConsumeMBps: mbps(oc),
-    consumeRatio: +(median(kc) / median(oc)).toFixed(2),
+    'kcat produce MB/s': mbps(mb, kp),
+    'ours produce MB/s': mbps(mb, op),
+    'produce ours/kcat': pairedRatio(seconds(kp), seconds(op)),
+    'broker ms/MB kcat': cpuMsPerMB(kp, mb),
+    'broker ms/MB ours': cpuMsPerMB(op, mb),
+    'kcat consume MB/s': mbps(mb, kc),
+    'ours consume MB/s': mbps(mb, oc),
+    'consume ours/kcat': pairedRatio(seconds(kc), seconds(oc)),
   };
-}
-
-/** Wall time of the whole worker process, start-up included, as kcat's is timed. */
-function workerSeconds(worker: string, args: string[]): Promise<number> {
-  return timed(process.execPath, [worker, ...args]);
 }
 
 /** Produce latency: one 1 KiB record per request, one request at a time, so nothing is batched away. */
@@ -253,6 +298,18 @@ async function latency(
   };
 }
 
+interface ReplicationRow {
+  case: string;
+  records: number;
+  'produce MB/s': number;
+  'floor MB/s': number;
+  'produce/floor': number;
+  'x/RF=1': number;
+  /** CPU of the three broker processes together, per MB produced. */
+  'brokers ms/MB': number;
+  'floor ms/MB': number;
+}
+
 /**
  * Replication: a cluster of three broker processes on one Redis, the same kcat producer into a
  * topic with one replica and acks=1, and into one with three replicas (min.insync.replicas=2)
@@ -261,7 +318,7 @@ async function latency(
 async function replication(
   dir: string,
   latencies: { acks: number; replicas: number; p50: number; p99: number }[],
-): Promise<Row[]> {
+): Promise<ReplicationRow[]> {
   const cluster = await startCluster({ brokers: 3 });
   const client = await new Connection({ host: '127.0.0.1', port: cluster.node(1).port }).connect();
   const recordSize = 1024;
@@ -270,39 +327,44 @@ async function replication(
   const file = inputFile(dir, recordSize, count);
   const input = fs.readFileSync(file);
   const producer = (acks: string) => KCAT_PRODUCER.map((a) => (a === 'acks=1' ? `acks=${acks}` : a));
-  const rows: Row[] = [];
+  const rows: ReplicationRow[] = [];
+  const pids = cluster.nodes.map((n) => n.process.child.pid!);
   try {
-    const runs = { one: [] as number[], three: [] as number[], floor: [] as number[] };
+    const runs = { one: [] as Run[], three: [] as Run[], floor: [] as Run[] };
     for (let i = 0; i < REPEATS; i++) {
-      runs.floor.push(await floorSeconds(file, dir));
+      runs.floor.push(await floorRun(file, dir));
       const single = await createTopic(client, partitions, 1);
       runs.one.push(
-        await timed('kcat', ['-b', cluster.bootstrap, '-t', single, '-P', ...producer('1')], input),
+        await timedCpu(pids, 'kcat', ['-b', cluster.bootstrap, '-t', single, '-P', ...producer('1')], input),
       );
       const replicated = await createTopic(client, partitions, 3, [
         { name: 'min.insync.replicas', value: '2' },
       ]);
       runs.three.push(
-        await timed('kcat', ['-b', cluster.bootstrap, '-t', replicated, '-P', ...producer('all')], input),
+        await timedCpu(
+          pids,
+          'kcat',
+          ['-b', cluster.bootstrap, '-t', replicated, '-P', ...producer('all')],
+          input,
+        ),
       );
       await client.request(DeleteTopics, { topicNames: [single, replicated], timeoutMs: 10000 });
     }
     latencies.push(await latency(client, 1, [1]), await latency(client, -1, [1, 2, 3]));
     const mb = (count * recordSize) / 1e6;
-    const f = median(runs.floor);
-    for (const [name, seconds] of [
-      ['RF=1 acks=1', median(runs.one)],
-      ['RF=3 acks=all', median(runs.three)],
+    for (const [name, measured] of [
+      ['RF=1 acks=1', runs.one],
+      ['RF=3 acks=all', runs.three],
     ] as const) {
       rows.push({
         case: `${name}, ${recordSize} B x ${partitions} partitions, 3 brokers`,
         records: count,
-        produceRps: Math.round(count / seconds),
-        produceMBps: +(mb / seconds).toFixed(1),
-        consumeRps: 0,
-        consumeMBps: 0,
-        floorMBps: +(mb / f).toFixed(1),
-        ratio: +(f / seconds).toFixed(2),
+        'produce MB/s': mbps(mb, measured),
+        'floor MB/s': mbps(mb, runs.floor),
+        'produce/floor': pairedRatio(seconds(runs.floor), seconds(measured)),
+        'x/RF=1': pairedRatio(seconds(runs.one), seconds(measured)),
+        'brokers ms/MB': cpuMsPerMB(measured, mb),
+        'floor ms/MB': cpuMsPerMB(runs.floor, mb),
       });
     }
   } finally {
@@ -315,10 +377,12 @@ async function replication(
 
 interface SecurityRow {
   listener: string;
-  produceMBps: number;
-  consumeMBps: number;
-  produceRatio: number;
-  consumeRatio: number;
+  'produce MB/s': number;
+  'produce ratio': number;
+  'produce ms/MB': number;
+  'consume MB/s': number;
+  'consume ratio': number;
+  'consume ms/MB': number;
 }
 
 /**
@@ -375,24 +439,26 @@ async function securityOverhead(dir: string): Promise<SecurityRow[]> {
         ],
       ],
     ];
-    const produce = listeners.map((): number[] => []);
-    const consume = listeners.map((): number[] => []);
+    const pid = [broker.child.pid!];
+    const produce = listeners.map((): Run[] => []);
+    const consume = listeners.map((): Run[] => []);
     for (let i = 0; i < REPEATS; i++) {
       for (const [at, [, via]] of listeners.entries()) {
         const topic = await createTopic(client, partitions);
-        produce[at].push(await timed('kcat', [...via, '-t', topic, '-P', ...KCAT_PRODUCER], input));
-        consume[at].push(await timed('kcat', [...via, ...kcatConsume(topic, count)]));
+        produce[at].push(await timedCpu(pid, 'kcat', [...via, '-t', topic, '-P', ...KCAT_PRODUCER], input));
+        consume[at].push(await timedCpu(pid, 'kcat', [...via, ...kcatConsume(topic, count)]));
         await client.request(DeleteTopics, { topicNames: [topic], timeoutMs: 10000 });
       }
     }
     const mb = (count * recordSize) / 1e6;
-    const [plainProduce, plainConsume] = [median(produce[0]), median(consume[0])];
     return listeners.map(([listener], at) => ({
       listener: `${listener}, ${recordSize} B x ${partitions} partitions`,
-      produceMBps: +(mb / median(produce[at])).toFixed(1),
-      consumeMBps: +(mb / median(consume[at])).toFixed(1),
-      produceRatio: +(plainProduce / median(produce[at])).toFixed(2),
-      consumeRatio: +(plainConsume / median(consume[at])).toFixed(2),
+      'produce MB/s': mbps(mb, produce[at]),
+      'produce ratio': pairedRatio(seconds(produce[0]), seconds(produce[at])),
+      'produce ms/MB': cpuMsPerMB(produce[at], mb),
+      'consume MB/s': mbps(mb, consume[at]),
+      'consume ratio': pairedRatio(seconds(consume[0]), seconds(consume[at])),
+      'consume ms/MB': cpuMsPerMB(consume[at], mb),
     }));
   } finally {
     fs.rmSync(file);
@@ -408,7 +474,11 @@ const SECTIONS: Record<string, (broker: BrokerProcess, client: Connection, dir: 
     for (const size of [100, 1024])
       for (const partitions of [1, 8]) rows.push(await throughput(broker, client, dir, size, partitions));
     console.log(
-      '\nThroughput (median). floor: the same bytes over loopback into a Node process appending to a file; ratio = produce / floor',
+      [
+        `\nThroughput, kcat, medians of ${REPEATS} interleaved runs. floor: the same bytes over loopback into a Node process`,
+        "appending to a file; mock: kcat into librdkafka's mock broker; x/y: median of same-run ratios of throughput;",
+        'ms/MB: CPU (user + system, /proc) of the broker, or the floor process, per MB; s/Mrec: per million records',
+      ].join('\n'),
     );
     console.table(rows);
   },
@@ -429,9 +499,9 @@ const SECTIONS: Record<string, (broker: BrokerProcess, client: Connection, dir: 
     const latencies: { acks: number; replicas: number; p50: number; p99: number }[] = [];
     const rows = await replication(dir, latencies);
     console.log(
-      '\nReplicated produce (median), kcat into a cluster of three broker processes on one Redis; ratio = produce / floor',
+      '\nReplicated produce (median), kcat into a cluster of three broker processes on one Redis; brokers ms/MB: the three processes together',
     );
-    console.table(rows.map(({ consumeRps: _r, consumeMBps: _m, ...row }) => row));
+    console.table(rows);
     console.log('\nProduce latency in the cluster, 1 KiB, one request in flight (ms)');
     console.table(latencies);
   },

@@ -115,13 +115,23 @@ export function run(
 export function runAsync(
   cmd: string,
   args: readonly string[],
-  opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    input?: string | Buffer;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Its standard output goes to /dev/null (a benchmark's consumer): stdout reads ''. */
+    discardStdout?: boolean;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: ROOT,
       env: opts.env ?? process.env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [
+        opts.input === undefined ? 'ignore' : 'pipe',
+        opts.discardStdout === true ? 'ignore' : 'pipe',
+        'pipe',
+      ],
     });
     // A command that exits before reading all its input says so by its status; the pipe's EPIPE says nothing more.
     child.stdin?.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,17 +1,14 @@
+import { apiByKey, BATCH, Fetch, type RequestOf, type ResponseOf } from '@tributary/protocol';
 import {
-  apiByKey,
-  BATCH,
-  ErrorCode,
-  Fetch,
-  Produce,
-  type RequestOf,
-  type ResponseOf,
-} from '@tributary/protocol';
-import { LATENCY_BUCKETS, type Counter, type Histogram, type MetricsRegistry } from '@tributary/metrics';
+  LATENCY_BUCKETS,
+  type HotCounter,
+  type HotFamily,
+  type HotHistogram,
+  type MetricsRegistry,
+} from '@tributary/metrics';
 import type { RequestObserver } from './network/request-router';
 
 type Inc = { inc(by?: number): void };
-type Observe = { observe(value: number): void };
 
 /**
  * A broker's metrics, labelled by cluster id and node id so that several brokers in one
@@ -20,58 +17,63 @@ type Observe = { observe(value: number): void };
  * BytesOutPerSec), read from the decoded requests and responses at the router, and the ISR
  * shrink and expand counters that replication bumps. Consumer fetches count as bytes out;
  * followers' fetches as replication bytes out. Records are counted from batch headers only.
+ * Produced bytes and records are counted by the produce handler as it appends, while the
+ * request's bytes are still its own (the connection reuses them afterwards).
+ * Hot path: the per-request series are hot counters and histograms (plain numbers read at
+ * scrape time, see MetricsRegistry.hotCounter), bound once per API and topic.
  */
 export class BrokerMetrics implements RequestObserver {
   readonly isrShrinks: Inc;
   readonly isrExpands: Inc;
-  private readonly requests: Counter;
-  private readonly latency: Histogram;
-  private readonly bytesIn: Counter;
-  private readonly recordsIn: Counter;
-  private readonly bytesOut: Counter;
-  private readonly recordsOut: Counter;
-  private readonly replicationBytesOut: Counter;
-  private readonly perApi = new Map<string, { count: Inc; latency: Observe }>();
-  private readonly perTopic = new Map<Counter, Map<string, Inc>>();
+  private readonly requests: HotFamily<HotCounter>;
+  private readonly latency: HotFamily<HotHistogram>;
+  private readonly bytesIn: HotFamily<HotCounter>;
+  private readonly recordsIn: HotFamily<HotCounter>;
+  private readonly bytesOut: HotFamily<HotCounter>;
+  private readonly recordsOut: HotFamily<HotCounter>;
+  private readonly replicationBytesOut: HotFamily<HotCounter>;
+  /** Per API key, per version. */
+  private readonly perApi: ({ count: HotCounter; latency: HotHistogram } | undefined)[][] = [];
+  private readonly perTopic = new Map<HotFamily<HotCounter>, Map<string, HotCounter>>();
 
   constructor(
     registry: MetricsRegistry,
     private readonly labels: { cluster: string; broker: number },
   ) {
     const names = ['cluster', 'broker'];
-    this.requests = registry.counter({
+    this.requests = registry.hotCounter({
       name: 'kafka_server_requests_total',
       help: 'Requests answered, per API and version.',
       labelNames: [...names, 'api', 'version'],
     });
-    this.latency = registry.histogram({
+    this.latency = registry.hotHistogram({
       name: 'kafka_server_request_duration_seconds',
       help: 'Time from a decoded request to its encoded response, per API.',
       labelNames: [...names, 'api'],
       buckets: LATENCY_BUCKETS,
     });
     const topicLabels = [...names, 'topic'];
-    this.bytesIn = registry.counter({
+    this.bytesIn = registry.hotCounter({
       name: 'kafka_server_bytes_in_total',
       help: 'Record batch bytes appended by producers, per topic.',
       labelNames: topicLabels,
     });
-    this.recordsIn = registry.counter({
+    this.recordsIn = registry.hotCounter({
       name: 'kafka_server_records_in_total',
       help: 'Records appended by producers, per topic.',
       labelNames: topicLabels,
     });
-    this.bytesOut = registry.counter({
+    this.bytesOut = registry.hotCounter({
       name: 'kafka_server_bytes_out_total',
       help: 'Record batch bytes sent to consumers, per topic.',
       labelNames: topicLabels,
     });
-    this.recordsOut = registry.counter({
+    this.recordsOut = registry.hotCounter({
       name: 'kafka_server_records_out_total',
       help: 'Records sent to consumers, per topic (whole batches, as stored).',
       labelNames: topicLabels,
     });
-    this.replicationBytesOut = registry.counter({
+    this.replicationBytesOut = registry.hotCounter({
       name: 'kafka_server_replication_bytes_out_total',
       help: 'Record batch bytes sent to follower replicas, per topic.',
       labelNames: topicLabels,
@@ -102,54 +104,40 @@ export class BrokerMetrics implements RequestObserver {
     request: unknown,
     response: unknown,
   ): void {
-    const key = `${apiKey}:${apiVersion}`;
-    let series = this.perApi.get(key);
+    const versions = (this.perApi[apiKey] ??= []);
+    let series = versions[apiVersion];
     if (series === undefined) {
       const api = apiByKey(apiKey)?.name ?? String(apiKey);
       series = {
         count: this.requests.labels({ ...this.labels, api, version: apiVersion }),
         latency: this.latency.labels({ ...this.labels, api }),
       };
-      this.perApi.set(key, series);
+      versions[apiVersion] = series;
     }
     series.count.inc();
     series.latency.observe(latencyMs / 1000);
-    if (apiKey === Produce.apiKey) this.onProduce(request as RequestOf<typeof Produce>, response);
-    else if (apiKey === Fetch.apiKey && response !== null)
+    if (apiKey === Fetch.apiKey && response !== null)
       this.onFetch(request as RequestOf<typeof Fetch>, response as ResponseOf<typeof Fetch>);
   }
 
-  private topicSeries(counter: Counter, topic: string): Inc {
-    let byTopic = this.perTopic.get(counter);
+  /** Record batches a producer appended to a partition of `topic` (any acks, retried batches too). */
+  produced(topic: string, records: Buffer): void {
+    this.topicSeries(this.bytesIn, topic).inc(records.length);
+    this.topicSeries(this.recordsIn, topic).inc(recordCount(records));
+  }
+
+  private topicSeries(family: HotFamily<HotCounter>, topic: string): HotCounter {
+    let byTopic = this.perTopic.get(family);
     if (byTopic === undefined) {
       byTopic = new Map();
-      this.perTopic.set(counter, byTopic);
+      this.perTopic.set(family, byTopic);
     }
     let s = byTopic.get(topic);
     if (s === undefined) {
-      s = counter.labels({ ...this.labels, topic });
+      s = family.labels({ ...this.labels, topic });
       byTopic.set(topic, s);
     }
     return s;
-  }
-
-  /** Counts the partitions that were appended (all of them for acks=0, which has no response). */
-  private onProduce(request: RequestOf<typeof Produce>, response: unknown): void {
-    const answered = response as ResponseOf<typeof Produce> | null;
-    request.topicData.forEach((t, ti) => {
-      let bytes = 0;
-      let records = 0;
-      t.partitionData.forEach((p, pi) => {
-        const errorCode = answered?.responses[ti]?.partitionResponses[pi]?.errorCode ?? ErrorCode.NONE;
-        if (errorCode !== ErrorCode.NONE || p.records === null) return;
-        bytes += p.records.length;
-        records += recordCount(p.records);
-      });
-      if (bytes > 0) {
-        this.topicSeries(this.bytesIn, t.name).inc(bytes);
-        this.topicSeries(this.recordsIn, t.name).inc(records);
-      }
-    });
   }
 
   private onFetch(request: RequestOf<typeof Fetch>, response: ResponseOf<typeof Fetch>): void {

@@ -51,6 +51,40 @@ test('histograms count per bucket cumulatively with sum, count and +Inf', async 
   assert.match(text, /latency_seconds_count\{api="Produce"\} 4\n/);
 });
 
+test('hot counters and histograms render as prom-client renders its own', async () => {
+  const r = new MetricsRegistry();
+  const requests = r.hotCounter({ name: 'requests_total', help: 'Requests.', labelNames: ['api'] });
+  const produce = requests.labels({ api: 'Produce' });
+  produce.inc();
+  produce.inc(2);
+  requests.labels({ api: 'Fetch' }).inc();
+  const h = r
+    .hotHistogram({ name: 'latency_seconds', help: 'Latency.', labelNames: ['api'], buckets: [0.01, 0.1, 1] })
+    .labels({ api: 'Produce' });
+  for (const v of [0.005, 0.05, 0.05, 5]) h.observe(v);
+  const text = await r.render();
+  assert.match(
+    text,
+    /# TYPE requests_total counter\nrequests_total\{api="Produce"\} 3\nrequests_total\{api="Fetch"\} 1\n/,
+  );
+  assert.match(text, /# TYPE latency_seconds histogram\n/);
+  assert.match(text, /latency_seconds_bucket\{le="0.01",api="Produce"\} 1\n/);
+  assert.match(text, /latency_seconds_bucket\{le="0.1",api="Produce"\} 3\n/);
+  assert.match(text, /latency_seconds_bucket\{le="1",api="Produce"\} 3\n/);
+  assert.match(text, /latency_seconds_bucket\{le="\+Inf",api="Produce"\} 4\n/);
+  assert.match(text, /latency_seconds_sum\{api="Produce"\} 5.105\n/);
+  assert.match(text, /latency_seconds_count\{api="Produce"\} 4\n/);
+  // A second broker in the process registers the family again and shares its series.
+  r.hotCounter({ name: 'requests_total', help: 'Requests.', labelNames: ['api'] })
+    .labels({ api: 'Fetch' })
+    .inc();
+  assert.match(await r.render(), /requests_total\{api="Fetch"\} 2\n/);
+  assert.throws(
+    () => r.counter({ name: 'requests_total', help: 'x', labelNames: ['api'] }),
+    /already registered/,
+  );
+});
+
 test('registering a name twice shares the family; another type or label set is refused', () => {
   const r = new MetricsRegistry();
   const a = r.counter({ name: 'x_total', help: 'x', labelNames: ['broker'] });

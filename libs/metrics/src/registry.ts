@@ -46,7 +46,79 @@ export const LATENCY_BUCKETS = [
 /** The content type of the text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-type MetricType = 'counter' | 'gauge' | 'histogram';
+type MetricType = 'counter' | 'gauge' | 'histogram' | 'hot counter' | 'hot histogram';
+
+/** A counter's series on a hot path: a plain number, read at scrape time. */
+export interface HotCounter {
+  inc(by?: number): void;
+}
+
+/** A histogram's series on a hot path: plain bucket counts, read at scrape time. */
+export interface HotHistogram {
+  observe(value: number): void;
+}
+
+/** A family of hot series, one per label set; bind the labels once and keep the child. */
+export interface HotFamily<C> {
+  labels(labels: Labels): C;
+}
+
+/**
+ * A counter or histogram family whose series are plain numbers, for paths taken per request:
+ * a prom-client child costs microseconds per increment (it hashes its labels every time),
+ * this a field update. prom-client renders it at scrape time from get(), in the same format
+ * as its own counters and histograms.
+ */
+class HotMetric {
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    /** Upper bounds of a histogram's buckets, ascending; empty for a counter. */
+    private readonly upperBounds: readonly number[],
+  ) {}
+
+  child(labels: Labels): { counts: number[]; sum: number } {
+    const key = JSON.stringify(labels);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      s = { labels: { ...labels }, counts: new Array<number>(this.upperBounds.length + 1).fill(0), sum: 0 };
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  /** What prom-client's registry renders: its own metrics' shape. */
+  get(): Promise<object> {
+    const values: object[] = [];
+    for (const s of this.series.values()) {
+      if (this.type === 'counter') {
+        values.push({ labels: s.labels, value: s.sum });
+        continue;
+      }
+      let cumulative = 0;
+      const bucket = `${this.name}_bucket`;
+      this.upperBounds.forEach((le, i) => {
+        cumulative += s.counts[i];
+        values.push({ labels: { le }, sharedLabels: s.labels, value: cumulative, metricName: bucket });
+      });
+      const count = cumulative + s.counts[this.upperBounds.length];
+      values.push(
+        { labels: { le: '+Inf' }, sharedLabels: s.labels, value: count, metricName: bucket },
+        { labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` },
+        { labels: {}, sharedLabels: s.labels, value: count, metricName: `${this.name}_count` },
+      );
+    }
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' });
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
 
 export class MetricsRegistry {
   private readonly registry = new Registry();
@@ -79,6 +151,52 @@ export class MetricsRegistry {
     );
   }
 
+  /** A counter family for hot paths (see HotMetric); its series start at 0 when bound. */
+  hotCounter(options: MetricOptions): HotFamily<HotCounter> {
+    const metric = this.registerHot(options, 'counter', []);
+    return {
+      labels: (labels) => {
+        const s = metric.child(labels);
+        return {
+          inc(by = 1) {
+            s.sum += by;
+          },
+        };
+      },
+    };
+  }
+
+  /** A histogram family for hot paths (see HotMetric). */
+  hotHistogram(options: HistogramOptions): HotFamily<HotHistogram> {
+    const bounds = [...(options.buckets ?? LATENCY_BUCKETS)];
+    const metric = this.registerHot(options, 'histogram', bounds);
+    return {
+      labels: (labels) => {
+        const s = metric.child(labels);
+        return {
+          observe(value) {
+            let i = 0;
+            while (i < bounds.length && value > bounds[i]) i++;
+            s.counts[i]++;
+            s.sum += value;
+          },
+        };
+      },
+    };
+  }
+
+  private registerHot(
+    options: MetricOptions,
+    type: 'counter' | 'histogram',
+    bounds: readonly number[],
+  ): HotMetric {
+    return this.register(options, `hot ${type}`, () => {
+      const metric = new HotMetric(options.name, options.help, type, bounds);
+      this.registry.registerMetric(metric as never);
+      return metric;
+    });
+  }
+
   private base(options: MetricOptions): { name: string; help: string; registers: Registry[] } {
     return { name: options.name, help: options.help, registers: [this.registry] };
   }
@@ -87,7 +205,7 @@ export class MetricsRegistry {
    * Registering a name again returns the metric already there; a different type or label set
    * is an error. prom-client checks the names.
    */
-  private register<M extends Counter | Gauge | Histogram>(
+  private register<M extends Counter | Gauge | Histogram | HotMetric>(
     options: MetricOptions,
     type: MetricType,
     create: (labelNames: string[]) => M,

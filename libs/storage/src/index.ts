@@ -1,5 +1,6 @@
 export type { StorageLogger } from './logger';
 export { readFileIfExists, writeFileAtomicSync } from './atomic-file';
+export { giveReadBuffer, takeReadBuffer } from './read-buffers';
 export {
   PartitionLog,
   type PartitionLogOptions,

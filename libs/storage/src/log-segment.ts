@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BATCH, BatchHeader } from '@tributary/protocol';
 import { IndexFile, readFully, writeFully } from './index-file';
+import { takeReadBuffer } from './read-buffers';
 import { readInt64, writeInt64 } from './int64';
 import { TransactionIndex, TXN_INDEX_SUFFIX, type AbortedTxn } from './transaction-index';
 import type { TopicConfig } from './topic-config';
@@ -525,7 +526,7 @@ export class LogSegment {
       return one;
     }
     const len = Math.min(maxBytes, this.size - first.position);
-    const buf = Buffer.allocUnsafe(len);
+    const buf = takeReadBuffer(len);
     const got = readFully(this.fd, buf, 0, len, first.position);
     let at = 0;
     while (got - at >= BATCH.HEADER_SIZE) {

@@ -3,7 +3,7 @@ import {
   AclResourceType,
   ATTRIBUTE,
   BATCH,
-  type BatchHeader,
+  BatchHeader,
   ErrorCode,
   errorCodeOf,
   errorName,
@@ -66,6 +66,9 @@ export function isInternalTopic(topic: string): boolean {
 export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
   return {
     api: Produce,
+    // Batches are written to the log (or copied, awaiting verification) before handle()
+    // returns; an acks=-1 answer waits for replication without them.
+    releasesRequest: true,
     handle(request, rc) {
       const connection = rc.connection;
       const acks = request.acks;
@@ -80,9 +83,13 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
           unverified: null,
         };
 
-      /** Appends as leader; with acks=-1 the response is completed once replicated. */
+      /**
+       * Appends as leader; with acks=-1 the response is completed once replicated. The bytes
+       * in and records in are counted here, while `records` is still the request's.
+       */
       const append = (partition: Partition, records: Buffer, response: PartitionResponse, guard?: number) => {
         const appended = partition.appendAsLeader(records, acks, now, guard);
+        ctx.metrics?.produced(partition.topic, records);
         response.errorCode = ErrorCode.NONE;
         response.baseOffset = appended.baseOffset;
         response.logAppendTimeMs = appended.logAppendTime;
@@ -152,13 +159,15 @@ export function produceHandler(ctx: BrokerContext): ApiHandler<typeof Produce> {
                   const unverified = (pending.unverified ??= new Map<string, UnverifiedAppend[]>());
                   let list = unverified.get(key);
                   if (list === undefined) unverified.set(key, (list = []));
+                  // A copy: the request's bytes are the connection's again once handle() returns.
+                  const records = Buffer.from(p.records);
                   list.push({
                     topic: topic.name,
                     partition,
                     records,
                     response,
                     guard,
-                    header: first,
+                    header: new BatchHeader(records, 0),
                   });
                   return response;
                 }

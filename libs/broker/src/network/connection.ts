@@ -1,19 +1,41 @@
-import type { Socket } from 'node:net';
+import net from 'node:net';
 import type { Session } from '../security/session';
 
 /**
  * One client connection: cuts size-delimited frames out of the byte stream and writes
  * responses back in request order, as Kafka guarantees per connection, even when a later
  * request (a produce) completes before an earlier one (a long-polling fetch).
- * Hot path: frames are subarrays of the received data, responses are lists of Buffers
- * written with one cork/uncork, nothing is copied that need not be.
+ *
+ * Hot path, Buffer-based. Frames are cut out of one assembly buffer that the connection keeps
+ * and reuses. On a plain TCP socket the kernel reads straight into it (net.Socket's `onread`),
+ * so a producer's 1 MB request is neither copied nor spread over sixty-four fresh 64 KiB
+ * buffers (a page fault per 4 KiB, and garbage); on TLS sockets Node's reads are copied into
+ * it, but a frame within one read is handed on as a subarray of that read. A frame stays in
+ * the buffer for the handler; when the sink says a request's bytes are not kept past onFrame
+ * (Produce), the space is reused for the next requests, otherwise the connection leaves the
+ * buffer to the handler and takes a new one (a small frame is copied out instead).
+ * Responses are lists of Buffers written with one cork/uncork. See docs/performance.md.
  */
 export interface FrameSink {
   /** Handles one request frame (without its size prefix). Returns the response chunks, or null for none (acks=0). */
   onFrame(frame: Buffer, connection: Connection): Promise<Buffer[] | null> | Buffer[] | null;
+  /**
+   * True when nothing refers to `frame`'s bytes once onFrame has returned (whatever it
+   * returned), so that they may be overwritten by the next requests. Absent: never.
+   */
+  releasesFrame?(frame: Buffer): boolean;
   /** A frame the connection refuses: the connection is closed after this is called. */
   onProtocolViolation(reason: string, connection: Connection): void;
+  /** The socket has written `chunks` (one response): nothing refers to them any more. */
+  written?(chunks: readonly Buffer[]): void;
 }
+
+/** Room for reads beyond the frame being gathered (and all an idle connection holds). */
+const READ_BYTES = 16 << 10;
+/** An assembly buffer larger than this is not kept once its frame is done (memory per connection). */
+const ASSEMBLY_KEEP_BYTES = 8 << 20;
+/** A frame up to this size that the sink keeps is copied out rather than taking the buffer along. */
+const COPY_OUT_BYTES = 16 << 10;
 
 interface PendingResponse {
   done: boolean;
@@ -21,9 +43,13 @@ interface PendingResponse {
 }
 
 export class Connection {
-  private pendingChunks: Buffer[] = [];
-  private pendingLength = 0;
-  private needed = 0;
+  readonly socket: net.Socket;
+  /** Received bytes not yet handed on as frames are at [heldFrom, heldTo). */
+  private assembly: Buffer | null = null;
+  private heldFrom = 0;
+  private heldTo = 0;
+  /** Bytes [heldFrom, heldTo) must hold before its first frame is whole (4 while its size is unknown). */
+  private needed = 4;
   private readonly inflight: PendingResponse[] = [];
   private closed = false;
   /** A quota was exceeded: nothing is read from the client until then (ms since epoch; 0: not muted). */
@@ -31,16 +57,22 @@ export class Connection {
   private muteTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    readonly socket: Socket,
+    socket: net.Socket,
     private sink: FrameSink,
     private maxRequestBytes: number,
     /** Who is on the other end (listener, address, principal). */
     readonly session: Session,
   ) {
-    socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.onData(data));
-    socket.on('error', () => this.close());
-    socket.on('close', () => {
+    this.socket =
+      readsInto(
+        socket,
+        () => this.readBuffer(),
+        (n, buf) => this.onRead(n, buf),
+      ) ?? socket;
+    if (this.socket === socket) socket.on('data', (data: Buffer) => this.onData(data));
+    this.socket.setNoDelay(true);
+    this.socket.on('error', () => this.close());
+    this.socket.on('close', () => {
       this.closed = true;
       if (this.muteTimer !== null) clearTimeout(this.muteTimer);
     });
@@ -97,26 +129,61 @@ export class Connection {
     this.mutedUntil = 0;
     if (this.closed) return;
     this.socket.resume();
-    if (this.pendingLength >= this.needed && this.pendingChunks.length > 0) {
-      const data = Buffer.concat(this.pendingChunks, this.pendingLength);
-      this.pendingChunks = [];
-      this.pendingLength = 0;
-      this.onData(data);
+    this.deliver();
+  }
+
+  /** Where the kernel reads next (plain sockets): after what the assembly buffer holds. */
+  private readBuffer(): Buffer {
+    this.reserve(Math.max(READ_BYTES, this.needed - (this.heldTo - this.heldFrom)));
+    return this.assembly!.subarray(this.heldTo);
+  }
+
+  /** `n` bytes were read into `buf`, normally where readBuffer() said. */
+  private onRead(n: number, buf: Uint8Array): boolean {
+    const a = this.assembly;
+    if (a !== null && buf.buffer === a.buffer && buf.byteOffset === a.byteOffset + this.heldTo)
+      this.heldTo += n;
+    // The buffer was left to a handler after that read was set up (unmute): take the bytes over.
+    else this.append(Buffer.from(buf.buffer, buf.byteOffset, n));
+    this.deliver();
+    return true;
+  }
+
+  /** Node's reads (TLS): a frame within one read is handed on as is, the rest is gathered. */
+  private onData(data: Buffer): void {
+    if (this.heldTo > this.heldFrom) {
+      this.append(data);
+      this.deliver();
+      return;
+    }
+    const at = this.cut(data, 0, data.length);
+    if (at < data.length && !this.closed) this.append(data.subarray(at));
+  }
+
+  /** Hands on the whole frames gathered in the assembly buffer. */
+  private deliver(): void {
+    const buffer = this.assembly;
+    if (buffer === null || this.heldTo - this.heldFrom < this.needed || this.closed) return;
+    const at = this.cut(buffer, this.heldFrom, this.heldTo);
+    if (this.closed) return;
+    if (this.assembly === buffer) {
+      this.heldFrom = at === this.heldTo ? (this.heldTo = 0) : at;
+      if (this.heldTo === 0 && buffer.length > ASSEMBLY_KEEP_BYTES) this.assembly = null;
+    } else {
+      // A handler took the buffer along: what follows its frame moves to a new one.
+      const rest = buffer.subarray(at, this.heldTo);
+      this.heldFrom = this.heldTo = 0;
+      if (rest.length > 0) this.append(rest);
     }
   }
 
-  private onData(data: Buffer): void {
-    if (this.pendingChunks.length > 0) {
-      // A large frame arrives in many reads: gather them and join once, not per read.
-      this.pendingChunks.push(data);
-      this.pendingLength += data.length;
-      if (this.pendingLength < this.needed) return;
-      data = Buffer.concat(this.pendingChunks, this.pendingLength);
-      this.pendingChunks = [];
-      this.pendingLength = 0;
-    }
-    let at = 0;
-    while (!this.closed && this.mutedUntil === 0 && data.length - at >= 4) {
+  /**
+   * Dispatches the whole frames in data[from, to); returns where the first incomplete one
+   * starts, and sets `needed` for it.
+   */
+  private cut(data: Buffer, from: number, to: number): number {
+    let at = from;
+    while (!this.closed && this.mutedUntil === 0 && to - at >= 4) {
       const size = data.readInt32BE(at);
       if (size < 0 || size > this.maxRequestBytes) {
         this.violation(
@@ -124,19 +191,47 @@ export class Connection {
             ? `negative frame size ${size}`
             : `frame of ${size} bytes exceeds socket.request.max.bytes ${this.maxRequestBytes}`,
         );
-        return;
+        return to;
       }
-      if (data.length - at - 4 < size) break;
-      const frame = data.subarray(at + 4, at + 4 + size);
+      if (to - at - 4 < size) break;
+      let frame = data.subarray(at + 4, at + 4 + size);
       at += 4 + size;
+      if (data === this.assembly && this.sink.releasesFrame?.(frame) !== true) {
+        if (size <= COPY_OUT_BYTES) frame = Buffer.from(frame);
+        else this.assembly = null;
+      }
       this.dispatch(frame);
     }
-    if (at < data.length && !this.closed) {
-      const rest = data.subarray(at);
-      this.needed = rest.length >= 4 ? 4 + rest.readInt32BE(0) : 4;
-      this.pendingChunks = [rest];
-      this.pendingLength = rest.length;
+    this.needed = to - at >= 4 ? 4 + data.readInt32BE(at) : 4;
+    return at;
+  }
+
+  /** Copies `data` after the bytes the assembly buffer holds. */
+  private append(data: Buffer): void {
+    this.reserve(data.length);
+    data.copy(this.assembly!, this.heldTo);
+    this.heldTo += data.length;
+  }
+
+  /**
+   * Makes room for `bytes` more after `heldTo`, moving what is held to the front of the buffer
+   * or into a bigger one. A frame's announced size is trusted up to ASSEMBLY_KEEP_BYTES, so
+   * that it is gathered with one allocation; a bigger one grows as its bytes come.
+   */
+  private reserve(bytes: number): void {
+    const held = this.heldTo - this.heldFrom;
+    const buffer = this.assembly;
+    if (buffer !== null && buffer.length - this.heldTo >= bytes) return;
+    if (buffer !== null && buffer.length - held >= bytes) {
+      buffer.copyWithin(0, this.heldFrom, this.heldTo);
+    } else {
+      const frame = this.needed <= ASSEMBLY_KEEP_BYTES ? this.needed : 2 * (buffer?.length ?? 0);
+      const grown = Buffer.allocUnsafeSlow(Math.max(held + bytes, frame + READ_BYTES));
+      if (buffer !== null) buffer.copy(grown, 0, this.heldFrom, this.heldTo);
+      this.assembly = grown;
     }
+    this.heldFrom = 0;
+    this.heldTo = held;
   }
 
   private dispatch(frame: Buffer): void {
@@ -171,7 +266,14 @@ export class Connection {
         this.socket.cork();
         corked = true;
       }
-      for (const chunk of next.chunks) this.socket.write(chunk);
+      const chunks = next.chunks;
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(chunks[i]);
+      const sink = this.sink;
+      if (last < 0) continue;
+      if (sink.written === undefined) this.socket.write(chunks[last]);
+      // Writes complete in order: once the last chunk is written, so are the others.
+      else this.socket.write(chunks[last], () => sink.written!(chunks));
     }
     if (corked) process.nextTick(() => this.socket.uncork());
   }
@@ -207,4 +309,42 @@ export class Connection {
       this.socket.end();
     }
   }
+}
+
+/**
+ * A plain TCP socket that Node reads into the caller's memory (net.Socket's `onread` option,
+ * `buffer` giving the memory for each next read). Node offers `onread` for sockets it creates
+ * with `new net.Socket` only, not for a server's accepted ones, so the accepted socket's handle
+ * moves into a new Socket, which also takes over its place in the server's connection count.
+ * Null when the socket is not one this can be done with (TLS, or Node's internals differ).
+ */
+function readsInto(
+  socket: net.Socket,
+  buffer: () => Buffer,
+  callback: (n: number, buf: Uint8Array) => boolean,
+): net.Socket | null {
+  const accepted = socket as unknown as AcceptedSocket;
+  const handle = accepted._handle;
+  if (
+    socket.constructor !== net.Socket ||
+    typeof handle?.useUserBuffer !== 'function' ||
+    !('_server' in accepted) ||
+    socket.bytesRead !== 0
+  )
+    return null;
+  const adopted = new net.Socket({ handle, onread: { buffer, callback } } as net.SocketConstructorOpts);
+  const taken = adopted as unknown as AcceptedSocket;
+  taken._server = accepted._server;
+  taken.server = accepted.server;
+  accepted._server = null;
+  accepted.server = null;
+  accepted._handle = null;
+  return adopted;
+}
+
+/** The parts of Node's accepted net.Socket that readsInto() moves. */
+interface AcceptedSocket {
+  _handle: { useUserBuffer?: unknown } | null;
+  _server: net.Server | null;
+  server: net.Server | null;
 }

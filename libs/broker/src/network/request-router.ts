@@ -10,6 +10,7 @@ import {
   Reader,
   type RequestHeader,
 } from '@tributary/protocol';
+import { giveReadBuffer } from '@tributary/storage';
 import type { ApiHandler } from '../handlers/handler';
 import type { ClientQuotaManager } from '../quota/client-quota-manager';
 import type { Connection, FrameSink } from './connection';
@@ -107,6 +108,15 @@ export class RequestRouter implements FrameSink {
         : encodeResponse(api, header.apiVersion, header.correlationId, response);
     };
     return result instanceof Promise ? result.then(finish) : finish(result);
+  }
+
+  /** A response was written: the fetch buffers it carried serve the next reads. */
+  written(chunks: readonly Buffer[]): void {
+    for (const chunk of chunks) giveReadBuffer(chunk);
+  }
+
+  releasesFrame(frame: Buffer): boolean {
+    return frame.length >= 2 && this.handlers.get(frame.readInt16BE(0))?.releasesRequest === true;
   }
 
   private unsupportedApiVersions(header: RequestHeader): Buffer[] {
