@@ -20,6 +20,7 @@ export {
   applyConfigAlterations,
   newTopicId,
   validateTopicName,
+  type LogDirFailureListener,
   type LogManagerOptions,
   type TopicDescription,
   type ConfigAlteration,

@@ -183,6 +183,9 @@ export function applyConfigAlterations(
   return next;
 }
 
+/** Told once that the log dir went offline after an I/O error (Kafka's LogDirFailureChannel). */
+export type LogDirFailureListener = (logDir: string, cause: Error) => void;
+
 const unknownTopic = (name: string) =>
   new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${name}" does not exist`);
 
@@ -192,6 +195,11 @@ const unknownTopic = (name: string) =>
  * and runs the background work: retention, log cleaning, flush.ms, checkpoints, producer id
  * expiration. Background passes never
  * throw: they log.
+ *
+ * An I/O error in any log (a full disk, a disk turned read-only, EIO) takes the whole log dir
+ * offline, as Kafka does: every log refuses further work with KAFKA_STORAGE_ERROR and closes
+ * its files, the background work stops, and the listeners are told. What is on disk is left
+ * for the next open to recover, as after a crash.
  */
 export class LogManager {
   readonly dataDir: string;
@@ -212,7 +220,10 @@ export class LogManager {
   private readonly state = new Map<string, TopicState>();
   private timers: NodeJS.Timeout[] = [];
   private opened = false;
+  private loaded = false;
   private closed = false;
+  private failure: Error | null = null;
+  private readonly failureListeners: LogDirFailureListener[] = [];
 
   /** Throws INVALID_CONFIG when a broker-level log setting is bad. */
   constructor(options: LogManagerOptions) {
@@ -333,6 +344,7 @@ export class LogManager {
       throw err;
     }
     this.cleanDataDir();
+    this.loaded = true;
     const partitions = [...this.state.values()].reduce((n, t) => n + t.partitions.size, 0);
     this.logger.log(
       `loaded ${this.state.size} topic(s), ${partitions} partition(s) from ${this.dataDir} in ${Date.now() - started} ms`,
@@ -361,6 +373,43 @@ export class LogManager {
       name: `${topic.name}-${partition}`,
       logger: this.logger,
       highWatermarkFollowsLogEnd: this.highWatermarkFollowsLogEnd,
+      onIoError: (cause) => this.handleLogDirFailure(cause),
+    });
+  }
+
+  /** Whether the log dir works: false once an I/O error took it offline, until a restart. */
+  get isOnline(): boolean {
+    return this.failure === null;
+  }
+
+  /** The I/O error that took the log dir offline, or null. */
+  get offlineCause(): Error | null {
+    return this.failure;
+  }
+
+  onLogDirFailure(listener: LogDirFailureListener): void {
+    this.failureListeners.push(listener);
+  }
+
+  /**
+   * Takes the log dir offline (Kafka's LogManager.handleLogDirFailure): every log stops and
+   * closes its files, the timers stop, and the listeners hear of it outside the failing call.
+   * A failure while opening is left to open's caller.
+   */
+  private handleLogDirFailure(cause: Error): void {
+    if (!this.loaded || this.closed || this.failure !== null) return;
+    this.failure = cause;
+    this.logger.error(`log dir ${this.dataDir} is offline after an I/O error: ${cause.message}`);
+    this.stopBackgroundWork();
+    for (const log of this.allLogs()) log.markOffline(cause);
+    setImmediate(() => {
+      for (const listener of this.failureListeners) {
+        try {
+          listener(this.dataDir, cause);
+        } catch (err) {
+          this.logger.error(`log dir failure listener: ${(err as Error).stack ?? err}`);
+        }
+      }
     });
   }
 
@@ -421,13 +470,14 @@ export class LogManager {
    */
   private cleanerTick(): void {
     this.cleanerTimer = this.cleanerImmediate = null;
-    if (this.closed) return;
+    if (this.closed || this.failure !== null) return;
     let more = false;
     try {
       more = this.cleaner.step().more;
     } catch (err) {
       this.logger.error(`log cleaner: ${(err as Error).stack ?? err}`);
     }
+    if (this.failure !== null) return;
     if (more) {
       this.cleanerImmediate = setImmediate(() => this.cleanerTick());
       this.cleanerImmediate.unref();
@@ -441,6 +491,7 @@ export class LogManager {
 
   /** Applies `task` to every log, logging (never throwing) what fails. */
   private forEachLog(what: string, task: (log: PartitionLog) => void): void {
+    if (this.failure !== null) return;
     for (const topic of this.state.values()) {
       for (const log of topic.partitions.values()) {
         try {
@@ -485,6 +536,13 @@ export class LogManager {
   private ensureOpen(): void {
     if (!this.opened || this.closed) {
       throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, 'the log manager is not open');
+    }
+    if (this.failure !== null) {
+      throw new KafkaProtocolError(
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        `log dir ${this.dataDir} is offline after an I/O error: ${this.failure.message}`,
+        { cause: this.failure },
+      );
     }
   }
 
@@ -796,9 +854,11 @@ export class LogManager {
     writeFileAtomicSync(path.join(this.dataDir, TOPICS_FILE), JSON.stringify(file, null, 2) + '\n');
   }
 
+  /** An error of a topic operation: anything but a KafkaProtocolError is the disk's, which takes the dir offline. */
   private storageError(what: string, err: unknown): KafkaProtocolError {
     if (err instanceof KafkaProtocolError) return err;
     this.logger.error(`${what} failed: ${(err as Error).stack ?? err}`);
+    this.handleLogDirFailure(err as Error);
     return new KafkaProtocolError(
       ErrorCode.KAFKA_STORAGE_ERROR,
       `${what} failed: ${(err as Error).message}`,
@@ -812,13 +872,18 @@ export class LogManager {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopBackgroundWork();
+    const failure = this.closeLogs();
+    if (failure !== null) throw this.storageError('closing the logs', failure);
+  }
+
+  private stopBackgroundWork(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     if (this.cleanerTimer !== null) clearTimeout(this.cleanerTimer);
     if (this.cleanerImmediate !== null) clearImmediate(this.cleanerImmediate);
+    this.cleanerTimer = this.cleanerImmediate = null;
     this.cleaner.abort();
-    const failure = this.closeLogs();
-    if (failure !== null) throw this.storageError('closing the logs', failure);
   }
 
   /** Closes every log even when some fail; returns the first failure. */

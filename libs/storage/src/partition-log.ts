@@ -58,6 +58,11 @@ export interface PartitionLogOptions {
    * setHighWatermark(); it is then checkpointed and restored.
    */
   readonly highWatermarkFollowsLogEnd?: boolean;
+  /**
+   * Told of an I/O error that took the log offline (a full or failing disk), once: the owner
+   * takes the rest of the log dir offline with it (Kafka's LogDirFailureChannel).
+   */
+  readonly onIoError?: (cause: Error) => void;
 }
 
 /** A COMMIT or ABORT marker that went into the log. */
@@ -164,6 +169,7 @@ export class PartitionLog {
   private lastFlushTime = Date.now();
   private lastCheckpoint = '';
   private failure: Error | null = null;
+  private readonly onIoError: ((cause: Error) => void) | undefined;
   private closed = false;
   private _cleanerOffset = -1;
   private _segmentsVersion = 0;
@@ -177,6 +183,7 @@ export class PartitionLog {
     this.name = options.name ?? path.basename(dir);
     this.logger = options.logger ?? consoleLogger;
     this.highWatermarkFollowsLogEnd = options.highWatermarkFollowsLogEnd ?? true;
+    this.onIoError = options.onIoError;
   }
 
   /**
@@ -489,7 +496,8 @@ export class PartitionLog {
     return first < 0 ? -1 : Math.max(first, this._logStartOffset);
   }
 
-  private ensureOnline(): void {
+  /** Throws KAFKA_STORAGE_ERROR when the log is closed or offline. */
+  ensureOnline(): void {
     if (this.closed) {
       throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.name} is closed`);
     }
@@ -502,13 +510,30 @@ export class PartitionLog {
     }
   }
 
-  /** An I/O error that may have left the files and the offsets apart: the log goes offline. */
+  /**
+   * An I/O error (ENOSPC, EROFS, EIO, ...) that may have left the files and the offsets apart:
+   * the log goes offline and its owner is told, as Kafka takes the whole log dir offline.
+   */
   private goOffline(what: string, err: unknown): KafkaProtocolError {
-    this.failure = err as Error;
-    this.logger.error(`${this.name}: ${what} failed, log is offline: ${(err as Error).stack ?? err}`);
-    return new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `${what} on ${this.name} failed`, {
-      cause: err,
-    });
+    const first = this.failure === null;
+    this.failure ??= err as Error;
+    this.logger.error(`${this.name}: ${what} failed, log is offline: ${(err as Error).message}`);
+    if (first) this.onIoError?.(err as Error);
+    return new KafkaProtocolError(
+      ErrorCode.KAFKA_STORAGE_ERROR,
+      `${what} on ${this.name} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+
+  /**
+   * Another log of the same dir failed: this one goes offline too and closes its files (what
+   * is on disk stays as it is; the next open recovers it, as after a crash).
+   */
+  markOffline(cause: Error): void {
+    if (this.failure !== null) return;
+    this.failure = cause;
+    for (const seg of this.segments) seg.close();
   }
 
   // ---- append --------------------------------------------------------------------------
@@ -798,17 +823,16 @@ export class PartitionLog {
     try {
       active.append(records, this._config);
     } catch (err) {
-      // Put the file back as it was so that the log stays whole; if even that fails, the
-      // log's files and offsets can no longer be trusted.
+      // Cut what part of the batches reached the file (a full disk takes a write in part), so
+      // that nothing half-written is ever read or survives a restart; the log then goes offline.
       try {
         active.truncateBytes(position);
       } catch (rollbackErr) {
-        throw this.goOffline('append', rollbackErr);
+        this.logger.error(
+          `${this.name}: cutting a failed append back failed too (recovery will): ${(rollbackErr as Error).message}`,
+        );
       }
-      this.logger.error(`${this.name}: append failed and was rolled back: ${(err as Error).message}`);
-      throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `append to ${this.name} failed`, {
-        cause: err,
-      });
+      throw this.goOffline('append', err);
     }
   }
 
@@ -851,9 +875,8 @@ export class PartitionLog {
       } else {
         old.onBecomeInactive();
         old.flushAsync((err) => {
-          if (err !== null)
-            this.logger.warn(`${this.name}: fsync of segment ${old.baseOffset} failed: ${err.message}`);
-          else this.advanceRecoveryPoint();
+          if (err === null) this.advanceRecoveryPoint();
+          else if (!this.closed) this.goOffline(`fsync of segment ${old.baseOffset}`, err);
         });
       }
       this.segments.push(LogSegment.create(this.dir, baseOffset, this._config));
@@ -902,9 +925,7 @@ export class PartitionLog {
           break;
         }
       } catch (err) {
-        throw new KafkaProtocolError(ErrorCode.KAFKA_STORAGE_ERROR, `read from ${this.name} failed`, {
-          cause: err,
-        });
+        throw this.goOffline('read', err);
       }
     }
     return {
@@ -1311,13 +1332,18 @@ export class PartitionLog {
    * atomic replace. Called when logStartOffset moves, periodically, and on close.
    */
   checkpoint(): void {
+    if (this.failure !== null) return;
     // A high watermark that follows the log end is not worth a write per change: -1.
     const hw = this.highWatermarkFollowsLogEnd ? -1 : this._highWatermark;
     const text =
       `0\nlog-start-offset ${this._logStartOffset}\nhigh-watermark ${hw}\n` +
       `recovery-point ${this._recoveryPoint}\ncleaner-offset ${this._cleanerOffset}\n`;
     if (text === this.lastCheckpoint) return;
-    writeFileAtomicSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
+    try {
+      writeFileAtomicSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
+    } catch (err) {
+      throw this.goOffline('offsets checkpoint', err);
+    }
     this.lastCheckpoint = text;
   }
 
