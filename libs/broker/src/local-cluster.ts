@@ -53,6 +53,9 @@ export class LocalCluster implements ClusterView {
 
   leadership(): PartitionLeadership {
     const self = this.config.nodeId;
+    // Its only replica is on a failed log dir: the partition has no leader (Kafka's offline partition).
+    if (!this.logs.isOnline)
+      return { leaderId: -1, leaderEpoch: 0, replicas: [self], isr: [self], offlineReplicas: [self] };
     return { leaderId: self, leaderEpoch: 0, replicas: [self], isr: [self], offlineReplicas: [] };
   }
 }

@@ -117,6 +117,7 @@ export function fetchHandler(ctx: BrokerContext): ApiHandler<typeof Fetch> {
               logStartOffset: log.logStartOffset,
             };
             try {
+              log.ensureOnline();
               const epochError = leaderEpochError(partition, p.currentLeaderEpoch);
               if (epochError !== ErrorCode.NONE)
                 throw new KafkaProtocolError(epochError, `${t.topic}-${p.partition}`);

@@ -42,6 +42,7 @@ export function listOffsetsHandler(ctx: BrokerContext): ApiHandler<typeof ListOf
                 };
               const log = partition.log;
               try {
+                log.ensureOnline();
                 const epochError = leaderEpochError(partition, p.currentLeaderEpoch);
                 if (epochError !== ErrorCode.NONE)
                   throw new KafkaProtocolError(epochError, `${t.name}-${p.partitionIndex}`);

@@ -7,8 +7,9 @@ import type { ApiHandler } from './handler';
 
 /**
  * A broker has one log directory (log.dirs), so these answer as a Kafka broker with one
- * dir does: DescribeLogDirs lists it with its partitions' sizes, AlterReplicaLogDirs accepts
- * moves to it (nothing to do) and refuses any other path.
+ * dir does: DescribeLogDirs lists it with its partitions' sizes (or, once an I/O error took it
+ * offline, with KAFKA_STORAGE_ERROR and nothing else), AlterReplicaLogDirs accepts moves to it
+ * (nothing to do; KAFKA_STORAGE_ERROR when offline) and refuses any other path.
  */
 
 function logDir(ctx: BrokerContext): string {
@@ -31,6 +32,15 @@ export function describeLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof De
     handle(request, { connection }) {
       if (!authorizeCluster(ctx, connection, AclOperation.DESCRIBE))
         return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+      const dir = logDir(ctx);
+      if (!ctx.logs.isOnline) {
+        const offline = { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir: dir, topics: [] };
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.NONE,
+          results: [{ ...offline, totalBytes: -1, usableBytes: -1 }],
+        };
+      }
       const wanted =
         request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const topics = ctx.logs
@@ -50,7 +60,6 @@ export function describeLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof De
             })),
         }))
         .filter((t) => t.partitions.length > 0);
-      const dir = logDir(ctx);
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
@@ -74,6 +83,7 @@ export function alterReplicaLogDirsHandler(ctx: BrokerContext): ApiHandler<typeo
             let errorCode: number = ErrorCode.NONE;
             if (!allowed) errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
             else if (path.resolve(dir.path) !== logDir(ctx)) errorCode = ErrorCode.LOG_DIR_NOT_FOUND;
+            else if (!ctx.logs.isOnline) errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
             // Kafka keeps REPLICA_NOT_AVAILABLE here for a replica the broker does not hold.
             else if (ctx.logs.partition(t.name, partitionIndex) === undefined)
               errorCode = ErrorCode.REPLICA_NOT_AVAILABLE;

@@ -35,6 +35,7 @@ export function offsetForLeaderEpochHandler(ctx: BrokerContext): ApiHandler<type
               if (!topicAllowed) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
               const partition = ctx.replicas.get(t.topic, p.partition);
               if (partition === undefined) return fail(unknownPartitionCode(ctx, t.topic, p.partition));
+              if (!partition.log.isOnline) return fail(ErrorCode.KAFKA_STORAGE_ERROR);
               const epochError = leaderEpochError(partition, p.currentLeaderEpoch);
               if (epochError !== ErrorCode.NONE) return fail(epochError);
               if (!partition.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);

@@ -164,6 +164,17 @@ export class Partition {
     this.failPendingProduces(ErrorCode.NOT_LEADER_OR_FOLLOWER);
   }
 
+  /**
+   * The log dir failed: this replica neither leads nor follows any more (Kafka's offline
+   * partition) and the produces waiting for replication get KAFKA_STORAGE_ERROR.
+   */
+  markOffline(): void {
+    this._state = NO_STATE;
+    this.pendingIsr = null;
+    this.followers.clear();
+    this.failPendingProduces(ErrorCode.KAFKA_STORAGE_ERROR);
+  }
+
   /** An older state than the one applied (a late notification): ignored. */
   private isStale(state: PartitionState): boolean {
     return (
@@ -206,6 +217,8 @@ export class Partition {
   }
 
   private checkLeaderFor(acks: number): void {
+    // An offline replica answers KAFKA_STORAGE_ERROR before anything else, as in Kafka.
+    this.log.ensureOnline();
     if (!this.isLeader) {
       throw new KafkaProtocolError(
         ErrorCode.NOT_LEADER_OR_FOLLOWER,

@@ -95,6 +95,25 @@ export class ReplicaManager implements PartitionHost {
   constructor(private readonly options: ReplicaManagerOptions) {
     this.localId = options.localId;
     this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs;
+    options.logs.onLogDirFailure(() => this.handleLogDirFailure());
+  }
+
+  /**
+   * The log dir failed (Kafka's ReplicaManager.handleLogDirFailure): every replica here goes
+   * offline, its waiting produces are answered KAFKA_STORAGE_ERROR, and the leaderships it
+   * held are given up (the group coordinator unloads). Requests for its partitions then get
+   * KAFKA_STORAGE_ERROR from the offline logs; the cluster moves leadership elsewhere.
+   */
+  private handleLogDirFailure(): void {
+    for (const p of this.partitions.values()) {
+      const wasLeader = p.isLeader;
+      p.markOffline();
+      if (wasLeader) this.emit(p.topic, p.index, false);
+      this.wake(p);
+    }
+    this.options.logger.error(
+      `log dir ${this.options.logs.dataDir} is offline: its ${this.partitions.size} replica(s) are offline until a restart`,
+    );
   }
 
   /** A replicated cluster: partitions get their roles from the cluster, ISR changes go through `channel`. */
@@ -211,6 +230,8 @@ export class ReplicaManager implements PartitionHost {
     if (p !== undefined && p.log === log) return p;
     if (this.channel !== null) return undefined;
     const lone = new Partition(topic, partition, log, this);
+    this.partitions.set(k, lone);
+    if (!log.isOnline) return lone;
     lone.makeLeader(
       {
         leaderId: this.localId,
@@ -223,7 +244,6 @@ export class ReplicaManager implements PartitionHost {
       },
       Date.now(),
     );
-    this.partitions.set(k, lone);
     return lone;
   }
 
