@@ -32,6 +32,7 @@ const registration = (id: number, incarnation: string) => ({
   rack: id === 3 ? 'r3' : null,
   incarnation,
   shuttingDown: false,
+  offlineLogDirs: [],
 });
 
 describe("the cluster's Lua scripts on a real Redis", () => {
@@ -69,8 +70,15 @@ describe("the cluster's Lua scripts on a real Redis", () => {
       ],
     );
     assert.deepEqual((await store.readBrokers())[1].endpoints, registration(3, 'c').endpoints);
-    assert.equal(await store.heartbeat(1, 'a', 2000, true), 1);
+    assert.equal(await store.heartbeat(1, 'a', 2000, true, []), 1);
     assert.equal((await store.readBrokers())[0].shuttingDown, true);
+    assert.deepEqual((await store.readBrokers())[0].offlineLogDirs, []);
+    assert.equal(await store.heartbeat(1, 'a', 2000, true, ['/data/a']), 1);
+    assert.deepEqual(
+      (await store.readBrokers())[0].offlineLogDirs,
+      ['/data/a'],
+      'a failed log dir is reported',
+    );
     await sleep(2300);
     assert.deepEqual(
       (await store.readBrokers()).map((b) => b.id),
@@ -78,7 +86,7 @@ describe("the cluster's Lua scripts on a real Redis", () => {
       'expired without heartbeats',
     );
     await assert.rejects(
-      store.heartbeat(1, 'a', 2000, false),
+      store.heartbeat(1, 'a', 2000, false, []),
       refusedWith(ErrorCode.BROKER_ID_NOT_REGISTERED),
     );
     await store.registerBroker(registration(1, 'b'), 2000);

@@ -86,7 +86,10 @@ export class ClusterMetadata implements ClusterView {
     return this.topicsByName.get(topic)?.partitions[partition];
   }
 
-  /** A leader that is not registered is reported as none, as Kafka's metadata cache does. */
+  /**
+   * A leader that is not registered is reported as none, as Kafka's metadata cache does;
+   * replicas of brokers that are not registered or whose log dir failed are offline.
+   */
   leadership(topic: string, partition: number): PartitionLeadership {
     const s = this.state(topic, partition);
     if (s === undefined) return NO_LEADERSHIP;
@@ -95,7 +98,7 @@ export class ClusterMetadata implements ClusterView {
       leaderEpoch: s.leaderEpoch,
       replicas: s.replicas,
       isr: s.isr,
-      offlineReplicas: s.replicas.filter((r) => !this.isAlive(r)),
+      offlineReplicas: s.replicas.filter((r) => (this.brokersById.get(r)?.offlineLogDirs.length ?? 1) > 0),
     };
   }
 

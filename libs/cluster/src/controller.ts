@@ -214,6 +214,9 @@ export class Controller implements ControllerAdmin {
       }
       await this.options.store.saveSeenIncarnations(changed);
     }
+    // A broker's replicas are in its one log dir: once that failed, they are offline (Kafka's
+    // offline replicas), as good as dead for leadership and the ISR, though the broker lives.
+    for (const b of brokers) if (b.offlineLogDirs.length > 0) alive.delete(b.id);
     return { alive, shuttingDown: new Set(brokers.filter((b) => b.shuttingDown).map((b) => b.id)) };
   }
 

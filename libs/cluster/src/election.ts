@@ -2,7 +2,7 @@ import type { PartitionState } from '@tributary/broker';
 
 /** What the controller knows of the brokers when it decides. */
 export interface BrokerLiveness {
-  /** Registered brokers (a broker whose registration expired is dead). */
+  /** Registered brokers whose replicas are online (a broker whose registration expired is dead; one whose log dir failed, offline). */
   readonly alive: ReadonlySet<number>;
   /** Brokers in controlled shutdown: alive, but to lead nothing and leave the ISRs. */
   readonly shuttingDown: ReadonlySet<number>;

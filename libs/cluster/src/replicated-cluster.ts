@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import {
   producerIdBase,
   type BrokerConfig,
@@ -116,6 +117,8 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
   /** Ids of deleted topics: the only topics whose local logs are deleted. */
   private readonly deletedIds = new Set<string>();
   private waitingForStateSince = 0;
+  /** The log dirs an I/O error took offline (the one log dir, or none), as heartbeats report them. */
+  private offlineLogDirs: readonly string[] = [];
 
   constructor(deps: MembershipDeps) {
     const { config, clusterId, logs, replicas, logger } = deps;
@@ -174,6 +177,23 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       requestTimeoutMs: config.replication.replicaSocketTimeoutMs,
     });
     replicas.useStateChannel(this);
+    logs.onLogDirFailure((dir) => this.onLogDirFailure(dir));
+  }
+
+  /**
+   * The log dir failed (a full disk, one turned read-only): as Kafka's broker reports offline
+   * dirs to the controller, the next heartbeat, sent now, records it in the registration; the
+   * controller then treats every replica here as offline, moving leadership to the other
+   * in-sync replicas and taking this broker out of the ISRs. The fetchers stop; the replicas
+   * stay offline until the broker restarts with a working dir.
+   */
+  private onLogDirFailure(dir: string): void {
+    this.offlineLogDirs = [path.resolve(dir)];
+    for (const t of this.logs.topics()) {
+      for (const [p] of this.logs.partitions(t.name)) this.fetchers.unfollow(t.name, p);
+    }
+    this.logger.error(`log dir ${dir} is offline: reporting it so that leadership moves to other replicas`);
+    void this.heartbeat();
   }
 
   async start(addresses: readonly ListenAddress[]): Promise<void> {
@@ -186,6 +206,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       rack: this.config.rack,
       incarnation: this.incarnation,
       shuttingDown: false,
+      offlineLogDirs: [],
     };
     await this.store.connect(Date.now() + REDIS_START_TIMEOUT_MS);
     await this.store.subscribe((change) => this.onChange(change));
@@ -217,7 +238,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     if (reg === null) return;
     try {
       await this.store.registerBroker(
-        { ...reg, shuttingDown: false },
+        { ...reg, shuttingDown: false, offlineLogDirs: this.offlineLogDirs },
         this.config.replication.brokerSessionTimeoutMs,
       );
       const first = !this.registered;
@@ -252,6 +273,7 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
         this.incarnation,
         this.config.replication.brokerSessionTimeoutMs,
         this.shuttingDown,
+        this.offlineLogDirs,
       );
     } catch (err) {
       if (err instanceof ScriptRefusal) {
@@ -460,7 +482,8 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
    * new, and the replica leads, or follows the leader with a fetcher.
    */
   private applyPartition(topic: string, partition: number): void {
-    if (this.closed) return;
+    // Replicas in a failed log dir take no role until the broker restarts.
+    if (this.closed || !this.logs.isOnline) return;
     const record = this.view.record(topic);
     const state = record?.partitions[partition];
     if (record === undefined || state === undefined) return;

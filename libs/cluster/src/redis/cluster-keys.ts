@@ -8,7 +8,7 @@ export const CLUSTER_KEYS = {
   cluster: () => ['cluster'],
   /** set: ids of the brokers that registered */
   brokers: () => ['brokers'],
-  /** hash: a broker's registration (host, port, rack, incarnation, shutting_down), expiring with its session */
+  /** hash: a broker's registration (host, port, rack, incarnation, shutting_down, offline_log_dirs), expiring with its session */
   broker: (id: number | string) => ['broker', id],
   /** string: "<broker>:<epoch>" of the controller, expiring with its lease */
   controller: () => ['controller'],

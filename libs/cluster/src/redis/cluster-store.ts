@@ -13,7 +13,7 @@ import {
   type LoadedScript,
 } from './scripts';
 
-/** A broker as it registered: where clients reach it, its rack, and whether it is shutting down. */
+/** A broker as it registered: where clients reach it, its rack, whether it is shutting down, its failed log dirs. */
 export interface BrokerRegistration {
   readonly id: number;
   /** The inter-broker listener's address (replica fetchers connect there). */
@@ -24,6 +24,8 @@ export interface BrokerRegistration {
   readonly rack: string | null;
   readonly incarnation: string;
   readonly shuttingDown: boolean;
+  /** Log dirs an I/O error took offline: the replicas in them are offline (none lead or stay in an ISR). */
+  readonly offlineLogDirs: readonly string[];
 }
 
 export interface TopicRecord {
@@ -325,6 +327,7 @@ export class ClusterStore {
         reg.rack ?? '',
         this.channel,
         encodeEndpoints(reg.endpoints),
+        JSON.stringify(reg.offlineLogDirs),
       ],
     );
   }
@@ -334,12 +337,13 @@ export class ClusterStore {
     incarnation: string,
     sessionTimeoutMs: number,
     shuttingDown: boolean,
+    offlineLogDirs: readonly string[],
   ): Promise<number> {
     return this.script(
       SCRIPTS.heartbeatBroker,
       `heartbeat of broker ${id}`,
       { broker: CLUSTER_KEYS.broker(id) },
-      [incarnation, sessionTimeoutMs, shuttingDown ? '1' : '0', this.channel],
+      [incarnation, sessionTimeoutMs, shuttingDown ? '1' : '0', this.channel, JSON.stringify(offlineLogDirs)],
     );
   }
 
@@ -372,6 +376,7 @@ export class ClusterStore {
         rack: h.rack === '' || h.rack === undefined ? null : h.rack,
         incarnation: h.incarnation,
         shuttingDown: h.shutting_down === '1',
+        offlineLogDirs: decodeLogDirs(h.offline_log_dirs),
       });
     }
     return out.sort((a, b) => a.id - b.id);
@@ -849,6 +854,17 @@ export function decodeEndpoints(text: string): Map<string, { host: string; port:
     if (m !== null) out.set(m[1], { host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) });
   }
   return out;
+}
+
+/** A registration's offline log dirs (a JSON array; absent in registrations of older versions). */
+function decodeLogDirs(text: string | undefined): string[] {
+  if (text === undefined || text === '') return [];
+  try {
+    const dirs: unknown = JSON.parse(text);
+    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function parseChange(message: string): Change | null {

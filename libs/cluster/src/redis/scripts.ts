@@ -105,10 +105,17 @@ export const SCRIPTS = {
       rack: string,
       channel: Channel,
       endpoints: string,
+      offlineLogDirs: string,
     ]
   >()('register-broker', ['broker', 'brokers']),
   heartbeatBroker: script<
-    [incarnation: string, sessionTimeoutMs: number, shuttingDown: '0' | '1', channel: Channel]
+    [
+      incarnation: string,
+      sessionTimeoutMs: number,
+      shuttingDown: '0' | '1',
+      channel: Channel,
+      offlineLogDirs: string,
+    ]
   >()('heartbeat-broker', ['broker']),
   unregisterBroker: script<[incarnation: string, channel: Channel]>()('unregister-broker', ['broker']),
   acquireController: script<[id: number, leaseMs: number, channel: Channel]>()('acquire-controller', [

@@ -15,6 +15,7 @@
   ARGV[7] change channel
   ARGV[8] every listener's advertised address, NAME://HOST:PORT,... (host and port: the
           inter-broker listener's)
+  ARGV[9] the broker's offline log dirs, a JSON array (Kafka's BrokerRegistration)
 
   Returns 1, or -1 (DuplicateRegistration).
 ]]
@@ -24,7 +25,7 @@ if current and current ~= ARGV[2] then
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'incarnation', ARGV[2], 'host', ARGV[4], 'port', ARGV[5],
-  'rack', ARGV[6], 'shutting_down', '0', 'endpoints', ARGV[8])
+  'rack', ARGV[6], 'shutting_down', '0', 'endpoints', ARGV[8], 'offline_log_dirs', ARGV[9])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PUBLISH', ARGV[7], 'brokers')
