@@ -33,6 +33,8 @@ export interface ClusterOptions {
   readonly flags?: readonly string[];
   /** Coordinate through a primary with replicas that Sentinels fail over, not a lone Redis. */
   readonly sentinels?: boolean;
+  /** The data dir of some brokers by node id (a small disk); a new temporary dir for the others. */
+  readonly dataDirs?: Readonly<Record<number, string>>;
 }
 
 export interface TestCluster {
@@ -71,7 +73,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   ];
   const nodes: ClusterNode[] = [];
   for (let id = 1; id <= options.brokers; id++) {
-    const dataDir = tempDir(`node${id}`);
+    const dataDir = options.dataDirs?.[id] ?? tempDir(`node${id}`);
     const process = await startBroker({ nodeId: id, dataDir, extraArgs: args(id) });
     const node: ClusterNode = {
       nodeId: id,
