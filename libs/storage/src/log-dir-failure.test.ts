@@ -76,18 +76,34 @@ const storageError = (err: unknown) => {
   return true;
 };
 
-/** Appends 4 KiB batches, alternating partitions, until one fails; returns the records each acknowledged. */
-function appendUntilFailure(m: LogManager, topic: string): { acked: number[]; failure: unknown } {
+/**
+ * Appends batches of just over 4 KiB (a full tmpfs takes such a write in part), alternating
+ * partitions, until one fails; returns the records and bytes each acknowledged.
+ */
+function appendUntilFailure(
+  m: LogManager,
+  topic: string,
+): { acked: number[]; bytes: number[]; failure: unknown } {
   const acked = [0, 0];
+  const bytes = [0, 0];
   for (let i = 0; ; i++) {
     const p = i % 2;
+    const batch = simpleBatch(4, { valueBytes: 1000 });
     try {
-      const r = m.partition(topic, p)!.append(simpleBatch(4, { valueBytes: 1000 }), 0);
-      acked[p] += r.recordCount;
+      acked[p] += m.partition(topic, p)!.append(batch, 0).recordCount;
+      bytes[p] += batch.length;
     } catch (err) {
-      return { acked, failure: err };
+      return { acked, bytes, failure: err };
     }
   }
+}
+
+/** Bytes in the segment files of a partition directory. */
+function segmentBytes(dir: string): number {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 test('a full disk takes the log dir offline with KAFKA_STORAGE_ERROR; after space is freed every acknowledged batch is back, whole', async () => {
@@ -102,12 +118,17 @@ test('a full disk takes the log dir offline with KAFKA_STORAGE_ERROR; after spac
   fillUp(path.join(dir, 'filler'));
   fs.truncateSync(path.join(dir, 'filler'), fs.statSync(path.join(dir, 'filler')).size - 1536 * 1024);
 
-  const { acked, failure } = appendUntilFailure(m, 'orders');
+  const { acked, bytes, failure } = appendUntilFailure(m, 'orders');
   storageError(failure);
   assert.match((failure as Error).message, /ENOSPC/);
   assert.ok(acked[0] + acked[1] > 100, `only ${acked} records fitted`);
   assert.equal(m.isOnline, false);
   assert.equal((m.offlineCause as NodeJS.ErrnoException).code, 'ENOSPC');
+  // What part of the failed batch reached the file was cut: the logs hold exactly what was acknowledged.
+  assert.deepEqual(
+    [segmentBytes(path.join(dir, 'orders-0')), segmentBytes(path.join(dir, 'orders-1'))],
+    bytes,
+  );
   // Every log of the dir is offline, not just the one that failed, and so are topic changes.
   for (const p of [0, 1]) {
     assert.throws(() => m.partition('orders', p)!.append(simpleBatch(1), 0), storageError);
