@@ -24,11 +24,16 @@ import type { ApiHandler } from './handler';
  * With an authorizer, as in Kafka: a listing of every topic leaves out those the principal
  * may not DESCRIBE; a topic asked for by name is TOPIC_AUTHORIZATION_FAILED, whether it
  * exists or not; auto-creation also needs CREATE on the cluster or the topic.
+ *
+ * The answer is made once the connection's earlier requests are answered (Kafka handles a
+ * connection's requests one at a time): one made while a produce waits for replication would
+ * reach the client after that produce's answer and may name a leader that has moved since.
  */
 export function metadataHandler(ctx: BrokerContext): ApiHandler<typeof Metadata> {
   return {
     api: Metadata,
     async handle(request, { apiVersion, connection }) {
+      await connection.precedingAnswered();
       const requested = request.topics;
       // v0 has no null: an empty list meant every topic.
       const all = requested === null || (apiVersion === 0 && requested.length === 0);

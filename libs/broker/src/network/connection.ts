@@ -40,6 +40,8 @@ const COPY_OUT_BYTES = 16 << 10;
 interface PendingResponse {
   done: boolean;
   chunks: Buffer[] | null;
+  /** Told when the response is ready (see precedingAnswered). */
+  onDone?: (() => void)[];
 }
 
 export class Connection {
@@ -254,9 +256,26 @@ export class Connection {
     }
   }
 
+  /**
+   * Called from a handler as its request arrives: resolves once every request this connection
+   * received before it has its response (null when they all have). Kafka reads a connection's
+   * next request only after answering the last, so an answer about the cluster's state
+   * (Metadata) is never older than the answers ahead of it; computed at arrival and held behind
+   * a parked acks=all produce, it would be, and a client taking it after a fresher one goes
+   * back to a leader that has given up (librdkafka does).
+   */
+  precedingAnswered(): Promise<void> | null {
+    const waiting = this.inflight.slice(0, -1).filter((s) => !s.done);
+    if (waiting.length === 0) return null;
+    return Promise.all(
+      waiting.map((s) => new Promise<void>((resolve) => (s.onDone ??= []).push(resolve))),
+    ).then(() => undefined);
+  }
+
   private complete(slot: PendingResponse, chunks: Buffer[] | null): void {
     slot.done = true;
     slot.chunks = chunks;
+    if (slot.onDone !== undefined) for (const resolve of slot.onDone) resolve();
     if (this.closed) return;
     let corked = false;
     while (this.inflight.length > 0 && this.inflight[0].done) {
