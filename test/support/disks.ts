@@ -129,7 +129,7 @@ export interface Ack {
 export interface DiskProducerReport {
   readonly acks: Ack[];
   /** Delivery errors by the broker's error code (56: KAFKA_STORAGE_ERROR). */
-  readonly errors: { code: number; name: string }[];
+  readonly errors: { t: number; code: number; name: string; p: number }[];
   readonly out: string;
 }
 
@@ -192,8 +192,8 @@ export function startDiskProducer(
         errors: lines
           .filter((l) => l.startsWith('E '))
           .map((l) => {
-            const [, , code, name] = l.split(' ');
-            return { code: Number(code), name };
+            const [, t, code, name, , p] = l.split(' ');
+            return { t: Number(t), code: Number(code), name, p: Number(p) };
           }),
         out,
       });

@@ -1,7 +1,7 @@
 """Produces records of VALUE_BYTES (key = sequence number) with acks=all at about RATE per
 second for SECONDS, then waits for the last deliveries. Prints each acknowledged record as
 "A <epoch ms> <partition> <offset> <seq>", each delivery error as "E <epoch ms> <code> <name>
-<seq>" (the broker's error code, 56 for KAFKA_STORAGE_ERROR), and "DONE <undelivered>".
+<seq> <partition>" (the broker's error code, 56 for KAFKA_STORAGE_ERROR), and "DONE <undelivered>".
 
 IDEMPOTENT=1 makes it an idempotent producer that retries until message.timeout.ms (the
 cluster case: it must move to the new leader); else it does not retry, so each broker error
@@ -35,7 +35,8 @@ def on_delivery(err, msg):
     now = time.time() * 1000
     seq = msg.key().decode()
     if err is not None:
-        sys.stdout.write("E %d %d %s %s\n" % (now, err.code(), err.name(), seq))
+        partition = msg.partition() if msg.partition() is not None else -1
+        sys.stdout.write("E %d %d %s %s %d\n" % (now, err.code(), err.name(), seq, partition))
     else:
         sys.stdout.write("A %d %d %d %s\n" % (now, msg.partition(), msg.offset(), seq))
     sys.stdout.flush()
