@@ -6,6 +6,8 @@ import { BrokerMetrics } from './broker-metrics';
 import type { BrokerConfig } from './config/broker-config';
 import type { TlsServerSettings } from './config/security-config';
 import { DynamicBrokerConfig, type ConfigChange } from './config/dynamic-broker-config';
+import { alterReplicaLogDirsHandler } from './handlers/alter-replica-log-dirs.handler';
+import { describeLogDirsHandler } from './handlers/describe-log-dirs.handler';
 import { alterClientQuotasHandler } from './handlers/alter-client-quotas.handler';
 import { alterConfigsHandler } from './handlers/alter-configs.handler';
 import { alterPartitionReassignmentsHandler } from './handlers/alter-partition-reassignments.handler';
@@ -37,7 +39,6 @@ import { RequestRouter } from './network/request-router';
 import { FetchWaiters } from './replica/fetch-waiters';
 import { ReplicaManager } from './replica/replica-manager';
 import { securityHandlers } from './security/security-handlers';
-import { logDirHandlers } from './handlers/log-dir-handlers';
 import { describeProducersHandler } from './handlers/describe-producers.handler';
 import { updateFeaturesHandler } from './handlers/update-features.handler';
 import { writeTxnMarkersHandler } from './handlers/write-txn-markers.handler';
@@ -271,8 +272,9 @@ export class Broker {
       .register(updateFeaturesHandler(ctx))
       .register(writeTxnMarkersHandler(ctx))
       .register(describeClientQuotasHandler(ctx))
-      .register(alterClientQuotasHandler(ctx));
-    for (const handler of logDirHandlers(ctx)) router.register(handler);
+      .register(alterClientQuotasHandler(ctx))
+      .register(describeLogDirsHandler(ctx))
+      .register(alterReplicaLogDirsHandler(ctx));
     for (const handler of groupHandlers(ctx, coordinator, store, txnCoordinator)) router.register(handler);
     for (const handler of txnHandlers(ctx, txnCoordinator, store)) router.register(handler);
     for (const handler of securityHandlers(ctx)) router.register(handler);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AclOperation, AlterReplicaLogDirs, DescribeLogDirs, ErrorCode } from '@tributary/protocol';
+import { AclOperation, DescribeLogDirs, ErrorCode } from '@tributary/protocol';
 import type { BrokerContext } from '../broker-context';
 import { authorizeCluster } from '../security/authorize';
 import type { ApiHandler } from './handler';
@@ -11,8 +11,7 @@ import type { ApiHandler } from './handler';
  * offline, with KAFKA_STORAGE_ERROR and nothing else), AlterReplicaLogDirs accepts moves to it
  * (nothing to do; KAFKA_STORAGE_ERROR when offline) and refuses any other path.
  */
-
-function logDir(ctx: BrokerContext): string {
+export function logDir(ctx: BrokerContext): string {
   return path.resolve(ctx.config.logDirs);
 }
 
@@ -67,38 +66,4 @@ export function describeLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof De
       };
     },
   };
-}
-
-export function alterReplicaLogDirsHandler(ctx: BrokerContext): ApiHandler<typeof AlterReplicaLogDirs> {
-  return {
-    api: AlterReplicaLogDirs,
-    handle(request, { connection }) {
-      const allowed = authorizeCluster(ctx, connection, AclOperation.ALTER);
-      const byTopic = new Map<string, { partitionIndex: number; errorCode: number }[]>();
-      for (const dir of request.dirs) {
-        for (const t of dir.topics) {
-          const results = byTopic.get(t.name) ?? [];
-          byTopic.set(t.name, results);
-          for (const partitionIndex of t.partitions) {
-            let errorCode: number = ErrorCode.NONE;
-            if (!allowed) errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
-            else if (path.resolve(dir.path) !== logDir(ctx)) errorCode = ErrorCode.LOG_DIR_NOT_FOUND;
-            else if (!ctx.logs.isOnline) errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-            // Kafka keeps REPLICA_NOT_AVAILABLE here for a replica the broker does not hold.
-            else if (ctx.logs.partition(t.name, partitionIndex) === undefined)
-              errorCode = ErrorCode.REPLICA_NOT_AVAILABLE;
-            results.push({ partitionIndex, errorCode });
-          }
-        }
-      }
-      return {
-        throttleTimeMs: 0,
-        results: [...byTopic].map(([topicName, partitions]) => ({ topicName, partitions })),
-      };
-    },
-  };
-}
-
-export function logDirHandlers(ctx: BrokerContext): ApiHandler[] {
-  return [describeLogDirsHandler(ctx), alterReplicaLogDirsHandler(ctx)] as ApiHandler[];
 }
