@@ -12,38 +12,19 @@ import {
   readTxnMarker,
   type TxnMarkerBatch,
 } from '@tributary/protocol';
-import { fsyncDir, readFileIfExists, writeFileAtomicSync } from './atomic-file';
+import { fsyncDir, writeFileAtomicSync } from './atomic-file';
 import { readInt64, writeInt64 } from './int64';
-import { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache';
+import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache';
+import { CLEAN_SHUTDOWN_FILE, loadSegments, OFFSETS_CHECKPOINT_FILE } from './log-loader';
 import { consoleLogger, type StorageLogger } from './logger';
-import {
-  CLEANED_SUFFIX,
-  DELETED_SUFFIX,
-  INDEX_SUFFIX,
-  LOG_SUFFIX,
-  LogSegment,
-  nextOffsetOfLogFile,
-  segmentFileName,
-  SWAP_SUFFIX,
-  TIME_INDEX_SUFFIX,
-} from './log-segment';
+import { CLEANED_SUFFIX, DELETED_SUFFIX, LogSegment, SWAP_SUFFIX } from './log-segment';
 import { ProducerStateManager, type CompletedTxn, type ProducerEntry } from './producer-state';
-import { TXN_INDEX_SUFFIX, type AbortedTxn } from './transaction-index';
+import type { AbortedTxn } from './transaction-index';
 import type { TopicConfig } from './topic-config';
 
 const EMPTY: Buffer = Buffer.alloc(0);
 const NO_MARKERS: readonly AppendedTxnMarker[] = Object.freeze([]);
 const INT32_MAX = 2147483647;
-const SEGMENT_NAME = /^(\d{20})\.log$/;
-
-/** Written on clean close, removed on open: its absence at open means recovery is needed. */
-export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
-/**
- * The partition's persisted offsets (Kafka keeps these in log-start-offset-checkpoint,
- * replication-offset-checkpoint and recovery-point-offset-checkpoint per log dir; here one
- * small file per partition, replaced atomically).
- */
-export const OFFSETS_CHECKPOINT_FILE = 'offsets.checkpoint';
 
 export interface PartitionLogOptions {
   /** The partition's directory, `<dataDir>/<topic>-<partition>`; created when missing. */
@@ -107,14 +88,6 @@ export interface TimestampOffset {
   readonly timestamp: number;
 }
 
-interface OffsetsCheckpoint {
-  logStartOffset: number;
-  highWatermark: number;
-  recoveryPoint: number;
-  /** Where the log cleaner's next pass starts (Kafka's cleaner-offset-checkpoint); -1 when none. */
-  cleanerOffset: number;
-}
-
 /**
  * A produce to a compacted topic with records that have no key (Kafka's
  * RecordValidationException): INVALID_RECORD, with the index of each bad record in its batch.
@@ -126,23 +99,6 @@ export class RecordValidationError extends KafkaProtocolError {
   ) {
     super(ErrorCode.INVALID_RECORD, message);
   }
-}
-
-function parseCheckpoint(text: string): OffsetsCheckpoint | null {
-  const lines = text.split('\n').filter((l) => l.length > 0);
-  if (lines[0] !== '0') return null;
-  const values = new Map<string, number>();
-  for (const line of lines.slice(1)) {
-    const [key, value] = line.split(' ');
-    if (!/^-?\d+$/.test(value ?? '')) return null;
-    values.set(key, Number(value));
-  }
-  const get = (k: string) => values.get(k);
-  const logStartOffset = get('log-start-offset');
-  const highWatermark = get('high-watermark');
-  const recoveryPoint = get('recovery-point');
-  if (logStartOffset === undefined || highWatermark === undefined || recoveryPoint === undefined) return null;
-  return { logStartOffset, highWatermark, recoveryPoint, cleanerOffset: get('cleaner-offset') ?? -1 };
 }
 
 /**
@@ -198,90 +154,10 @@ export class PartitionLog {
   }
 
   private load(): void {
-    const dir = this.dir;
-    fs.mkdirSync(dir, { recursive: true });
-    const checkpointText = readFileIfExists(path.join(dir, OFFSETS_CHECKPOINT_FILE));
-    const saved = checkpointText === null ? null : parseCheckpoint(checkpointText);
-    if (checkpointText !== null && saved === null) {
-      this.logger.warn(`${this.name}: ignoring malformed ${OFFSETS_CHECKPOINT_FILE}`);
-    }
-    this.epochs = LeaderEpochCache.load(dir, (m) => this.logger.warn(`${this.name}: ${m}`));
-    const learnEpoch = (epoch: number, baseOffset: number) => {
-      if (epoch > this.epochs.latestEpoch) this.epochs.assign(epoch, baseOffset);
-    };
-    const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
-    const clean = fs.existsSync(marker);
-    if (clean) {
-      fs.unlinkSync(marker);
-      fsyncDir(dir);
-    }
-
-    const swapped = this.completeInterruptedSwaps();
-    const names = fs.readdirSync(dir);
-    const bases: number[] = [];
-    for (const name of names) {
-      const m = SEGMENT_NAME.exec(name);
-      if (m !== null) bases.push(Number(m[1]));
-      else if (/\.(tmp|deleted|cleaned|swap)$/.test(name)) {
-        fs.rmSync(path.join(dir, name), { force: true });
-        this.logger.warn(`${this.name}: removed leftover ${name}`);
-      }
-    }
-    bases.sort((a, b) => a - b);
-    const logs = new Set(bases.map((b) => String(b).padStart(20, '0')));
-    for (const name of names) {
-      const stem = name.replace(/\.(index|timeindex|txnindex)$/, '');
-      if (stem !== name && /^\d{20}$/.test(stem) && !logs.has(stem)) {
-        fs.rmSync(path.join(dir, name), { force: true });
-      }
-    }
-
-    // Without the clean-shutdown marker, everything from the segment holding the recovery
-    // point on may hold unflushed (torn) writes.
-    const recoverFrom = clean ? Infinity : (saved?.recoveryPoint ?? 0);
-    // Recovered segments are fsynced below: what a crashed process left in the page cache is
-    // only durable after that, and the recovery point is about to cover it.
-    const recovered: LogSegment[] = [];
-    let cut = false;
-    try {
-      for (let i = 0; i < bases.length; i++) {
-        const base = bases[i];
-        if (cut) {
-          this.deleteSegmentFiles(base);
-          this.logger.warn(`${this.name}: deleted segment ${base}, which followed a truncated segment`);
-          continue;
-        }
-        const needsRecovery = i === bases.length - 1 ? !clean : bases[i + 1] > recoverFrom;
-        const { segment, truncated, rebuilt } = LogSegment.open(
-          dir,
-          base,
-          this._config,
-          needsRecovery,
-          learnEpoch,
-        );
-        this.segments.push(segment);
-        if (rebuilt) {
-          recovered.push(segment);
-          if (!needsRecovery) this.logger.warn(`${this.name}: rebuilt the indexes of segment ${base}`);
-        }
-        if (truncated !== null) {
-          // Past the recovery point what follows a torn write cannot be trusted; before it (a
-          // flushed segment that went bad) later segments stay, as in Kafka, leaving a gap.
-          if (needsRecovery) cut = true;
-          this.logger.warn(
-            `${this.name}: recovery truncated segment ${base} to ${segment.size} bytes, ` +
-              `next offset ${segment.nextOffset}, dropping ${truncated.bytes} bytes: ${truncated.reason}`,
-          );
-        }
-      }
-      if (this.segments.length === 0) {
-        this.segments.push(LogSegment.create(dir, Math.max(0, saved?.logStartOffset ?? 0), this._config));
-      }
-    } catch (err) {
-      for (const s of this.segments) s.close();
-      throw err;
-    }
-
+    const loaded = loadSegments(this.dir, this.name, this._config, this.logger);
+    const saved = loaded.checkpoint;
+    this.segments = loaded.segments;
+    this.epochs = loaded.epochs;
     const active = this.active;
     this._logEndOffset = active.nextOffset;
     this._logStartOffset = Math.min(
@@ -296,7 +172,7 @@ export class PartitionLog {
     this.epochs.truncateFromEnd(this._logEndOffset);
     this.epochs.truncateFromStart(this._logStartOffset);
     this._cleanerOffset = saved?.cleanerOffset ?? -1;
-    this.producers = new ProducerStateManager(dir, this.name, this.logger);
+    this.producers = new ProducerStateManager(this.dir, this.name, this.logger);
     try {
       // The aborted transactions of recovered segments (and of torn or swapped-in indexes) are
       // found again by replaying the producer state over them.
@@ -307,66 +183,16 @@ export class PartitionLog {
           );
       }
       const rebuildTxns = this.segments.filter(
-        (s) => recovered.includes(s) || !s.txnIndexWellFormed || swapped.has(s.baseOffset),
+        (s) => loaded.recovered.includes(s) || !s.txnIndexWellFormed || loaded.swapped.has(s.baseOffset),
       );
       this.reloadProducerState(rebuildTxns);
-      for (const s of new Set([...recovered, ...rebuildTxns])) s.flush();
+      for (const s of new Set([...loaded.recovered, ...rebuildTxns])) s.flush();
       this.producers.removeStraySnapshots(this.segmentBaseOffsets());
     } catch (err) {
       for (const s of this.segments) s.close();
       throw err;
     }
     this.checkpoint();
-  }
-
-  /**
-   * Finishes what a crash interrupted in the log cleaner's swap (Kafka's LogLoader): an
-   * unfinished `.cleaned` segment is dropped, the old segments being whole; a `<base>.log.swap`
-   * was committed, so every old segment within its offsets (as it is or already `.deleted`)
-   * goes and the swap files take their final names. A transaction index may not exist, so
-   * which one is new cannot be told from the names: the swapped-in segment's is rebuilt from
-   * the log, and its base offset returned for that. Orphan index swaps and `.deleted` files
-   * are removed by the caller.
-   */
-  private completeInterruptedSwaps(): Set<number> {
-    const swapped = new Set<number>();
-    const dir = this.dir;
-    const names = fs.readdirSync(dir);
-    for (const name of names) {
-      if (!name.endsWith(CLEANED_SUFFIX)) continue;
-      fs.rmSync(path.join(dir, name), { force: true });
-      this.logger.warn(`${this.name}: removed ${name}, left by a cleaning that did not finish`);
-    }
-    for (const name of names) {
-      const m = /^(\d{20})\.log\.swap$/.exec(name);
-      if (m === null) continue;
-      const base = Number(m[1]);
-      const next = nextOffsetOfLogFile(path.join(dir, name), base);
-      for (const old of fs.readdirSync(dir)) {
-        const o = /^(\d{20})\.(log|index|timeindex|txnindex)(\.deleted|\.swap)?$/.exec(old);
-        if (o === null || Number(o[1]) < base || Number(o[1]) >= next) continue;
-        if (o[2] === 'txnindex') {
-          fs.rmSync(path.join(dir, old));
-          continue;
-        }
-        if (o[3] === SWAP_SUFFIX) continue;
-        // The swap's own index already under its final name is the new one: the final renames
-        // had begun (index swaps exist until then), so leave it.
-        const ownIndex = Number(o[1]) === base && o[2] !== 'log' && o[3] === undefined;
-        if (ownIndex && !fs.existsSync(path.join(dir, old + SWAP_SUFFIX))) continue;
-        fs.rmSync(path.join(dir, old));
-      }
-      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]) {
-        const swap = path.join(dir, segmentFileName(base, suffix) + SWAP_SUFFIX);
-        if (fs.existsSync(swap)) fs.renameSync(swap, path.join(dir, segmentFileName(base, suffix)));
-      }
-      swapped.add(base);
-      this.logger.warn(
-        `${this.name}: completed the swap of cleaned segment ${base} (offsets ${base} to ${next})`,
-      );
-    }
-    fsyncDir(dir);
-    return swapped;
   }
 
   /**
@@ -1373,11 +1199,5 @@ export class PartitionLog {
     if (this.closed) return;
     this.closed = true;
     for (const seg of this.segments) seg.close();
-  }
-
-  private deleteSegmentFiles(base: number): void {
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
-      fs.rmSync(path.join(this.dir, String(base).padStart(20, '0') + suffix), { force: true });
-    }
   }
 }
