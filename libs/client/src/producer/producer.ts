@@ -113,6 +113,8 @@ interface PartitionQueue {
   ready: ReadyBatch[];
   inflight: number;
   nextSequence: number;
+  /** The sequence after the last acknowledged batch: the one the broker expects next. */
+  ackedSequence: number;
   /** After a failure, nothing more is sent for this partition until what is in flight returns. */
   blocked: boolean;
 }
@@ -276,7 +278,16 @@ export class Producer {
     this.txn?.want(topic, partition);
     let q = this.queues.get(key);
     if (q === undefined) {
-      q = { topic, partition, open: null, ready: [], inflight: 0, nextSequence: 0, blocked: false };
+      q = {
+        topic,
+        partition,
+        open: null,
+        ready: [],
+        inflight: 0,
+        nextSequence: 0,
+        ackedSequence: 0,
+        blocked: false,
+      };
       this.queues.set(key, q);
     }
     const size = estimate(record);
@@ -460,6 +471,7 @@ export class Producer {
   private complete(b: ReadyBatch, baseOffset: number, logAppendTime: number): void {
     b.queue.inflight--;
     if (b.queue.inflight === 0) b.queue.blocked = false;
+    if (this.idempotent) b.queue.ackedSequence = (b.baseSequence + b.records.length) % 0x80000000;
     const { topic, partition } = b.queue;
     for (let i = 0; i < b.requests.length; i++) {
       const req = b.requests[i];
@@ -477,15 +489,17 @@ export class Producer {
 
   /**
    * A failed batch is retried (same bytes, same sequence) while the error is retriable and
-   * delivery.timeout.ms allows; with idempotence, OUT_OF_ORDER_SEQUENCE_NUMBER after an
-   * earlier batch failed is expected and retried too.
+   * delivery.timeout.ms allows. With idempotence, OUT_OF_ORDER_SEQUENCE_NUMBER is expected
+   * while an earlier batch of the partition is unacknowledged (it failed and is being resent,
+   * so the broker has not seen the sequences before this one yet): retried as the Java
+   * producer does, until that batch is through. For the first unacknowledged batch it means
+   * the broker's state differs from ours: retried a few times only.
    */
   private failed(b: ReadyBatch, err: KafkaProtocolError): void {
     const q = b.queue;
     q.inflight--;
-    const retriable =
-      err.retriable ||
-      (this.idempotent && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && b.attempts < 5);
+    const outOfOrder = this.idempotent && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    const retriable = err.retriable || (outOfOrder && (b.baseSequence !== q.ackedSequence || b.attempts < 5));
     const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
     if (retriable && !expired && !this.closed) {
       q.blocked = true;
