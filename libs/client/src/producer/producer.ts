@@ -307,14 +307,32 @@ export class Producer {
       this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
     }
     if (q.ready.length > 0 || this.lingerMs === 0) this.scheduleDrain();
-    // The open batch goes out after linger.ms at the latest, full or not.
-    if (q.open !== null && this.lingerMs > 0 && this.lingerTimer === null) {
-      this.lingerTimer = setTimeout(() => {
-        this.lingerTimer = null;
-        this.closeAll();
-        this.scheduleDrain();
-      }, this.lingerMs);
-    }
+    if (q.open !== null) this.armLinger();
+  }
+
+  /** An open batch goes out after linger.ms at the latest, full or not (see closeLingered). */
+  private armLinger(): void {
+    if (this.lingerMs === 0 || this.lingerTimer !== null) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      this.closeLingered();
+      this.scheduleDrain();
+    }, this.lingerMs);
+  }
+
+  /** Closes the open batches that could be sent now (see canSendOpen). */
+  private closeLingered(): void {
+    for (const q of this.queues.values()) if (this.canSendOpen(q)) this.closeBatch(q);
+  }
+
+  /**
+   * Whether a partition's open batch would be sent if closed now: nothing else waits and it
+   * has room in flight. Until then records keep joining it, as they join the last batch of
+   * Java's accumulator, so a backlog behind a slow or absent leader leaves in full batches
+   * rather than in one batch per linger.ms that went by.
+   */
+  private canSendOpen(q: PartitionQueue): boolean {
+    return q.ready.length === 0 && !q.blocked && q.inflight < this.maxInflight;
   }
 
   /** Encodes the open batch of a partition; its sequence is fixed from here on. */
@@ -374,7 +392,12 @@ export class Producer {
         (err: unknown) => this.failUnsent(err as Error),
       );
     }
+    let open = false;
+    const now = Date.now();
     for (const q of this.queues.values()) {
+      if (q.open !== null && now - q.open.createdAt >= this.lingerMs && this.canSendOpen(q))
+        this.closeBatch(q);
+      if (q.open !== null) open = true;
       if (q.ready.length === 0 || q.blocked || q.inflight >= this.maxInflight) continue;
       if (this.txn !== null && !this.txn.isAdded(q.topic, q.partition)) continue;
       let leader: number;
@@ -398,6 +421,7 @@ export class Producer {
       byNode.set(leader, list);
     }
     for (const [node, batches] of byNode) void this.sendToNode(node, batches);
+    if (open) this.armLinger();
     if (needMetadata) {
       this.cluster
         .refreshMetadata()
