@@ -12,6 +12,7 @@ import {
   checkReplicas,
   checkResumed,
   longestSilences,
+  resentUnderNewEpoch,
   type Finding,
   type ReplicaLogs,
   type Silence,
@@ -190,10 +191,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         }
       if ((await settle(120_000, () => inSync(source, [TOPIC, '__consumer_offsets'], 3))) === undefined)
         note('the source cluster did not get every partition a leader and a full ISR within 120 s');
+      phase('every replica in sync');
       const names = producers.map((p) => p.name);
       const resumed = () => checkResumed(history.acks, names, partitions, faultsTo).length === 0;
       await settle(60_000, async () => (resumed() ? true : undefined));
+      phase('writes resumed');
       for (const p of producers) await p.stop();
+      phase('producers stopped');
 
       const ends = async (admin: Admin, topic: string) =>
         (
@@ -218,7 +222,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
             `${g} did not commit up to the log end within 90 s: committed ${sourceEnds.map((end, p) => `${p}:${c.find((x) => x.partition === p)?.offset ?? -1}/${end}`).join(' ')}`,
           );
         }
+      phase('groups caught up');
       for (const c of consumers) await c.stop();
+      phase('consumers stopped');
       // The final committed offsets, also the last reading of each series.
       const committed = new Map<string, Map<number, number>>();
       for (const g of SOURCE_GROUPS) {
@@ -258,7 +264,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           ]),
         );
       };
-      const stored = await read(topology.sourceBootstrap, TOPIC);
+      // Each record with its batch's producer id and epoch, from one replica's segments.
+      const stored = new Map(
+        [...(await read(topology.sourceBootstrap, TOPIC))].map(([p, records]) => {
+          const batches = readStoredBatches(topology.source[0].dataDir, TOPIC, p);
+          let b = 0;
+          return [
+            p,
+            records.map((r) => {
+              while (b < batches.length && batches[b].lastOffset < r.offset) b++;
+              const batch = batches[b];
+              return batch !== undefined && batch.baseOffset <= r.offset
+                ? { ...r, producer: { id: batch.producerId, epoch: batch.producerEpoch } }
+                : r;
+            }),
+          ];
+        }),
+      );
+      const resent = resentUnderNewEpoch(stored);
       const mirror = await read(topology.targetBootstrap, MIRROR_TOPIC);
       const replicaLogs = async (
         admin: Admin,
@@ -282,7 +305,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ];
 
       const findings = [
-        ...checkAcks(history.acks, stored),
+        ...checkAcks(history.acks, stored, resent),
         ...checkReplicas(replicas),
         ...checkCommittedOffsets(history.offsets),
         ...checkDelivered(history.acks, history.consumed, committed),
@@ -295,10 +318,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const acked = history.acks.filter((a) => a.producer === p.name);
         counts[`${p.name}: acknowledged`] = acked.length;
         counts[`${p.name}: acknowledged without an offset`] = acked.filter((a) => a.offset < 0).length;
-        const failures = [...(history.failedSends.get(p.name) ?? new Map<string, number>())];
-        counts[`${p.name}: failed sends`] = failures.reduce((n, [, c]) => n + c, 0);
-        for (const [reason, c] of failures) notes.push(`${p.name}: ${c} sends failed: ${reason}`);
+        counts[`${p.name}: failed sends`] = [...(history.failures.get(p.name)?.values() ?? [])].reduce(
+          (n, c) => n + c,
+          0,
+        );
       }
+      for (const [who, failures] of history.failures)
+        for (const [reason, c] of failures) notes.push(`${who}: ${c} failed: ${reason}`);
       for (const g of SOURCE_GROUPS) {
         counts[`${g}: offsets delivered`] = [...(history.consumed.get(g)?.values() ?? [])].reduce(
           (n, s) => n + s.size,
@@ -311,6 +337,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           (x) => x.group === g && x.source === 'fetch',
         ).length;
       }
+      counts['records a client re-sent under a new producer epoch (not duplicates of the broker)'] =
+        resent.size;
       counts['records stored'] = [...stored.values()].reduce((n, r) => n + r.length, 0);
       counts['records mirrored'] = [...mirror.values()].reduce((n, r) => n + r.length, 0);
       counts['replica batches compared'] = replicas.reduce(

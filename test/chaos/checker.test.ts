@@ -8,6 +8,7 @@ import {
   checkReplicas,
   checkResumed,
   longestSilences,
+  resentUnderNewEpoch,
   type StoredRecord,
 } from './checker';
 import type { Ack, CommittedOffset } from './history';
@@ -63,6 +64,34 @@ describe('the chaos checker', () => {
     assert.match(findings[0].detail, /a-1 stored 2 times: 0\/1, 1\/0/);
   });
 
+  test("a copy its producer re-sent under a later epoch is the client's; one in the same epoch is a duplicate", () => {
+    const by = (offset: number, value: string, id: number, epoch: number): StoredRecord => ({
+      ...rec(offset, value),
+      producer: { id, epoch },
+    });
+    const stored = new Map([
+      [
+        0,
+        [
+          by(0, 'a-0', 7, 0),
+          by(1, 'a-1', 7, 0),
+          by(2, 'a-2', 7, 0),
+          by(3, 'a-1', 7, 1),
+          by(4, 'a-2', 7, 1),
+          by(5, 'a-2', 7, 1),
+          by(6, 'a-0', 8, 2),
+        ],
+      ],
+    ]);
+    const resent = resentUnderNewEpoch(stored);
+    assert.deepEqual([...resent], ['0/3', '0/4']);
+    const findings = checkAcks([], stored, resent);
+    assert.deepEqual(checks(findings), ['records reordered', 'records duplicated', 'records duplicated']);
+    assert.match(findings[2].detail, /a-2 stored 2 times: 0\/2, 0\/5/, "twice in one epoch is the broker's");
+    assert.match(findings[1].detail, /a-0 stored 2 times: 0\/0, 0\/6/, 'another producer id is no excuse');
+    assert.equal(checkAcks([], stored).length, 5, 'without the epochs every copy counts');
+  });
+
   test("a producer's records out of its sending order within a partition are reordered", () => {
     const stored = new Map([[0, [rec(0, 'a-0'), rec(1, 'a-2'), rec(2, 'b-0'), rec(3, 'a-1')]]]);
     const findings = checkAcks([], stored);
@@ -73,6 +102,8 @@ describe('the chaos checker', () => {
   const batch = (baseOffset: number, lastOffset: number, fill: number): StoredBatch => ({
     baseOffset,
     lastOffset,
+    producerId: -1,
+    producerEpoch: -1,
     bytes: Buffer.alloc(70, fill),
   });
 

@@ -1,11 +1,12 @@
 import type { Ack, CommittedOffset } from './history';
 import type { StoredBatch } from './segments';
 
-/** A record as a reader (kcat) got it back. */
+/** A record as a reader (kcat) got it back, with its batch's producer id and epoch when known. */
 export interface StoredRecord {
   readonly offset: number;
   readonly key: string | null;
   readonly value: string | null;
+  readonly producer?: { readonly id: number; readonly epoch: number };
 }
 
 /** The checks, in the order the summary lists them; the target is zero findings for each. */
@@ -33,13 +34,42 @@ function producerAndSeq(value: string | null): [string, number] | null {
 }
 
 /**
+ * The copies of values ("partition/offset") that their producer sent again under a later
+ * epoch of the same producer id than the copy before: an idempotent producer that bumps its epoch (KIP-360) resends
+ * what it has no answer for with new sequence numbers, which no broker can tell from new
+ * records, so the copy is the client's doing (librdkafka does so after a request times out,
+ * confluentinc/librdkafka#4953). The broker's part, a retry within one epoch stored twice,
+ * stays a duplicate.
+ */
+export function resentUnderNewEpoch(stored: ReadonlyMap<number, readonly StoredRecord[]>): Set<string> {
+  const resent = new Set<string>();
+  for (const [p, records] of stored) {
+    const latest = new Map<string, StoredRecord>();
+    for (const r of records) {
+      if (r.value === null) continue;
+      const before = latest.get(r.value);
+      latest.set(r.value, r);
+      if (
+        before?.producer !== undefined &&
+        r.producer?.id === before.producer.id &&
+        r.producer.epoch > before.producer.epoch
+      )
+        resent.add(`${p}/${r.offset}`);
+    }
+  }
+  return resent;
+}
+
+/**
  * The producers' view against the stored log: every acknowledged record is at its offset
  * (lost), every value is stored once (duplicated), and each producer's records lie in a
- * partition in the order it sent them (reordered).
+ * partition in the order it sent them (reordered). Copies in `resent` (resentUnderNewEpoch)
+ * are neither duplicates nor out of order.
  */
 export function checkAcks(
   acks: readonly Ack[],
   stored: ReadonlyMap<number, readonly StoredRecord[]>,
+  resent: ReadonlySet<string> = new Set(),
 ): Finding[] {
   const findings: Finding[] = [];
   const byOffset = new Map<number, Map<number, StoredRecord>>();
@@ -69,8 +99,8 @@ export function checkAcks(
   for (const [p, records] of stored) {
     const last = new Map<string, number>();
     for (const r of records) {
-      if (r.value === null) continue;
       const at = `${p}/${r.offset}`;
+      if (r.value === null || resent.has(at)) continue;
       const places = seen.get(r.value);
       if (places === undefined) seen.set(r.value, [at]);
       else places.push(at);

@@ -32,8 +32,8 @@ export class History {
   /** Offsets each group's members were handed, by group and partition. */
   readonly consumed = new Map<string, Map<number, Set<number>>>();
   readonly offsets: CommittedOffset[] = [];
-  /** Sends that failed (their records may or may not be stored), per producer and reason. */
-  readonly failedSends = new Map<string, Map<string, number>>();
+  /** Failures by who failed and why: a producer's sends (their records may or may not be stored), the offset sampler's reads. */
+  readonly failures = new Map<string, Map<string, number>>();
   /** Notable client events (fatal errors, restarts of a client), with their time. */
   readonly notes: { t: number; what: string }[] = [];
 
@@ -49,9 +49,9 @@ export class History {
     offsets.add(offset);
   }
 
-  failed(producer: string, reason: string): void {
-    let reasons = this.failedSends.get(producer);
-    if (reasons === undefined) this.failedSends.set(producer, (reasons = new Map()));
+  failed(who: string, reason: string): void {
+    let reasons = this.failures.get(who);
+    if (reasons === undefined) this.failures.set(who, (reasons = new Map()));
     // Numbers vary from one failure to the next; the kind of failure is what is counted.
     const kind = reason.replace(/\d+/g, 'N').slice(0, 160);
     reasons.set(kind, (reasons.get(kind) ?? 0) + 1);

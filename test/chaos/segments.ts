@@ -5,6 +5,9 @@ import path from 'node:path';
 export interface StoredBatch {
   readonly baseOffset: number;
   readonly lastOffset: number;
+  /** -1 for a batch of no idempotent producer. */
+  readonly producerId: number;
+  readonly producerEpoch: number;
   readonly bytes: Buffer;
 }
 
@@ -12,7 +15,8 @@ export interface StoredBatch {
  * The record batches of a partition as one replica stored them, read from its segment files
  * (`<data dir>/<topic>-<partition>/<20-digit base offset>.log`) without the broker's code: each
  * batch is baseOffset (int64), batchLength (int32) and batchLength more bytes, its last offset
- * delta at byte 23. A torn tail (a batch cut short) ends the read.
+ * delta at byte 23, producer id at 43 and producer epoch at 51. A torn tail (a batch cut
+ * short) ends the read.
  */
 export function readStoredBatches(dataDir: string, topic: string, partition: number): StoredBatch[] {
   const dir = path.join(dataDir, `${topic}-${partition}`);
@@ -31,6 +35,8 @@ export function readStoredBatches(dataDir: string, topic: string, partition: num
       batches.push({
         baseOffset,
         lastOffset: baseOffset + data.readInt32BE(at + 23),
+        producerId: Number(data.readBigInt64BE(at + 43)),
+        producerEpoch: data.readInt16BE(at + 51),
         bytes: data.subarray(at, at + size),
       });
       at += size;

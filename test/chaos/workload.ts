@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Connection, Consumer, Producer, type TopicPartition } from '@tributary/client';
-import { ErrorCode, OffsetFetch } from '@tributary/protocol';
+import { ErrorCode, errorName, OffsetFetch } from '@tributary/protocol';
 import { PYTHON, PYTHON_DIR, ROOT } from '../support/broker-process';
 import type { History } from './history';
 import { OFFSETS_TOPIC_PARTITIONS, TOPIC, type Topology } from './topology';
@@ -148,8 +148,11 @@ export class ConfluentProducer implements Workload {
       { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     this.child = child;
-    child.stderr?.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     const log = fs.createWriteStream(path.join(this.o.logDir, 'confluent-producer.log'), { flags: 'a' });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+      log.write(d);
+    });
     child.once('exit', () => log.end());
     onLines(child, (line) => {
       const [kind, a, b, c, d] = line.split(' ');
@@ -396,7 +399,10 @@ export class OffsetSampler implements Workload {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
-        for (const group of this.groups) await this.sample(group).catch(() => undefined);
+        for (const group of this.groups)
+          await this.sample(group).catch((err: Error) =>
+            this.history.failed(`offset sampler ${group}`, err.message),
+          );
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
@@ -406,7 +412,7 @@ export class OffsetSampler implements Workload {
   private async sample(group: string): Promise<void> {
     const partition = offsetsPartitionFor(group, OFFSETS_TOPIC_PARTITIONS);
     const before = await this.topology.sourceLeader('__consumer_offsets', partition);
-    if (before === null || before.leader < 0) return;
+    if (before === null || before.leader < 0) throw new Error('no coordinator in Redis');
     const conn = new Connection({
       host: '127.0.0.1',
       port: this.topology.source[before.leader - 1].client.port,
@@ -425,9 +431,13 @@ export class OffsetSampler implements Workload {
       });
       const answered = Date.now();
       const after = await this.topology.sourceLeader('__consumer_offsets', partition);
-      if (after?.leader !== before.leader || after.epoch !== before.epoch) return;
+      if (after?.leader !== before.leader || after.epoch !== before.epoch)
+        throw new Error('the coordinator changed during the OffsetFetch');
       const answer = conn.versionFor(OffsetFetch) >= 8 ? r.groups[0] : r;
-      if (answer === undefined || answer.errorCode !== ErrorCode.NONE) return;
+      if (answer === undefined || answer.errorCode !== ErrorCode.NONE)
+        throw new Error(
+          `OffsetFetch answered ${answer === undefined ? 'no group' : errorName(answer.errorCode)}`,
+        );
       for (const topic of answer.topics.filter((x) => x.name === TOPIC))
         for (const p of topic.partitions)
           if (p.errorCode === ErrorCode.NONE && p.committedOffset >= 0)

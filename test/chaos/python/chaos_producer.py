@@ -58,6 +58,9 @@ producer = Producer(
         "message.timeout.ms": 120000,
         "topic.metadata.refresh.interval.ms": 5000,
         "error_cb": on_error,
+        # Idempotence state changes (epoch bumps and why) and the leaders it learns go to stderr,
+        # kept in confluent-producer.log.
+        "debug": "eos,metadata",
     }
 )
 
