@@ -165,6 +165,29 @@ describe('the chaos checker', () => {
     assert.deepEqual(checks(findings), ['committed offsets going back']);
   });
 
+  test('a lower value a member committed while its higher commit was in flight may come last', () => {
+    const overlapping = (value: number, sent: number, t: number): CommittedOffset => ({
+      ...offset('commit', value, t),
+      sent,
+    });
+    // 10 sent at 100 and retried until 300; 20 sent at 150, acknowledged at 160; readers see 10 from 200.
+    const history = [
+      overlapping(10, 100, 300),
+      overlapping(20, 150, 160),
+      offset('fetch', 20, 165, 170),
+      offset('fetch', 10, 200, 210),
+      offset('fetch', 10, 250, 260),
+    ];
+    assert.deepEqual(checkCommittedOffsets(history), []);
+    // A value committed and acknowledged before the higher one was sent cannot come back.
+    const findings = checkCommittedOffsets([
+      overlapping(10, 100, 120),
+      overlapping(20, 150, 160),
+      offset('fetch', 10, 200, 210),
+    ]);
+    assert.deepEqual(checks(findings), ['committed offsets going back']);
+  });
+
   test('a fetch in flight while commits land may see any of them; commits alone are not judged', () => {
     assert.deepEqual(
       checkCommittedOffsets([

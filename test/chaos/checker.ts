@@ -166,6 +166,8 @@ export function checkReplicas(partitions: readonly ReplicaLogs[]): Finding[] {
  * A group's committed offset never goes back as readers see it: an OffsetFetch returns no less
  * than any commit acknowledged before it was sent, nor than any OffsetFetch answered before it
  * was sent. (A fetch in flight while a commit lands may see either, so only those orders count.)
+ * A lower value is no finding when a commit of that value was in flight then and may have been
+ * applied after the higher one (a member's commits that overlapped, the earlier one retried).
  */
 export function checkCommittedOffsets(offsets: readonly CommittedOffset[]): Finding[] {
   const findings: Finding[] = [];
@@ -191,11 +193,18 @@ export function checkCommittedOffsets(offsets: readonly CommittedOffset[]): Find
           ],
     );
     events.sort((a, b) => a.t - b.t || Number(b.check) - Number(a.check));
+    const commits = list.filter((o) => o.source === 'commit');
+    // The earliest moment the floor's value may have taken effect.
+    const since = (f: CommittedOffset) => (f.source === 'commit' ? (f.sent ?? f.t) : f.t);
+    const overlapped = (fetch: CommittedOffset, f: CommittedOffset) =>
+      commits.some(
+        (c) => c.offset === fetch.offset && (c.sent ?? c.t) <= (fetch.answered ?? fetch.t) && c.t > since(f),
+      );
     let floor: CommittedOffset | null = null;
     for (const e of events) {
       if (!e.check) {
         if (floor === null || e.o.offset > floor.offset) floor = e.o;
-      } else if (floor !== null && e.o.offset < floor.offset)
+      } else if (floor !== null && e.o.offset < floor.offset && !overlapped(e.o, floor))
         findings.push({
           check: 'committed offsets going back',
           detail: `${k}: an OffsetFetch sent at ${new Date(e.t).toISOString()} returned ${e.o.offset}, after ${when(floor)} had ${floor.offset}`,

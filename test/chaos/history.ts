@@ -24,6 +24,8 @@ export interface CommittedOffset {
   readonly t: number;
   /** For a fetch, when it was answered. */
   readonly answered?: number;
+  /** For a commit, when it was sent, if the member may have had another commit in flight meanwhile. */
+  readonly sent?: number;
 }
 
 /** Everything the workload saw, which the checker holds the stored logs against. */
@@ -61,7 +63,10 @@ export class History {
     this.notes.push({ t: Date.now(), what });
   }
 
-  /** Writes the history as files into `dir` (acks.tsv, offsets.tsv), for a failure's post-mortem. */
+  /**
+   * Writes the history as files into `dir` for a failure's post-mortem: acks.tsv, and
+   * offsets.tsv (time, a fetch's answer or a commit's sending, group, source, by, partition, offset).
+   */
   save(dir: string): void {
     fs.writeFileSync(
       path.join(dir, 'acks.tsv'),
@@ -71,7 +76,8 @@ export class History {
       path.join(dir, 'offsets.tsv'),
       this.offsets
         .map(
-          (o) => `${o.t}\t${o.answered ?? ''}\t${o.group}\t${o.source}\t${o.by}\t${o.partition}\t${o.offset}`,
+          (o) =>
+            `${o.t}\t${o.answered ?? o.sent ?? ''}\t${o.group}\t${o.source}\t${o.by}\t${o.partition}\t${o.offset}`,
         )
         .join('\n') + '\n',
     );

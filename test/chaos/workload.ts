@@ -243,6 +243,8 @@ export class OurGroup implements Workload {
           .map((tp) => ({ ...tp, offset: consumer.position(tp) }))
           .filter((tp) => tp.offset >= 0);
         if (offsets.length === 0) return;
+        // A revocation's commit may overlap the timer's: either may be applied last.
+        const sent = Date.now();
         await consumer.commit(offsets);
         const t = Date.now();
         for (const c of offsets)
@@ -253,6 +255,7 @@ export class OurGroup implements Workload {
             partition: c.partition,
             offset: c.offset,
             t,
+            sent,
           });
       };
       consumer.subscribe([TOPIC], { onPartitionsRevoked: (tps) => commit(tps).catch(() => undefined) });
