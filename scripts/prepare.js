@@ -2,8 +2,8 @@
 'use strict';
 // Makes a fresh clone runnable: first the system packages the command needs (system-deps.js),
 // then the locked npm packages when node_modules is missing or was installed from another
-// package-lock.json, then the build. Used by `npm start`, `npm test` and `npm run bench`.
-// Usage: node scripts/prepare.js start|test|bench
+// package-lock.json, then the build. Used by `npm start`, `npm test`, `npm run bench` and `npm run chaos`.
+// Usage: node scripts/prepare.js start|test|bench|chaos
 const { execSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');

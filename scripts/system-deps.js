@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 // The system packages each README command needs, and the one place that installs them.
-// `npm start`, `npm test`, `npm run bench` and `.ci/run` all ask it first, before any other work:
+// `npm start`, `npm test`, `npm run bench`, `npm run chaos` and `.ci/run` all ask it first, before any other work:
 // as root on Debian or Ubuntu it installs what is missing with apt-get, saying what and why;
 // anywhere else it stops with one message naming what is missing and the command that installs it.
-// Usage: node scripts/system-deps.js start|test|bench
+// Usage: node scripts/system-deps.js start|test|bench|chaos
 const fs = require('node:fs');
 const { spawnSync } = require('node:child_process');
 
@@ -17,13 +17,13 @@ const REQUIREMENTS = [
     pkg: 'redis-server',
     probe: { command: 'redis-server' },
     why: 'clusters and the replicator coordinate through a private Redis',
-    commands: ['start', 'test', 'bench'],
+    commands: ['start', 'test', 'bench', 'chaos'],
   },
   {
     pkg: 'kcat',
     probe: { command: 'kcat' },
     why: "librdkafka's kcat proves compatibility and drives the benchmarks",
-    commands: ['test', 'bench'],
+    commands: ['test', 'bench', 'chaos'],
   },
   {
     pkg: 'openssl',
@@ -41,7 +41,7 @@ const REQUIREMENTS = [
     pkg: 'python3-confluent-kafka',
     probe: { python: 'confluent_kafka' },
     why: 'confluent-kafka-python is an interop client',
-    commands: ['test'],
+    commands: ['test', 'chaos'],
   },
   {
     pkg: 'python3-kafka',
@@ -69,7 +69,7 @@ const REQUIREMENTS = [
   },
 ];
 
-const COMMANDS = ['start', 'test', 'bench'];
+const COMMANDS = ['start', 'test', 'bench', 'chaos'];
 
 /** The facts about this machine that the plan depends on, read from the real system. */
 function readMachine() {
@@ -115,7 +115,7 @@ function plan(command, machine) {
   if (missing.length === 0) return { action: 'none', missing: [], lines: [] };
   const pkgs = missing.map((r) => r.pkg);
   const reasons = missing.map((r) => `  ${r.pkg}: ${r.why}`);
-  const what = `npm ${command === 'start' ? 'start' : command === 'test' ? 'test' : 'run bench'}`;
+  const what = `npm ${command === 'start' || command === 'test' ? command : `run ${command}`}`;
   if (machine.isRoot && isDebianLike(machine.osRelease)) {
     return {
       action: 'install',

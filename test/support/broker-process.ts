@@ -31,6 +31,8 @@ export interface StartOptions {
   readonly nodeId?: number;
   readonly port?: number;
   readonly extraArgs?: readonly string[];
+  /** How long it may take to listen (20 s by default); a broker that does not is killed. */
+  readonly startTimeoutMs?: number;
 }
 
 /** Starts `tributary broker` as a child process on 127.0.0.1 and waits until it listens. */
@@ -52,8 +54,15 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerProces
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const startTimeoutMs = opts.startTimeoutMs ?? 20_000;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start in 20s:\n${out}`)), 20000);
+    // A broker that is late is killed (the rejection waits for its exit), so that no stray
+    // process keeps its data directory.
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      child.kill('SIGKILL');
+    }, startTimeoutMs);
     const check = (): void => {
       const m = /listening on [^\s:]+:(\d+)/.exec(out);
       if (m) {
@@ -65,7 +74,13 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerProces
     child.stderr?.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`broker exited with ${code} before listening:\n${out}`));
+      reject(
+        new Error(
+          late
+            ? `broker did not start in ${startTimeoutMs / 1000} s:\n${out}`
+            : `broker exited with ${code} before listening:\n${out}`,
+        ),
+      );
     });
   });
   return {

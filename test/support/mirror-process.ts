@@ -22,6 +22,7 @@ export function writeMirrorConfig(doc: unknown): string {
 export async function startMirrorWorker(
   configFile: string,
   extraArgs: readonly string[] = [],
+  startTimeoutMs = 20_000,
 ): Promise<MirrorWorker> {
   const child = spawn(process.execPath, [MAIN, 'mirror', '--config', configFile, ...extraArgs], {
     cwd: ROOT,
@@ -32,7 +33,12 @@ export async function startMirrorWorker(
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mirror worker did not start:\n${out}`)), 20000);
+    // A worker that is late is killed (the rejection waits for its exit): no stray worker runs on.
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      child.kill('SIGKILL');
+    }, startTimeoutMs);
     const check = (): void => {
       if (/mirror worker \d+ running flows/.test(out)) {
         clearTimeout(timer);
@@ -40,7 +46,16 @@ export async function startMirrorWorker(
       }
     };
     child.stdout?.on('data', check);
-    void exited.then((code) => reject(new Error(`mirror worker exited with ${code}:\n${out}`)));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          late
+            ? `mirror worker did not start in ${startTimeoutMs / 1000} s:\n${out}`
+            : `mirror worker exited with ${code}:\n${out}`,
+        ),
+      );
+    });
   });
   return {
     child,

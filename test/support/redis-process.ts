@@ -21,6 +21,8 @@ export interface RedisProcess {
   readonly port: number;
   readonly url: string;
   readonly dir: string;
+  /** The running redis-server's process id (for SIGSTOP and SIGCONT), undefined while it is down. */
+  pid(): number | undefined;
   output(): string;
   /** Clean stop (SIGTERM: the append-only file is flushed). */
   stop(): Promise<void>;
@@ -65,7 +67,7 @@ export async function startRedis(options: { args?: readonly string[] } = {}): Pr
 async function launchRedis(
   args: readonly string[],
   ready: string,
-): Promise<Pick<RedisProcess, 'output' | 'stop' | 'kill9' | 'pause' | 'resume' | 'restart'>> {
+): Promise<Pick<RedisProcess, 'pid' | 'output' | 'stop' | 'kill9' | 'pause' | 'resume' | 'restart'>> {
   let child: ChildProcess;
   let out = '';
   let exited: Promise<void>;
@@ -94,6 +96,7 @@ async function launchRedis(
   await launch();
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
+    pid: () => (running() ? child.pid : undefined),
     output: () => out,
     async stop() {
       if (!running()) return;

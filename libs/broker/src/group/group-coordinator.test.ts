@@ -349,7 +349,7 @@ describe('group coordinator: rebalances', () => {
           { topic: 't', partition: 0, offset: 3, leaderEpoch: -1, metadata: '', commitTimestamp: -1 },
         ],
       });
-      assert.equal(commit, ErrorCode.NONE);
+      assert.equal(commit.errorCode, ErrorCode.NONE);
       const leaderAgain = c.joinGroup(joinParams({ memberId: leader.memberId }));
       const [f2, l2] = await Promise.all([changed, leaderAgain]);
       assert.equal(f2.generationId, gen + 1);
@@ -533,7 +533,7 @@ describe('group coordinator: static membership (KIP-345)', () => {
           offsets: [
             { topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: '', commitTimestamp: -1 },
           ],
-        }),
+        }).errorCode,
         ErrorCode.FENCED_INSTANCE_ID,
       );
 
@@ -617,8 +617,8 @@ describe('group coordinator: offsets', () => {
     generationId: number,
     offsets: [string, number, number][],
     retentionTimeMs = -1,
-  ) =>
-    c.commitOffsets({
+  ) => {
+    const result = c.commitOffsets({
       groupId,
       memberId,
       groupInstanceId: null,
@@ -633,6 +633,10 @@ describe('group coordinator: offsets', () => {
         commitTimestamp: -1,
       })),
     });
+    // The handler's part: the append is durable at once here (no replicas).
+    result.complete();
+    return result.errorCode;
+  };
 
   test('members of the current generation commit; a group without members takes anyone’s commits', async () => {
     const h = Harness.create();
@@ -675,6 +679,41 @@ describe('group coordinator: offsets', () => {
         ],
       );
       assert.deepEqual(c.fetchOffsets('nobody', null).offsets, []);
+    } finally {
+      h.close();
+    }
+  });
+
+  test('an accepted commit is not what OffsetFetch returns until its append is durable', async () => {
+    const h = Harness.create();
+    try {
+      const c = h.coordinator;
+      const m = await joinAlone(c);
+      assert.equal(commit(c, 'g', m.memberId, 1, [['t', 0, 10]]), ErrorCode.NONE);
+      const offsetOf = (groupId: string) =>
+        c.fetchOffsets(groupId, [{ topic: 't', partition: 0 }]).offsets[0].offset;
+      const params = (groupId: string, memberId: string, generationId: number) => ({
+        groupId,
+        memberId,
+        groupInstanceId: null,
+        generationId,
+        retentionTimeMs: -1,
+        offsets: [
+          { topic: 't', partition: 0, offset: 20, leaderEpoch: -1, metadata: '', commitTimestamp: -1 },
+        ],
+      });
+      const pending = c.commitOffsets(params('g', m.memberId, 1));
+      assert.equal(pending.errorCode, ErrorCode.NONE);
+      assert.equal(offsetOf('g'), 10, 'the last durable commit while the new one replicates');
+      pending.complete();
+      assert.equal(offsetOf('g'), 20);
+
+      // A standalone consumer's commit that never became durable leaves no group behind.
+      assert.equal(c.commitOffsets(params('standalone', '', -1)).errorCode, ErrorCode.NONE);
+      assert.equal(c.group('standalone'), undefined);
+      assert.equal(offsetOf('standalone'), -1);
+      c.commitOffsets(params('standalone', '', -1)).complete();
+      assert.equal(offsetOf('standalone'), 20);
     } finally {
       h.close();
     }

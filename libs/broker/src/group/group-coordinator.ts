@@ -85,6 +85,17 @@ export interface TxnCommitParams {
   readonly offsets: readonly OffsetToCommit[];
 }
 
+/**
+ * A commit's outcome. Accepted offsets are appended but not yet visible: `complete()` makes
+ * them the group's committed offsets once the append is durable (the ISR has it), as Kafka
+ * updates its offset cache only when the append completes. Until then OffsetFetch answers the
+ * previous offsets, so no reader sees a commit that a failover may still take back.
+ */
+export interface OffsetCommitResult {
+  readonly errorCode: number;
+  complete(): void;
+}
+
 export interface FetchedOffset {
   readonly topic: string;
   readonly partition: number;
@@ -1018,25 +1029,62 @@ export class GroupCoordinator {
   /**
    * Commits offsets for a group: a member of the current generation, or anyone while the
    * group is empty (generation -1, no member id: consumers that manage partitions themselves).
-   * One error for every partition given; the caller has checked topics and metadata sizes.
+   * One error for every partition given; the caller has checked topics and metadata sizes,
+   * and calls `complete()` of an accepted commit once its append is durable.
    */
-  commitOffsets(p: CommitParams): number {
+  commitOffsets(p: CommitParams): OffsetCommitResult {
+    const refused = (errorCode: number): OffsetCommitResult => ({ errorCode, complete: () => undefined });
     const error = this.validateGroupStatus(p.groupId, true);
-    if (error !== ErrorCode.NONE) return error;
+    if (error !== ErrorCode.NONE) return refused(error);
     let group = this.groups.get(p.groupId);
     if (group === undefined) {
       // Without group management the group exists only for its offsets; a generation from a
       // group this broker does not know is stale.
-      if (p.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
+      if (p.generationId >= 0) return refused(ErrorCode.ILLEGAL_GENERATION);
       group = new ConsumerGroup(p.groupId, 'Empty', Date.now());
-      this.groups.set(p.groupId, group);
     }
-    const code = this.doCommitOffsets(group, p);
-    this.dropIfUnused(group);
-    return code;
+    const code = this.admitCommit(group, p);
+    if (code !== ErrorCode.NONE) return refused(code);
+    const now = Date.now();
+    const stored: StoredOffset[] = p.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      value: {
+        offset: o.offset,
+        leaderEpoch: o.leaderEpoch,
+        metadata: o.metadata,
+        commitTimestamp: o.commitTimestamp === -1 ? now : o.commitTimestamp,
+        expireTimestamp: p.retentionTimeMs === -1 ? null : now + p.retentionTimeMs,
+      },
+    }));
+    let appendedAt: number[];
+    try {
+      appendedAt = this.store.storeOffsets(group.groupId, stored, now);
+    } catch (err) {
+      this.logger.warn(`committing offsets of group ${group.groupId} failed: ${(err as Error).message}`);
+      return refused(storeErrorCode(err, true));
+    }
+    const committing = group;
+    return {
+      errorCode: ErrorCode.NONE,
+      complete: () => {
+        // The group may have been created for these offsets (no group management) or replaced.
+        let current = this.groups.get(committing.groupId);
+        if (current === undefined && committing.is('Empty')) {
+          current = committing;
+          this.groups.set(current.groupId, current);
+        }
+        if (current === undefined || current.is('Dead')) return;
+        const target = current;
+        stored.forEach((o, i) =>
+          target.offsets.set(topicPartitionKey(o.topic, o.partition), { ...o, appendedAt: appendedAt[i] }),
+        );
+      },
+    };
   }
 
-  private doCommitOffsets(group: ConsumerGroup, p: CommitParams): number {
+  /** NONE when a commit may be taken now, else the error refusing it; a member's commit counts as its heartbeat. */
+  private admitCommit(group: ConsumerGroup, p: CommitParams): number {
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null) {
       if (group.isStaticMemberFenced(p.memberId, p.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
@@ -1058,28 +1106,6 @@ export class GroupCoordinator {
       default:
         break;
     }
-    const now = Date.now();
-    const stored: StoredOffset[] = p.offsets.map((o) => ({
-      topic: o.topic,
-      partition: o.partition,
-      value: {
-        offset: o.offset,
-        leaderEpoch: o.leaderEpoch,
-        metadata: o.metadata,
-        commitTimestamp: o.commitTimestamp === -1 ? now : o.commitTimestamp,
-        expireTimestamp: p.retentionTimeMs === -1 ? null : now + p.retentionTimeMs,
-      },
-    }));
-    let appendedAt: number[];
-    try {
-      appendedAt = this.store.storeOffsets(group.groupId, stored, now);
-    } catch (err) {
-      this.logger.warn(`committing offsets of group ${group.groupId} failed: ${(err as Error).message}`);
-      return storeErrorCode(err, true);
-    }
-    stored.forEach((o, i) =>
-      group.offsets.set(topicPartitionKey(o.topic, o.partition), { ...o, appendedAt: appendedAt[i] }),
-    );
     return ErrorCode.NONE;
   }
 

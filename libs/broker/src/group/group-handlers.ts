@@ -305,9 +305,10 @@ function partitionExists(ctx: BrokerContext, topic: string, partition: number): 
 }
 
 /**
- * OffsetCommit. In a replicated cluster the commit is answered once the ISR of its
- * __consumer_offsets partition has it (Kafka appends commits with acks=all), so a committed
- * offset survives the coordinator's failover.
+ * OffsetCommit. In a replicated cluster the commit is answered, and becomes what OffsetFetch
+ * returns, once the ISR of its __consumer_offsets partition has it (Kafka appends commits with
+ * acks=all), so a committed offset survives the coordinator's failover and no reader sees one
+ * that a failover takes back.
  */
 export function offsetCommitHandler(
   ctx: BrokerContext,
@@ -347,7 +348,7 @@ export function offsetCommitHandler(
         }
       }
       if (valid.length > 0) {
-        const code = coordinator.commitOffsets({
+        const commit = coordinator.commitOffsets({
           groupId: request.groupId,
           memberId: request.memberId,
           groupInstanceId: request.groupInstanceId,
@@ -356,7 +357,10 @@ export function offsetCommitHandler(
           offsets: valid,
         });
         const replicated =
-          code === ErrorCode.NONE ? await waitForReplication(ctx, store, request.groupId) : code;
+          commit.errorCode === ErrorCode.NONE
+            ? await waitForReplication(ctx, store, request.groupId)
+            : commit.errorCode;
+        if (replicated === ErrorCode.NONE) commit.complete();
         for (const o of valid) errors.set(key(o.topic, o.partition), replicated);
       }
       return {

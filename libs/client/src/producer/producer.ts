@@ -113,6 +113,8 @@ interface PartitionQueue {
   ready: ReadyBatch[];
   inflight: number;
   nextSequence: number;
+  /** The sequence after the last acknowledged batch: the one the broker expects next. */
+  ackedSequence: number;
   /** After a failure, nothing more is sent for this partition until what is in flight returns. */
   blocked: boolean;
 }
@@ -276,7 +278,16 @@ export class Producer {
     this.txn?.want(topic, partition);
     let q = this.queues.get(key);
     if (q === undefined) {
-      q = { topic, partition, open: null, ready: [], inflight: 0, nextSequence: 0, blocked: false };
+      q = {
+        topic,
+        partition,
+        open: null,
+        ready: [],
+        inflight: 0,
+        nextSequence: 0,
+        ackedSequence: 0,
+        blocked: false,
+      };
       this.queues.set(key, q);
     }
     const size = estimate(record);
@@ -296,14 +307,32 @@ export class Producer {
       this.defaultPartitioner.onBatchClosed(topic, partition, partitionCount);
     }
     if (q.ready.length > 0 || this.lingerMs === 0) this.scheduleDrain();
-    // The open batch goes out after linger.ms at the latest, full or not.
-    if (q.open !== null && this.lingerMs > 0 && this.lingerTimer === null) {
-      this.lingerTimer = setTimeout(() => {
-        this.lingerTimer = null;
-        this.closeAll();
-        this.scheduleDrain();
-      }, this.lingerMs);
-    }
+    if (q.open !== null) this.armLinger();
+  }
+
+  /** An open batch goes out after linger.ms at the latest, full or not (see closeLingered). */
+  private armLinger(): void {
+    if (this.lingerMs === 0 || this.lingerTimer !== null) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      this.closeLingered();
+      this.scheduleDrain();
+    }, this.lingerMs);
+  }
+
+  /** Closes the open batches that could be sent now (see canSendOpen). */
+  private closeLingered(): void {
+    for (const q of this.queues.values()) if (this.canSendOpen(q)) this.closeBatch(q);
+  }
+
+  /**
+   * Whether a partition's open batch would be sent if closed now: nothing else waits and it
+   * has room in flight. Until then records keep joining it, as they join the last batch of
+   * Java's accumulator, so a backlog behind a slow or absent leader leaves in full batches
+   * rather than in one batch per linger.ms that went by.
+   */
+  private canSendOpen(q: PartitionQueue): boolean {
+    return q.ready.length === 0 && !q.blocked && q.inflight < this.maxInflight;
   }
 
   /** Encodes the open batch of a partition; its sequence is fixed from here on. */
@@ -363,7 +392,12 @@ export class Producer {
         (err: unknown) => this.failUnsent(err as Error),
       );
     }
+    let open = false;
+    const now = Date.now();
     for (const q of this.queues.values()) {
+      if (q.open !== null && now - q.open.createdAt >= this.lingerMs && this.canSendOpen(q))
+        this.closeBatch(q);
+      if (q.open !== null) open = true;
       if (q.ready.length === 0 || q.blocked || q.inflight >= this.maxInflight) continue;
       if (this.txn !== null && !this.txn.isAdded(q.topic, q.partition)) continue;
       let leader: number;
@@ -387,6 +421,7 @@ export class Producer {
       byNode.set(leader, list);
     }
     for (const [node, batches] of byNode) void this.sendToNode(node, batches);
+    if (open) this.armLinger();
     if (needMetadata) {
       this.cluster
         .refreshMetadata()
@@ -460,6 +495,7 @@ export class Producer {
   private complete(b: ReadyBatch, baseOffset: number, logAppendTime: number): void {
     b.queue.inflight--;
     if (b.queue.inflight === 0) b.queue.blocked = false;
+    if (this.idempotent) b.queue.ackedSequence = (b.baseSequence + b.records.length) % 0x80000000;
     const { topic, partition } = b.queue;
     for (let i = 0; i < b.requests.length; i++) {
       const req = b.requests[i];
@@ -477,15 +513,17 @@ export class Producer {
 
   /**
    * A failed batch is retried (same bytes, same sequence) while the error is retriable and
-   * delivery.timeout.ms allows; with idempotence, OUT_OF_ORDER_SEQUENCE_NUMBER after an
-   * earlier batch failed is expected and retried too.
+   * delivery.timeout.ms allows. With idempotence, OUT_OF_ORDER_SEQUENCE_NUMBER is expected
+   * while an earlier batch of the partition is unacknowledged (it failed and is being resent,
+   * so the broker has not seen the sequences before this one yet): retried as the Java
+   * producer does, until that batch is through. For the first unacknowledged batch it means
+   * the broker's state differs from ours: retried a few times only.
    */
   private failed(b: ReadyBatch, err: KafkaProtocolError): void {
     const q = b.queue;
     q.inflight--;
-    const retriable =
-      err.retriable ||
-      (this.idempotent && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && b.attempts < 5);
+    const outOfOrder = this.idempotent && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    const retriable = err.retriable || (outOfOrder && (b.baseSequence !== q.ackedSequence || b.attempts < 5));
     const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
     if (retriable && !expired && !this.closed) {
       q.blocked = true;
