@@ -1,5 +1,5 @@
 import { Admin, Cluster, Connection, ConnectionError, Producer, type ClientOptions } from '@tributary/client';
-import { BATCH, ErrorCode, Fetch, KafkaProtocolError, MirrorProduce } from '@tributary/protocol';
+import { BATCH, ErrorCode, Fetch, KafkaProtocolError, ListOffsets, MirrorProduce } from '@tributary/protocol';
 import type { ClusterConfig } from './config';
 
 export interface RawFetch {
@@ -60,6 +60,54 @@ export class ClusterClients {
     return this.producerInstance;
   }
 
+  /**
+   * A transactional producer of its own (translate mode: one per unit, so each unit's copy and
+   * progress commit together); the caller closes it.
+   */
+  transactionalProducer(transactionalId: string): Producer {
+    return new Producer(
+      {
+        ...this.options(),
+        lingerMs: 1,
+        batchSize: 1 << 20,
+        maxRequestSize: 4 << 20,
+        transactionalId,
+      },
+      this.cluster,
+    );
+  }
+
+  /**
+   * Each partition's last stable offset (ListOffsets read_committed for the latest): below
+   * the high watermark while a transaction on it is open.
+   */
+  async lastStableOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const partition of partitions) {
+      const leader = await this.leader(topic, partition);
+      const r = await this.cluster.send(leader, ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 1,
+        topics: [
+          {
+            name: topic,
+            partitions: [
+              { partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 },
+            ],
+          },
+        ],
+      });
+      const p = r.topics[0]?.partitions[0];
+      if (p === undefined || p.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(
+          p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+          `ListOffsets ${topic}-${partition}`,
+        );
+      out.set(partition, p.offset);
+    }
+    return out;
+  }
+
   /** Whether the cluster's brokers speak MirrorProduce (a Tributary cluster): offsets can be preserved. */
   async supportsMirrorProduce(): Promise<boolean> {
     const conn = await this.cluster.anyConnection();
@@ -92,6 +140,7 @@ export class ClusterClients {
     offset: number,
     maxBytes: number,
     maxWaitMs: number,
+    isolationLevel: IsolationLevel = 0,
   ): Promise<RawFetch> {
     const leader = await this.leader(topic, partition);
     return fetchOn(
@@ -102,7 +151,7 @@ export class ClusterClients {
       maxBytes,
       maxWaitMs,
       this.config.requestTimeoutMs ?? 30000,
-      0,
+      isolationLevel,
     );
   }
 

@@ -382,6 +382,34 @@ export class MirrorControl {
   }
 
   /**
+   * Waits until no transaction is open on the source partitions (each one's last stable
+   * offset equals its end); after the deadline, fails naming the partitions and the offset
+   * where their oldest open transaction starts.
+   */
+  private async waitNoOpenTransactions(
+    alias: string,
+    topic: string,
+    partitions: readonly number[],
+    timeoutMs: number,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stable = await this.clientsFor(alias).lastStableOffsets(topic, partitions);
+      const ends = await this.endsOf(alias, topic, partitions);
+      const open = partitions.filter((p) => (stable.get(p) ?? 0) < (ends.get(p) ?? 0));
+      if (open.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new MirrorOperationError(
+          `${alias}/${topic} still has open transactions after ${timeoutMs} ms: ` +
+            open.map((p) => `partition ${p} from offset ${stable.get(p)} (end ${ends.get(p)})`).join(', ') +
+            '; commit or abort them (or wait for transaction.timeout.ms) and promote again',
+        );
+      }
+      await sleep(250);
+    }
+  }
+
+  /**
    * Waits until `to` holds everything `from` has: every partition's end equal, and the
    * source's end unchanged for a second (appends in flight before a fence become visible).
    */
@@ -519,6 +547,8 @@ export class MirrorControl {
           await this.setMirrorOf(f.source, t.topic, `${f.target}:${t.targetTopic}`);
           fenced.push(t);
         }
+        // An open transaction would stay open on the promoted topic for good (its LSO stuck), or never reach it.
+        await this.waitNoOpenTransactions(f.source, t.topic, partitions, options.timeoutMs ?? 60_000);
         const sourceEnds =
           mode === 'preserve'
             ? await this.waitCaughtUp(
