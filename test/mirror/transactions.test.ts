@@ -298,6 +298,11 @@ describe(
         50,
       );
       await workers[0].kill9();
+      await until(
+        'the survivor took the dead worker’s units over',
+        () => /took over/.test(workers[1].output()),
+        30_000,
+      );
       const [a, b] = await producing;
       assert.deepEqual([...a.errors, ...b.errors], []);
       const committed = [...a.committed, ...b.committed];
