@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Admin } from '@tributary/client';
+import { Admin, Connection } from '@tributary/client';
+import { ListOffsets } from '@tributary/protocol';
 import { Mirror, parseMirrorConfig, parseOrigin, ORIGIN_HEADER } from '@tributary/mirror';
 import { PYTHON, PYTHON_DIR, runAsync, startBroker, type BrokerProcess } from '../support/broker-process';
 import {
@@ -70,6 +71,31 @@ const children: ChildProcess[] = [];
 after(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
+
+/** Each partition's last stable offset (ListOffsets read_committed), from a one-broker cluster. */
+async function lastStable(broker: BrokerProcess, topic: string, partitions: number): Promise<number[]> {
+  const conn = await new Connection({ host: '127.0.0.1', port: broker.port }).connect();
+  try {
+    const r = await conn.request(ListOffsets, {
+      replicaId: -1,
+      isolationLevel: 1,
+      topics: [
+        {
+          name: topic,
+          partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({
+            partitionIndex,
+            currentLeaderEpoch: -1,
+            timestamp: -1,
+            maxNumOffsets: 1,
+          })),
+        },
+      ],
+    });
+    return r.topics[0].partitions.map((p) => p.offset);
+  } finally {
+    conn.close();
+  }
+}
 
 /** A transaction held open by a confluent-kafka producer until the test ends it. */
 function openTransaction(
@@ -186,6 +212,13 @@ describe('mirror: a transactional source in preserve mode', { timeout: 180_000 }
       60_000,
       250,
     );
+    // The mirror's last stable offsets are the source's: held at the open transaction's first offset.
+    const sourceStable = await lastStable(src, 'ledger', 2);
+    assert.deepEqual(await lastStable(dst, 'src.ledger', 2), sourceStable);
+    assert.ok(
+      sourceStable.some((o, p) => o < sourceEnds[p]),
+      `an open transaction holds the LSO below the end: ${sourceStable} / ${sourceEnds}`,
+    );
     const committed = new Set([...a.committed, ...b.committed]);
     const seenAtSource = await readCommitted(src.bootstrap, 'ledger');
     const seenAtMirror = await readCommitted(dst.bootstrap, 'src.ledger');
@@ -225,6 +258,9 @@ describe('mirror: a transactional source in preserve mode', { timeout: 180_000 }
       await readCommitted(dst.bootstrap, 'src.ledger'),
       await readCommitted(src.bootstrap, 'ledger'),
     );
+    const endsAfter = await ends(src.bootstrap, 'ledger', 2);
+    assert.deepEqual(await lastStable(src, 'ledger', 2), endsAfter, 'no transaction open at the source');
+    assert.deepEqual(await lastStable(dst, 'src.ledger', 2), endsAfter, 'nor on the mirror');
     const report = await mirror.control.promote('src->dst', { timeoutMs: 30_000 });
     assert.equal(report.topics[0]?.mode, 'preserve');
     assert.deepEqual(

@@ -46,7 +46,7 @@ export class ClusterClients {
     );
   }
 
-  /** One idempotent producer per cluster, shared by the units writing into it. */
+  /** One idempotent producer per cluster, shared for offset syncs, heartbeats and checkpoints. */
   producer(): Producer {
     this.producerInstance ??= new Producer(
       {

@@ -85,10 +85,11 @@ const TOPIC_CONFIG = 2;
  * target goes back into the source topic, now the mirror.
  *
  * translate mode (a foreign target, or several sources merged by the identity policy):
- * records are re-produced by an idempotent producer with a provenance header, while one
- * writer per target partition holds a Redis lease. Where to resume is read back from the
- * target: the newest record whose provenance is this source partition, found by scanning
- * from the last acknowledged progress. Offset syncs go to MM2's offset-syncs topic.
+ * records read read_committed are re-produced with a provenance header by the unit's own
+ * transactional producer, while one writer per target partition holds a Redis lease. Each
+ * chunk commits with the unit's next source offset (the flow group's offset metadata on the
+ * target), which is where it resumes. Offset syncs go to MM2's offset-syncs topic after
+ * each commit.
  *
  * Either way writes are cut to fit the target's max.message.bytes and segment.bytes, paced
  * by the flow's throttle, and the unit reports true lag: records behind and the age of the
