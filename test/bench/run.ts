@@ -527,7 +527,7 @@ const SECTIONS: Record<string, (broker: BrokerProcess, client: Connection, dir: 
   transactions: async (broker) => {
     const rows = await transactionsBench(broker, Number(process.env.BENCH_TXN_RECORDS ?? 20000), REPEATS);
     console.log(
-      '\nTransactional produce beside idempotent produce, our client, 1 KiB records into 4 partitions (records/s: median run; latency ms: the awaited send, or commitTransaction)',
+      '\nTransactional produce beside idempotent produce, our client, 1 KiB records into 4 partitions (records/s: median run; latency ms: a group’s send, or send and commit; commit: commitTransaction alone)',
     );
     console.table(rows);
   },
