@@ -271,6 +271,86 @@ describe('mirror: a transactional source in preserve mode', { timeout: 180_000 }
 });
 
 /**
+ * Failover with preserved offsets while a source transaction is open: its marker will never
+ * come, so the promoted topic aborts it (else its last stable offset would stay stuck).
+ */
+describe('mirror: failover with a transaction left open at the lost source', { timeout: 120_000 }, () => {
+  let redis: RedisProcess;
+  let src: BrokerProcess;
+  let dst: BrokerProcess;
+  let mirror: Mirror;
+
+  before(async () => {
+    redis = await startRedis();
+    src = await startBroker();
+    dst = await startBroker();
+    const admin = new Admin({ bootstrapServers: src.bootstrap });
+    await admin.createTopics([{ name: 'ledger', numPartitions: 1 }]);
+    await admin.close();
+    const config = parseMirrorConfig(
+      {
+        namespace: 'txn-failover',
+        clusters: {
+          src: { 'bootstrap.servers': src.bootstrap },
+          dst: { 'bootstrap.servers': dst.bootstrap },
+        },
+        flows: [
+          {
+            source: 'src',
+            target: 'dst',
+            topics: 'ledger',
+            offsets: 'preserve',
+            'refresh.topics.interval.seconds': 1,
+            'emit.heartbeats.enabled': false,
+          },
+        ],
+      },
+      'txn-failover-test',
+    );
+    mirror = new Mirror(config, redis.url, quiet);
+    await mirror.start();
+  });
+
+  after(async () => {
+    await mirror?.stop();
+    await src?.stop();
+    await dst?.stop();
+    await redis?.stop();
+  });
+
+  test('the open transaction is aborted on the promoted topic, whose LSO reaches its end', async () => {
+    const done = await python<ProducerReport>('transactional_producer.py', [
+      src.bootstrap,
+      'ledger',
+      'fo-a',
+      'commit:20',
+      'abort:5',
+      'commit:10',
+    ]);
+    assert.deepEqual(done.errors, []);
+    await openTransaction(src.bootstrap, 'ledger', 'fo-open', 7);
+    const sourceEnds = await ends(src.bootstrap, 'ledger', 1);
+    await until(
+      'the open transaction copied',
+      async () => JSON.stringify(await ends(dst.bootstrap, 'src.ledger', 1)) === JSON.stringify(sourceEnds),
+      60_000,
+      250,
+    );
+    const [stuck] = await lastStable(dst, 'src.ledger', 1);
+    assert.ok(stuck < sourceEnds[0], 'the mirror holds the open transaction below its LSO');
+    await src.stop();
+    const report = await mirror.control.failover('src->dst');
+    const aborted = report.topics[0]?.abortedTransactions ?? [];
+    assert.equal(aborted.length, 1, JSON.stringify(report.topics[0]));
+    assert.equal(aborted[0].firstOffset, stuck, 'the open transaction started at the LSO');
+    const [end] = await ends(dst.bootstrap, 'src.ledger', 1);
+    assert.deepEqual(await lastStable(dst, 'src.ledger', 1), [end], 'the LSO reached the end');
+    assert.deepEqual(await readCommitted(dst.bootstrap, 'src.ledger'), done.committed);
+    assert.deepEqual(await kcatCommitted(dst.bootstrap, 'src.ledger', 0), done.committed);
+  });
+});
+
+/**
  * translate mode: the replicator reads read_committed and writes each chunk in a transaction
  * of its unit, with the unit's next source offset committed in the same transaction: a worker
  * killed with kill -9 mid-copy leaves every committed source record in the target once.

@@ -1,5 +1,14 @@
 import { Admin, Cluster, Connection, ConnectionError, Producer, type ClientOptions } from '@tributary/client';
-import { BATCH, ErrorCode, Fetch, KafkaProtocolError, ListOffsets, MirrorProduce } from '@tributary/protocol';
+import {
+  BATCH,
+  DescribeProducers,
+  ErrorCode,
+  Fetch,
+  KafkaProtocolError,
+  ListOffsets,
+  MirrorProduce,
+  WriteTxnMarkers,
+} from '@tributary/protocol';
 import type { ClusterConfig } from './config';
 
 export interface RawFetch {
@@ -106,6 +115,56 @@ export class ClusterClients {
       out.set(partition, p.offset);
     }
     return out;
+  }
+
+  /**
+   * Aborts the transactions open on a topic's partitions, as kafka-transactions.sh abort does
+   * (DescribeProducers, then WriteTxnMarkers ABORT with the producer's epoch and coordinator
+   * epoch): a promoted mirror's transactions whose source is gone would hold its last stable
+   * offset for good. Needs CLUSTER_ACTION with an authorizer. Returns what was aborted.
+   */
+  async abortOpenTransactions(
+    topic: string,
+    partitions: readonly number[],
+  ): Promise<{ partition: number; producerId: number; firstOffset: number }[]> {
+    const aborted: { partition: number; producerId: number; firstOffset: number }[] = [];
+    for (const partition of partitions) {
+      const leader = await this.leader(topic, partition);
+      const r = await this.cluster.send(leader, DescribeProducers, {
+        topics: [{ name: topic, partitionIndexes: [partition] }],
+      });
+      const p = r.topics[0]?.partitions[0];
+      if (p === undefined || p.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(
+          p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+          p?.errorMessage ?? `DescribeProducers ${topic}-${partition}`,
+        );
+      for (const producer of p.activeProducers.filter((a) => a.currentTxnStartOffset >= 0)) {
+        const w = await this.cluster.send(leader, WriteTxnMarkers, {
+          markers: [
+            {
+              producerId: producer.producerId,
+              producerEpoch: producer.producerEpoch,
+              transactionResult: false,
+              topics: [{ name: topic, partitionIndexes: [partition] }],
+              coordinatorEpoch: producer.coordinatorEpoch,
+            },
+          ],
+        });
+        const code = w.markers[0]?.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (code !== ErrorCode.NONE)
+          throw new KafkaProtocolError(
+            code,
+            `aborting producer ${producer.producerId}'s transaction on ${topic}-${partition}`,
+          );
+        aborted.push({
+          partition,
+          producerId: producer.producerId,
+          firstOffset: producer.currentTxnStartOffset,
+        });
+      }
+    }
+    return aborted;
   }
 
   /** Whether the cluster's brokers speak MirrorProduce (a Tributary cluster): offsets can be preserved. */

@@ -107,6 +107,11 @@ export interface TopicPromotion {
     /** When the source's end was last seen (failover: how old that figure is). */
     readonly sourceSeenAt: number | null;
   })[];
+  /**
+   * failover, preserved offsets: transactions the mirror had copied open, whose markers the
+   * lost source never sent; aborted on the promoted topic so its last stable offset moves on.
+   */
+  readonly abortedTransactions?: readonly { partition: number; producerId: number; firstOffset: number }[];
 }
 
 export interface PromotionReport {
@@ -646,13 +651,22 @@ export class MirrorControl {
         targetTopic: t.targetTopic,
         partitions: marks.map(({ partition, targetEnd, sourceEnd }) => ({ partition, targetEnd, sourceEnd })),
       });
-      if (mode === 'preserve') await this.setMirrorOf(f.target, t.targetTopic, null);
+      let abortedTransactions: TopicPromotion['abortedTransactions'];
+      if (mode === 'preserve') {
+        await this.setMirrorOf(f.target, t.targetTopic, null);
+        // No more mirror writes from here on (not a mirror topic): what is open stays open unless aborted.
+        abortedTransactions = await this.clientsFor(f.target).abortOpenTransactions(
+          t.targetTopic,
+          partitions,
+        );
+      }
       topics.push({
         topic: t.topic,
         targetTopic: t.targetTopic,
         mode,
         sourceFenced: false,
         partitions: marks,
+        ...(abortedTransactions === undefined ? {} : { abortedTransactions }),
       });
     }
     const groups = await this.applyCheckpoints(f, options.groups, topics);
