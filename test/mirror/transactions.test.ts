@@ -174,7 +174,7 @@ describe('mirror: a transactional source in preserve mode', { timeout: 180_000 }
       },
       'txn-preserve-test',
     );
-    mirror = new Mirror(config, redis.url, quiet);
+    mirror = new Mirror(config, { url: redis.url }, quiet);
     await mirror.start();
   });
 
@@ -307,7 +307,7 @@ describe('mirror: failover with a transaction left open at the lost source', { t
       },
       'txn-failover-test',
     );
-    mirror = new Mirror(config, redis.url, quiet);
+    mirror = new Mirror(config, { url: redis.url }, quiet);
     await mirror.start();
   });
 
