@@ -11,6 +11,7 @@ import { makeCertificates } from '../support/tls-certs';
 import { cpuMsPerMB, median, pairedRatio, withCpu, type Run } from './cpu';
 import { failoverBench } from './failover-bench';
 import { mirrorBench } from './mirror-bench';
+import { transactionsBench } from './transactions-bench';
 
 /**
  * npm run bench: a broker process driven by kcat (librdkafka), beside the floor measured in
@@ -522,6 +523,13 @@ const SECTIONS: Record<string, (broker: BrokerProcess, client: Connection, dir: 
       '\nPlanned promote under load: from the call to a kcat produce into the promoted topic succeeding',
     );
     console.table([promote]);
+  },
+  transactions: async (broker) => {
+    const rows = await transactionsBench(broker, Number(process.env.BENCH_TXN_RECORDS ?? 20000), REPEATS);
+    console.log(
+      '\nTransactional produce beside idempotent produce, our client, 1 KiB records into 4 partitions (records/s: median run; latency ms: a group’s send, or send and commit; commit: commitTransaction alone)',
+    );
+    console.table(rows);
   },
   security: async (_broker, _client, dir) => {
     const rows = await securityOverhead(dir);

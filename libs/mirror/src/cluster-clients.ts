@@ -1,5 +1,14 @@
 import { Admin, Cluster, Connection, ConnectionError, Producer, type ClientOptions } from '@tributary/client';
-import { BATCH, ErrorCode, Fetch, KafkaProtocolError, MirrorProduce } from '@tributary/protocol';
+import {
+  BATCH,
+  DescribeProducers,
+  ErrorCode,
+  Fetch,
+  KafkaProtocolError,
+  ListOffsets,
+  MirrorProduce,
+  WriteTxnMarkers,
+} from '@tributary/protocol';
 import type { ClusterConfig } from './config';
 
 export interface RawFetch {
@@ -46,7 +55,7 @@ export class ClusterClients {
     );
   }
 
-  /** One idempotent producer per cluster, shared by the units writing into it. */
+  /** One idempotent producer per cluster, shared for offset syncs, heartbeats and checkpoints. */
   producer(): Producer {
     this.producerInstance ??= new Producer(
       {
@@ -58,6 +67,104 @@ export class ClusterClients {
       this.cluster,
     );
     return this.producerInstance;
+  }
+
+  /**
+   * A transactional producer of its own (translate mode: one per unit, so each unit's copy and
+   * progress commit together); the caller closes it.
+   */
+  transactionalProducer(transactionalId: string): Producer {
+    return new Producer(
+      {
+        ...this.options(),
+        lingerMs: 1,
+        batchSize: 1 << 20,
+        maxRequestSize: 4 << 20,
+        transactionalId,
+      },
+      this.cluster,
+    );
+  }
+
+  /**
+   * Each partition's last stable offset (ListOffsets read_committed for the latest): below
+   * the high watermark while a transaction on it is open.
+   */
+  async lastStableOffsets(topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const partition of partitions) {
+      const leader = await this.leader(topic, partition);
+      const r = await this.cluster.send(leader, ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 1,
+        topics: [
+          {
+            name: topic,
+            partitions: [
+              { partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1, maxNumOffsets: 1 },
+            ],
+          },
+        ],
+      });
+      const p = r.topics[0]?.partitions[0];
+      if (p === undefined || p.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(
+          p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+          `ListOffsets ${topic}-${partition}`,
+        );
+      out.set(partition, p.offset);
+    }
+    return out;
+  }
+
+  /**
+   * Aborts the transactions open on a topic's partitions, as kafka-transactions.sh abort does
+   * (DescribeProducers, then WriteTxnMarkers ABORT with the producer's epoch and coordinator
+   * epoch): a promoted mirror's transactions whose source is gone would hold its last stable
+   * offset for good. Needs CLUSTER_ACTION with an authorizer. Returns what was aborted.
+   */
+  async abortOpenTransactions(
+    topic: string,
+    partitions: readonly number[],
+  ): Promise<{ partition: number; producerId: number; firstOffset: number }[]> {
+    const aborted: { partition: number; producerId: number; firstOffset: number }[] = [];
+    for (const partition of partitions) {
+      const leader = await this.leader(topic, partition);
+      const r = await this.cluster.send(leader, DescribeProducers, {
+        topics: [{ name: topic, partitionIndexes: [partition] }],
+      });
+      const p = r.topics[0]?.partitions[0];
+      if (p === undefined || p.errorCode !== ErrorCode.NONE)
+        throw new KafkaProtocolError(
+          p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+          p?.errorMessage ?? `DescribeProducers ${topic}-${partition}`,
+        );
+      for (const producer of p.activeProducers.filter((a) => a.currentTxnStartOffset >= 0)) {
+        const w = await this.cluster.send(leader, WriteTxnMarkers, {
+          markers: [
+            {
+              producerId: producer.producerId,
+              producerEpoch: producer.producerEpoch,
+              transactionResult: false,
+              topics: [{ name: topic, partitionIndexes: [partition] }],
+              coordinatorEpoch: producer.coordinatorEpoch,
+            },
+          ],
+        });
+        const code = w.markers[0]?.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (code !== ErrorCode.NONE)
+          throw new KafkaProtocolError(
+            code,
+            `aborting producer ${producer.producerId}'s transaction on ${topic}-${partition}`,
+          );
+        aborted.push({
+          partition,
+          producerId: producer.producerId,
+          firstOffset: producer.currentTxnStartOffset,
+        });
+      }
+    }
+    return aborted;
   }
 
   /** Whether the cluster's brokers speak MirrorProduce (a Tributary cluster): offsets can be preserved. */
@@ -92,6 +199,7 @@ export class ClusterClients {
     offset: number,
     maxBytes: number,
     maxWaitMs: number,
+    isolationLevel: IsolationLevel = 0,
   ): Promise<RawFetch> {
     const leader = await this.leader(topic, partition);
     return fetchOn(
@@ -102,7 +210,7 @@ export class ClusterClients {
       maxBytes,
       maxWaitMs,
       this.config.requestTimeoutMs ?? 30000,
-      0,
+      isolationLevel,
     );
   }
 

@@ -107,6 +107,11 @@ export interface TopicPromotion {
     /** When the source's end was last seen (failover: how old that figure is). */
     readonly sourceSeenAt: number | null;
   })[];
+  /**
+   * failover, preserved offsets: transactions the mirror had copied open, whose markers the
+   * lost source never sent; aborted on the promoted topic so its last stable offset moves on.
+   */
+  readonly abortedTransactions?: readonly { partition: number; producerId: number; firstOffset: number }[];
 }
 
 export interface PromotionReport {
@@ -382,6 +387,34 @@ export class MirrorControl {
   }
 
   /**
+   * Waits until no transaction is open on the source partitions (each one's last stable
+   * offset equals its end); after the deadline, fails naming the partitions and the offset
+   * where their oldest open transaction starts.
+   */
+  private async waitNoOpenTransactions(
+    alias: string,
+    topic: string,
+    partitions: readonly number[],
+    timeoutMs: number,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stable = await this.clientsFor(alias).lastStableOffsets(topic, partitions);
+      const ends = await this.endsOf(alias, topic, partitions);
+      const open = partitions.filter((p) => (stable.get(p) ?? 0) < (ends.get(p) ?? 0));
+      if (open.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new MirrorOperationError(
+          `${alias}/${topic} still has open transactions after ${timeoutMs} ms: ` +
+            open.map((p) => `partition ${p} from offset ${stable.get(p)} (end ${ends.get(p)})`).join(', ') +
+            '; commit or abort them (or wait for transaction.timeout.ms) and promote again',
+        );
+      }
+      await sleep(250);
+    }
+  }
+
+  /**
    * Waits until `to` holds everything `from` has: every partition's end equal, and the
    * source's end unchanged for a second (appends in flight before a fence become visible).
    */
@@ -519,6 +552,8 @@ export class MirrorControl {
           await this.setMirrorOf(f.source, t.topic, `${f.target}:${t.targetTopic}`);
           fenced.push(t);
         }
+        // An open transaction would stay open on the promoted topic for good (its LSO stuck), or never reach it.
+        await this.waitNoOpenTransactions(f.source, t.topic, partitions, options.timeoutMs ?? 60_000);
         const sourceEnds =
           mode === 'preserve'
             ? await this.waitCaughtUp(
@@ -616,13 +651,22 @@ export class MirrorControl {
         targetTopic: t.targetTopic,
         partitions: marks.map(({ partition, targetEnd, sourceEnd }) => ({ partition, targetEnd, sourceEnd })),
       });
-      if (mode === 'preserve') await this.setMirrorOf(f.target, t.targetTopic, null);
+      let abortedTransactions: TopicPromotion['abortedTransactions'];
+      if (mode === 'preserve') {
+        await this.setMirrorOf(f.target, t.targetTopic, null);
+        // No more mirror writes from here on (not a mirror topic): what is open stays open unless aborted.
+        abortedTransactions = await this.clientsFor(f.target).abortOpenTransactions(
+          t.targetTopic,
+          partitions,
+        );
+      }
       topics.push({
         topic: t.topic,
         targetTopic: t.targetTopic,
         mode,
         sourceFenced: false,
         partitions: marks,
+        ...(abortedTransactions === undefined ? {} : { abortedTransactions }),
       });
     }
     const groups = await this.applyCheckpoints(f, options.groups, topics);

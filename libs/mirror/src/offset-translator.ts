@@ -1,5 +1,10 @@
 import { Consumer } from '@tributary/client';
-import { decodeRecordBatches, ErrorCode, KafkaProtocolError } from '@tributary/protocol';
+import {
+  abortedTransactionFilter,
+  decodeRecordBatches,
+  ErrorCode,
+  KafkaProtocolError,
+} from '@tributary/protocol';
 import type { ClusterClients } from './cluster-clients';
 import type { FlowConfig } from './config';
 import { decodeOffsetSync, offsetSyncsTopic } from './mm2-formats';
@@ -78,11 +83,14 @@ export class OffsetTranslator {
     let afterLastOurs = sync.downstream + 1;
     const [end] = await this.target.admin.listOffsets([{ topic: targetTopic, partition }], 'latest');
     while (at < end.offset) {
-      const f = await this.target.fetchRaw(targetTopic, partition, at, 1 << 20, 0);
+      // read_committed: a translated offset never points past the target's commits nor at an aborted copy.
+      const f = await this.target.fetchRaw(targetTopic, partition, at, 1 << 20, 0, 1);
       if (f.errorCode !== ErrorCode.NONE)
         throw new KafkaProtocolError(f.errorCode, `scanning ${targetTopic}-${partition}`);
       if (f.records.length === 0) break;
+      const aborted = abortedTransactionFilter(f.abortedTransactions);
       for (const batch of decodeRecordBatches(f.records)) {
+        if (aborted(batch)) continue;
         for (const r of batch.records) {
           if (r.offset < at) continue;
           const o = lastOrigin(r.headers);

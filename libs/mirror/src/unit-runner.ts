@@ -19,6 +19,7 @@ import {
 } from './mm2-formats';
 import type { FlowThrottle, MirrorStore, UnitError, UnitStatus } from './mirror-store';
 import { targetTopic } from './policy';
+import type { Producer } from '@tributary/client';
 import { lastOrigin, originHeader, passedThrough } from './provenance';
 
 export interface UnitRef {
@@ -84,10 +85,11 @@ const TOPIC_CONFIG = 2;
  * target goes back into the source topic, now the mirror.
  *
  * translate mode (a foreign target, or several sources merged by the identity policy):
- * records are re-produced by an idempotent producer with a provenance header, while one
- * writer per target partition holds a Redis lease. Where to resume is read back from the
- * target: the newest record whose provenance is this source partition, found by scanning
- * from the last acknowledged progress. Offset syncs go to MM2's offset-syncs topic.
+ * records read read_committed are re-produced with a provenance header by the unit's own
+ * transactional producer, while one writer per target partition holds a Redis lease. Each
+ * chunk commits with the unit's next source offset (the flow group's offset metadata on the
+ * target), which is where it resumes. Offset syncs go to MM2's offset-syncs topic after
+ * each commit.
  *
  * Either way writes are cut to fit the target's max.message.bytes and segment.bytes, paced
  * by the flow's throttle, and the unit reports true lag: records behind and the age of the
@@ -101,6 +103,8 @@ export class UnitRunner {
   private oldestPending = -1;
   private caughtUpAt = Date.now();
   private appliedLogStart = -1;
+  /** translate: the target offset committed with the unit's last transaction (the flow group's offset). */
+  private targetCommitted = 0;
   private lastStatus = 0;
   private unitError: UnitError | null = null;
   /** The error the unit's last run reported, so a partition stuck on one batch logs it once. */
@@ -419,37 +423,61 @@ export class UnitRunner {
         () => (lockLost = true),
       );
     }, ttl / 3);
+    const producer = this.ctx.target.transactionalProducer(transactionalIdOf(flow.name, this.unit));
     try {
+      // Fences an earlier owner of this unit (a zombie worker) and aborts its open transaction.
+      await producer.initTransactions();
       this.position = await this.recoverPosition();
       return await this.translateLoop(
+        producer,
         () => lockLost,
         () => store.leaseWanted(lockName),
       );
     } finally {
       clearInterval(renewer);
+      await producer.close().catch(() => undefined);
       await store.release(lockName, token).catch(() => undefined);
     }
   }
 
   /**
-   * Where this unit resumes: after the newest record in the target partition whose
-   * provenance is this source partition. The last acknowledged progress bounds the scan.
+   * Where this unit resumes: the source offset its last committed transaction stored in the
+   * flow's group on the target, committed together with the records. Without one (a unit
+   * that never committed, or copied before transactions): after the newest committed record
+   * in the target partition whose provenance is this source partition, the last
+   * acknowledged progress bounding the scan.
    */
   private async recoverPosition(): Promise<number> {
     const { target, store, flow } = this.ctx;
     const { topic, partition } = this.unit;
     const progress = await store.progress(flow.name, topic, partition);
+    const [committed] = await target.admin.fetchOffsets(progressGroupOf(flow.name), [
+      { topic: this.targetTopic, partition },
+    ]);
+    const stored = committed === undefined ? null : decodeUnitProgress(committed.metadata ?? '', this.unit);
     const [start] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'earliest');
     const [end] = await target.admin.listOffsets([{ topic: this.targetTopic, partition }], 'latest');
+    this.targetCommitted = stored !== null ? committed.offset : end.offset;
+    if (stored !== null) {
+      if (progress === null || progress.sourceOffset !== stored) {
+        this.ctx.logger.log(
+          `${this.name}: resuming at ${stored}, the source offset committed with the target's records (Redis had ${progress?.sourceOffset ?? 'none'})`,
+        );
+      }
+      return stored;
+    }
     // The acknowledged progress is a lower bound; a write acknowledged after it shows in the target's provenance.
     let position = progress?.sourceOffset ?? -1;
     let at = Math.max(start.offset, progress?.targetOffset ?? start.offset);
     while (at < end.offset) {
-      const f = await target.fetchRaw(this.targetTopic, partition, at, FETCH_BYTES, 0);
+      // read_committed: an aborted attempt's records were not copied.
+      const f = await target.fetchRaw(this.targetTopic, partition, at, FETCH_BYTES, 0, 1);
       if (f.errorCode !== ErrorCode.NONE)
         throw new KafkaProtocolError(f.errorCode, `scanning ${this.targetTopic}-${partition}`);
       if (f.records.length === 0) break;
+      const aborted = abortedTransactionFilter(f.abortedTransactions);
       for (const batch of decodeRecordBatches(f.records)) {
+        if (aborted(batch)) continue;
         for (const r of batch.records) {
           const o = lastOrigin(r.headers);
           if (
@@ -472,18 +500,30 @@ export class UnitRunner {
   }
 
   /**
-   * Copies until told to stop. Several sources merged into one target partition take turns:
-   * a unit that wrote a chunk hands the partition over when another one waits for it.
+   * Copies until told to stop, one transaction per fetched chunk: its records and the unit's
+   * next source offset (in the flow's group on the target) commit together, so a worker killed
+   * mid-chunk leaves nothing behind that its successor copies again. Offset syncs go out after
+   * the commit, so they never point past what the target shows. Several sources merged into
+   * one target partition take turns: a unit that wrote a chunk hands the partition over when
+   * another one waits for it.
    */
   private async translateLoop(
+    producer: Producer,
     lockLost: () => boolean,
     othersWaiting: () => Promise<boolean>,
   ): Promise<UnitOutcome> {
-    const { source, target, flow, store } = this.ctx;
+    const { source, flow, store } = this.ctx;
     const { topic, partition } = this.unit;
-    const producer = target.producer();
     const syncs = source.producer();
+    const group = {
+      groupId: progressGroupOf(flow.name),
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+    };
     let lastSync: { upstream: number; downstream: number } | null = null;
+    /** Commit markers in the target since the last sync: each takes an offset. */
+    let markersSinceSync = 0;
     while (!this.ctx.shouldStop()) {
       if (lockLost()) return 'busy';
       const c = await this.controls();
@@ -504,66 +544,86 @@ export class UnitRunner {
         fetched.records,
         abortedTransactionFilter(fetched.abortedTransactions),
       );
+      // Up to where this chunk's transaction takes the unit: past skipped records too, not past a batch too large.
+      const nextOffset = writes.tooLarge !== null ? writes.tooLarge.offset : fetched.nextOffset;
+      if (writes.tooLarge !== null && writes.fits.length === 0 && nextOffset === this.position)
+        return this.writeError(writes.tooLarge);
+      producer.beginTransaction();
+      const written: { upstream: number; downstream: number; count: number; bytes: number; next: number }[] =
+        [];
+      let lastTargetOffset = -1;
+      let targetOffset = this.targetCommitted;
       let refused = false;
-      for (const w of writes.fits) {
-        this.oldestPending = w.messages[0].timestamp;
-        if (!(await this.throttled(w.bytes, w.messages.length))) return this.pausedOrChanged();
-        let metas;
-        try {
-          metas = await producer.send({ topic: this.targetTopic, messages: w.messages });
-        } catch (err) {
-          if (!(await this.limitsChanged(err))) throw err;
-          refused = true;
-          break;
+      try {
+        for (const w of writes.fits) {
+          this.oldestPending = w.messages[0].timestamp;
+          if (!(await this.throttled(w.bytes, w.messages.length))) {
+            await producer.abortTransaction();
+            return this.pausedOrChanged();
+          }
+          const metas = await producer.send({ topic: this.targetTopic, messages: w.messages });
+          lastTargetOffset = metas[metas.length - 1].offset;
+          written.push({
+            upstream: w.upstream[0],
+            downstream: metas[0].offset,
+            count: w.messages.length,
+            bytes: w.bytes,
+            next: w.nextOffset,
+          });
+          if (topic === HEARTBEATS_TOPIC) {
+            const now = Date.now();
+            await store.recordLatency(
+              flow.name,
+              w.messages.map((m) => now - m.timestamp),
+            );
+          }
         }
-        const last = metas[metas.length - 1];
-        const first = { upstream: w.upstream[0], downstream: metas[0].offset };
-        // Progress covers up to the next record not written: records skipped before it (gaps, cycles) are done too.
-        await store.setProgress(flow.name, topic, partition, {
-          sourceOffset: w.nextOffset,
-          targetOffset: last.offset + 1,
-        });
-        // MM2's rule: a sync on the first record, at any upstream gap, and when downstream moved offset.lag.max past the last sync.
+        targetOffset = lastTargetOffset >= 0 ? lastTargetOffset + 1 : this.targetCommitted;
+        await producer.sendOffsetsToTransaction(
+          [
+            {
+              topic: this.targetTopic,
+              partition,
+              offset: targetOffset,
+              metadata: encodeUnitProgress(this.unit, nextOffset),
+            },
+          ],
+          group,
+        );
+        await producer.commitTransaction();
+      } catch (err) {
+        await producer.abortTransaction().catch(() => undefined);
+        // The target's limits shrank under it: cut again from where it stopped.
+        if (!(await this.limitsChanged(err))) throw err;
+        refused = true;
+      }
+      if (refused) continue;
+      for (const w of written) {
+        // MM2's rule: a sync on the first record, at any upstream gap (markers aside), and when downstream moved offset.lag.max past the last sync.
         const gap =
           lastSync !== null &&
-          first.upstream !== lastSync.upstream + (first.downstream - lastSync.downstream);
-        if (lastSync === null || gap || first.downstream - lastSync.downstream >= flow.offsetLagMax) {
+          w.upstream - lastSync.upstream !== w.downstream - lastSync.downstream - markersSinceSync;
+        if (lastSync === null || gap || w.downstream - lastSync.downstream >= flow.offsetLagMax) {
           await syncs.send({
             topic: offsetSyncsTopic(flow.target),
             messages: [
               {
                 key: encodeOffsetSyncKey({ topic, partition }),
-                value: encodeOffsetSyncValue({ upstreamOffset: first.upstream, offset: first.downstream }),
+                value: encodeOffsetSyncValue({ upstreamOffset: w.upstream, offset: w.downstream }),
                 partition: 0,
               },
             ],
           });
-          lastSync = first;
+          lastSync = w;
+          markersSinceSync = 0;
         }
-        if (topic === HEARTBEATS_TOPIC) {
-          const now = Date.now();
-          await store.recordLatency(
-            flow.name,
-            w.messages.map((m) => now - m.timestamp),
-          );
-        }
-        this.position = w.nextOffset;
-        await store.countCopied(flow.name, w.bytes, w.messages.length);
+        await store.countCopied(flow.name, w.bytes, w.count);
       }
-      // The target's limits shrank under it: cut again from where it stopped.
-      if (refused) continue;
-      if (writes.tooLarge !== null) {
-        this.position = writes.tooLarge.offset;
-        return this.writeError(writes.tooLarge);
-      }
-      if (writes.fits.length === 0) {
-        const previous = await store.progress(flow.name, topic, partition);
-        await store.setProgress(flow.name, topic, partition, {
-          sourceOffset: fetched.nextOffset,
-          targetOffset: previous?.targetOffset ?? 0,
-        });
-      }
-      this.position = fetched.nextOffset;
+      markersSinceSync++;
+      this.targetCommitted = targetOffset;
+      await store.setProgress(flow.name, topic, partition, { sourceOffset: nextOffset, targetOffset });
+      this.position = nextOffset;
+      if (writes.tooLarge !== null) return this.writeError(writes.tooLarge);
       this.oldestPending = -1;
       if (this.caughtUp()) this.caughtUpAt = Date.now();
       await this.reportStatus(false);
@@ -721,4 +781,34 @@ export class UnitRunner {
 function wasMirrorOf(configs: Map<string, string>, alias: string): boolean {
   const path = (configs.get('tributary.mirror.path') ?? '').split(',').filter((s) => s.length > 0);
   return path.length > 0 && path[path.length - 1] === alias;
+}
+
+/**
+ * The transactional.id of a translate-mode unit: stable across restarts and worker takeovers,
+ * so a unit's new owner fences the old one (':' never appears in a topic name).
+ */
+export function transactionalIdOf(flow: string, unit: Pick<UnitRef, 'topic' | 'partition'>): string {
+  return `tributary-mirror:${flow}:${unit.topic}:${unit.partition}`;
+}
+
+/** The group on the target whose offsets carry each translate-mode unit's committed source position. */
+export function progressGroupOf(flow: string): string {
+  return `tributary-mirror:${flow}`;
+}
+
+/** A committed offset's metadata: the source partition and the next source offset to copy. */
+function encodeUnitProgress(unit: Pick<UnitRef, 'topic' | 'partition'>, sourceOffset: number): string {
+  return JSON.stringify({ topic: unit.topic, partition: unit.partition, sourceOffset });
+}
+
+/** The next source offset committed for this unit, or null when the metadata is not ours. */
+function decodeUnitProgress(metadata: string, unit: Pick<UnitRef, 'topic' | 'partition'>): number | null {
+  try {
+    const p = JSON.parse(metadata) as { topic?: unknown; partition?: unknown; sourceOffset?: unknown };
+    return p.topic === unit.topic && p.partition === unit.partition && typeof p.sourceOffset === 'number'
+      ? p.sourceOffset
+      : null;
+  } catch {
+    return null;
+  }
 }
