@@ -181,9 +181,13 @@ test('a torn index file is rebuilt from the log', () => {
 /** Runs the appending child until it has acknowledged `acks` appends, then SIGKILLs it. */
 function runAndKill(dir: string, acks: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'test', 'crash-append-child.js'), dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, '..', 'test', 'crash-append-child.js'), dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     let seen = 0;
