@@ -248,7 +248,9 @@ export async function startRedisSentinels(
       )
         return undefined;
     }
-    return servers.find((x) => x.port === primaryPort);
+    const found = servers.find((x) => x.port === primaryPort);
+    // The primary counts its replicas itself: under min-replicas-to-write it takes no write before.
+    return found !== undefined && (await replicasOf(found)) >= replicas ? found : undefined;
   };
   await waitFor(
     'the sentinels to see the primary, its replicas and each other',

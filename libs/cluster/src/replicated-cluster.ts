@@ -208,14 +208,15 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
       shuttingDown: false,
       offlineLogDirs: [],
     };
-    await this.store.connect(Date.now() + REDIS_START_TIMEOUT_MS);
+    const deadline = Date.now() + REDIS_START_TIMEOUT_MS;
+    await this.store.connect(deadline);
     await this.store.subscribe((change) => this.onChange(change));
     this.store.onReady(() => {
       void this.heartbeat();
       this.refreshAll();
     });
     await this.register();
-    await this.refresh();
+    await this.firstRefresh(deadline);
     const r = this.config.replication;
     this.every(r.brokerHeartbeatIntervalMs, () => void this.heartbeat());
     this.every(r.redisReconcileIntervalMs, () => this.refreshAll());
@@ -223,6 +224,23 @@ export class ReplicatedCluster implements ClusterMembership, PartitionStateChann
     this.logger.log(
       `joined cluster ${this.view.clusterId} through redis (${describeRedis(r.redis as RedisEndpoint)}) as broker ${this.localId} at ${host}:${port}${this.config.rack === null ? '' : ` in rack ${this.config.rack}`}`,
     );
+  }
+
+  /**
+   * The first full read, which on a new cluster also writes its state's marker: a Redis that
+   * answers but cannot take writes yet (a primary whose replicas are still connecting, under
+   * min-replicas-to-write) is waited for until the start deadline, not a reason to exit.
+   */
+  private async firstRefresh(deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        return await this.refresh();
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        this.logger.warn(`reading the cluster state failed, retrying: ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }
 
   private every(ms: number, task: () => void): void {
