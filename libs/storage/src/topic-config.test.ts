@@ -156,8 +156,13 @@ test('describe: value, source, isDefault, synonyms in precedence order, type and
   assert.equal(retention.isDefault, false);
   assert.equal(retention.configType, ConfigType.LONG);
   assert.ok(retention.documentation!.length > 0);
+  // Kafka lists the broker entries from the first named log.retention.ms on: none here.
   assert.deepEqual(retention.synonyms, [
     { name: 'retention.ms', value: '1000', source: ConfigSource.DYNAMIC_TOPIC_CONFIG },
+  ]);
+  const withMs = TopicConfig.resolve({}, { 'log.retention.ms': '5000', 'log.retention.hours': '24' });
+  assert.deepEqual(withMs.describe(['retention.ms'], { includeSynonyms: true })[0].synonyms, [
+    { name: 'log.retention.ms', value: '5000', source: ConfigSource.STATIC_BROKER_CONFIG },
     { name: 'log.retention.hours', value: '24', source: ConfigSource.STATIC_BROKER_CONFIG },
     { name: 'log.retention.hours', value: '168', source: ConfigSource.DEFAULT_CONFIG },
   ]);

@@ -874,21 +874,26 @@ export class TopicConfig {
   }
 
   private synonyms(d: ConfigDef): ConfigSynonym[] {
-    const out: ConfigSynonym[] = [];
     const own = this.overrides[d.name];
-    if (own !== undefined) out.push({ name: d.name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
+    const topic: ConfigSynonym[] =
+      own === undefined ? [] : [{ name: d.name, value: own, source: ConfigSource.DYNAMIC_TOPIC_CONFIG }];
+    // Kafka's topic configs without a server default (remote.storage.enable, the throttled
+    // replica lists, ...) have no synonyms but the topic's own override.
+    if (d.brokerKeys.length === 0) return topic;
+    const broker: ConfigSynonym[] = [];
     for (const layer of this.brokerLayers) {
       for (const syn of d.brokerKeys) {
         const v = layer.values[syn.name];
-        if (v !== undefined) out.push({ name: syn.name, value: v, source: layer.source });
+        if (v !== undefined) broker.push({ name: syn.name, value: v, source: layer.source });
       }
     }
-    // Kafka's topic configs without a server default (remote.storage.enable, the throttled
-    // replica lists, ...) have no synonyms but the topic's own override.
-    if (d.brokerKeys.length === 0) return out;
     const dflt = d.defaultSynonym ?? { name: d.brokerKeys[0].name, value: d.default };
-    out.push({ name: dflt.name, value: dflt.value, source: ConfigSource.DEFAULT_CONFIG });
-    return out;
+    broker.push({ name: dflt.name, value: dflt.value, source: ConfigSource.DEFAULT_CONFIG });
+    // Kafka's configSynonyms drops the broker entries before the first one named as the topic
+    // config's own broker key (log.retention.ms for retention.ms): log.retention.hours alone,
+    // set or default, is not listed.
+    const first = broker.findIndex((s) => s.name === d.brokerKeys[0].name);
+    return [...topic, ...(first < 0 ? [] : broker.slice(first))];
   }
 }
 
