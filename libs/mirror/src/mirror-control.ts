@@ -23,11 +23,15 @@ const END_OFFSETS_TIMEOUT_MS = 2000;
 /** End offsets read for status are reused this long (the dashboard, REST and metrics poll together). */
 const END_OFFSETS_TTL_MS = 1000;
 
-/** An operation an operator asked for that the flow's state does not allow (REST answers 409). */
+/**
+ * An operation an operator asked for that cannot be done: bad input, a flow or cluster that
+ * does not exist, or (by default) a state of the flow that does not allow it. The console
+ * picks the HTTP status; the CLI prints the message.
+ */
 export class MirrorOperationError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409 = 409,
+    readonly kind: 'invalid' | 'not-found' | 'conflict' = 'conflict',
   ) {
     super(message);
     this.name = 'MirrorOperationError';
@@ -176,7 +180,7 @@ export class MirrorControl {
       let c = clients.get(alias);
       if (c === undefined) {
         const cfg = config.clusters.get(alias);
-        if (cfg === undefined) throw new MirrorOperationError(`unknown cluster ${alias}`, 404);
+        if (cfg === undefined) throw new MirrorOperationError(`unknown cluster ${alias}`, 'not-found');
         c = new ClusterClients(cfg);
         clients.set(alias, c);
       }
@@ -198,7 +202,7 @@ export class MirrorControl {
 
   flow(name: string): FlowConfig {
     const f = this.config.flows.find((x) => x.name === name);
-    if (f === undefined) throw new MirrorOperationError(`flow "${name}" does not exist`, 404);
+    if (f === undefined) throw new MirrorOperationError(`flow "${name}" does not exist`, 'not-found');
     return f;
   }
 
@@ -327,7 +331,7 @@ export class MirrorControl {
     this.flow(flow);
     for (const [name, v] of Object.entries(limit)) {
       if (!Number.isSafeInteger(v) || v < 0)
-        throw new MirrorOperationError(`${name} must be a whole number, 0 for unlimited`, 400);
+        throw new MirrorOperationError(`${name} must be a whole number, 0 for unlimited`, 'invalid');
     }
     await this.store.setThrottle(flow, limit);
   }
@@ -350,7 +354,7 @@ export class MirrorControl {
       if (!mirrored.has(topic))
         throw new MirrorOperationError(
           `flow ${f.name} does not mirror topic "${topic}" (it mirrors: ${[...mirrored].sort().join(', ') || 'nothing yet'})`,
-          404,
+          'not-found',
         );
       return { topic, targetTopic: targetTopic(f, topic), state: states.get(topic) ?? null };
     });
@@ -748,7 +752,7 @@ export class MirrorControl {
     if (!(await this.clientsFor(f.source).supportsMirrorProduce()))
       throw new MirrorOperationError(
         `${f.source} is not a Tributary cluster: a topic can be reversed only into one`,
-        400,
+        'invalid',
       );
     const topics: TopicPromotion[] = [];
     for (const t of chosen) {

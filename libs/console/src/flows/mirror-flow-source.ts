@@ -4,7 +4,7 @@ import {
   type FlowStatus,
   type MirrorControl,
 } from '@tributary/mirror';
-import { ApiError } from '../http/api-error';
+import { OperationError } from '../ops/operation-error';
 import type { FlowDetail, FlowStatusSource, FlowSummary, FlowThrottle } from './flow-source';
 
 /** A flow with an error in the last half minute, or a partition stuck, is failing. */
@@ -78,7 +78,7 @@ async function operation<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof MirrorOperationError) throw new ApiError(err.status, err.message);
+    if (err instanceof MirrorOperationError) throw new OperationError(err.kind, err.message);
     throw err;
   }
 }
