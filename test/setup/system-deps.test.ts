@@ -132,7 +132,7 @@ describe('system packages for the README commands (scripts/system-deps.js)', () 
   test('an unknown command is an error naming the known ones', () => {
     assert.throws(
       () => deps.plan('deploy', machine([])),
-      /unknown command "deploy" \(one of start, test, bench\)/,
+      /unknown command "deploy" \(one of start, test, bench, chaos\)/,
     );
   });
 
