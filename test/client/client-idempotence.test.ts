@@ -95,6 +95,12 @@ class SequenceRefusingProxy {
     private readonly target: number,
     private readonly sequence: number,
     private readonly times: number,
+    /**
+     * forward: the refused request still reaches the broker, which appends it, and the broker's
+     * answer is dropped (a request that timed out on the client after it was written);
+     * delayMs: how late the proxy's own answer comes.
+     */
+    private readonly options: { forward?: boolean; delayMs?: number } = {},
   ) {}
 
   async listen(port: number): Promise<void> {
@@ -137,18 +143,30 @@ class SequenceRefusingProxy {
   private pipe(client: net.Socket): void {
     const upstream = net.connect({ host: '127.0.0.1', port: this.target });
     let pending = Buffer.alloc(0);
+    const dropped = new Set<number>();
+    let answers = Buffer.alloc(0);
     client.on('data', (data: Buffer) => {
       pending = Buffer.concat([pending, data]);
       while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
         const frame = pending.subarray(0, 4 + pending.readInt32BE(0));
         pending = pending.subarray(frame.length);
         const answer = this.refusal(frame);
-        if (answer === null) upstream.write(frame);
+        if (answer === null || this.options.forward === true) upstream.write(frame);
+        if (answer === null) continue;
+        if (this.options.forward === true) dropped.add(frame.readInt32BE(8));
         // Late, so that the batches behind it are answered first.
-        else this.late.push(setTimeout(() => answer.forEach((b) => client.write(b)), 100));
+        const delay = this.options.delayMs ?? 100;
+        this.late.push(setTimeout(() => answer.forEach((b) => client.write(b)), delay));
       }
     });
-    upstream.on('data', (data: Buffer) => client.write(data));
+    upstream.on('data', (data: Buffer) => {
+      answers = Buffer.concat([answers, data]);
+      while (answers.length >= 4 && answers.length >= 4 + answers.readInt32BE(0)) {
+        const frame = answers.subarray(0, 4 + answers.readInt32BE(0));
+        answers = answers.subarray(frame.length);
+        if (!dropped.delete(frame.readInt32BE(4))) client.write(frame);
+      }
+    });
     for (const s of [client, upstream]) {
       s.on('error', () => undefined);
       s.on('close', () => {
@@ -204,6 +222,68 @@ test(
         broker.bootstrap,
         '-t',
         'in-order',
+        '-C',
+        '-o',
+        'beginning',
+        '-e',
+        '-f',
+        '%o %s\\n',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(
+        r.stdout.split('\n').filter((l) => l.length > 0),
+        Array.from({ length: 31 }, (_, i) => `${i} r${i}`),
+        'every record once, in the order sent',
+      );
+    } finally {
+      await admin.close();
+      await proxy.close();
+      assert.equal(await broker.stop(), 0);
+    }
+  },
+);
+
+test(
+  'a batch whose request timed out after the broker wrote it counts as written once a later batch is acknowledged (seed s20-final-0630)',
+  { timeout: 120_000 },
+  async () => {
+    const proxyPort = await freePort();
+    const broker = await startBroker({
+      extraArgs: ['--set', `advertised.listeners=PLAINTEXT://127.0.0.1:${proxyPort}`],
+    });
+    // Sequence 3 reaches the broker, but its answer is lost and a retriable error comes 1 s
+    // later: by then the batches behind it are acknowledged, the broker is more than five
+    // batches past it, and its retry is refused OUT_OF_ORDER_SEQUENCE_NUMBER every time.
+    const proxy = new SequenceRefusingProxy(broker.port, 3, 1, { forward: true, delayMs: 1000 });
+    await proxy.listen(proxyPort);
+    const bootstrap = `127.0.0.1:${proxyPort}`;
+    const admin = new Admin({ bootstrapServers: bootstrap });
+    try {
+      await admin.createTopics([{ name: 'written-once', numPartitions: 1 }]);
+      const producer = new Producer({
+        bootstrapServers: bootstrap,
+        lingerMs: 0,
+        batchSize: 1,
+        retryBackoffMs: 20,
+        deliveryTimeoutMs: 20_000,
+      });
+      await producer.send({ topic: 'written-once', messages: [{ value: 'r0' }] });
+      const sends = Array.from({ length: 30 }, (_, i) =>
+        producer.send({ topic: 'written-once', messages: [{ value: `r${i + 1}` }] }),
+      );
+      const settled = await Promise.allSettled(sends);
+      await producer.close();
+      assert.equal(proxy.refused, 1);
+      assert.deepEqual(
+        settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason)),
+        [],
+        'no send failed',
+      );
+      const r = await runAsync('kcat', [
+        '-b',
+        broker.bootstrap,
+        '-t',
+        'written-once',
         '-C',
         '-o',
         'beginning',

@@ -119,6 +119,9 @@ interface PartitionQueue {
   blocked: boolean;
 }
 
+/** Whether sequence a comes at or before b: sequences wrap at 2^31 and never run 2^30 apart. */
+const sequenceAtOrBefore = (a: number, b: number): boolean => (b - a + 0x80000000) % 0x80000000 < 0x40000000;
+
 const toBuffer = (v: Buffer | string | null | undefined): Buffer | null =>
   v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v) : v;
 
@@ -495,7 +498,11 @@ export class Producer {
   private complete(b: ReadyBatch, baseOffset: number, logAppendTime: number): void {
     b.queue.inflight--;
     if (b.queue.inflight === 0) b.queue.blocked = false;
-    if (this.idempotent) b.queue.ackedSequence = (b.baseSequence + b.records.length) % 0x80000000;
+    if (this.idempotent) {
+      const end = (b.baseSequence + b.records.length) % 0x80000000;
+      // A retried batch acknowledged after a later one (as a duplicate) must not move it back.
+      if (sequenceAtOrBefore(b.queue.ackedSequence, end)) b.queue.ackedSequence = end;
+    }
     const { topic, partition } = b.queue;
     for (let i = 0; i < b.requests.length; i++) {
       const req = b.requests[i];
@@ -523,6 +530,15 @@ export class Producer {
     const q = b.queue;
     q.inflight--;
     const outOfOrder = this.idempotent && err.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    // A later batch of the partition was acknowledged, so the broker has this one: its request
+    // timed out here after the broker appended it, and the retry is refused because the broker
+    // is past it (beyond the five batches it remembers). It is written; its offsets are unknown.
+    const end = (b.baseSequence + b.records.length) % 0x80000000;
+    if (outOfOrder && q.ackedSequence !== b.baseSequence && sequenceAtOrBefore(end, q.ackedSequence)) {
+      q.inflight++;
+      this.complete(b, -1, -1);
+      return;
+    }
     const retriable = err.retriable || (outOfOrder && (b.baseSequence !== q.ackedSequence || b.attempts < 5));
     const expired = Date.now() - b.createdAt > this.deliveryTimeoutMs;
     if (retriable && !expired && !this.closed) {
