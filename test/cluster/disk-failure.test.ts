@@ -15,6 +15,7 @@ import {
   type DiskProducer,
   type SmallDisk,
 } from '../support/disks';
+import { until } from '../support/mirror-process';
 
 /**
  * Three brokers, broker 2's log dir on a disk that fails under an idempotent acks=all producer:
@@ -38,14 +39,6 @@ interface Scenario {
   readonly recoveryMayCut: boolean;
 }
 
-const waitUntil = async (what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 const scenarios: Scenario[] = [
   {
     name: 'fills up',
@@ -62,7 +55,7 @@ const scenarios: Scenario[] = [
     name: 'turns read-only',
     disk: () => ext4Volume(64),
     async fail(disk, producer) {
-      await waitUntil('500 acknowledged records', () => producer.acked() >= 500);
+      await until('500 acknowledged records', () => producer.acked() >= 500, 20_000, 50);
       const volume = disk as ReturnType<typeof ext4Volume>;
       volume.turnReadOnly();
       return () => volume.repair();

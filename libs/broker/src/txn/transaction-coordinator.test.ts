@@ -488,7 +488,12 @@ describe('transaction coordinator', () => {
       assert.deepEqual(ids(h.coordinator.listTransactions([q.producerId], [], -1)), ['q:Empty']);
       const unknown = h.coordinator.listTransactions([], ['Bogus'], -1);
       assert.deepEqual([ids(unknown), unknown.unknownStateFilters], [[], ['Bogus']]);
-      await sleep(20);
+      // A duration filter lists a transaction once it has run longer than that.
+      const deadline = Date.now() + 5000;
+      while (ids(h.coordinator.listTransactions([], ['Ongoing'], 10)).length === 0) {
+        if (Date.now() > deadline) assert.fail('o never ran longer than 10 ms');
+        await sleep(5);
+      }
       assert.deepEqual(ids(h.coordinator.listTransactions([], ['Ongoing'], 10)), ['o:Ongoing']);
       assert.deepEqual(ids(h.coordinator.listTransactions([], ['Ongoing'], 60_000)), []);
     } finally {
